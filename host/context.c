@@ -1,0 +1,156 @@
+/* context.c: creating and destroying a ctx, either owning a context and queue of its own
+ * or borrowing a caller's queue, and reading once what the device offers. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Default chunk of the host-memory API; the device's largest allocation caps it. */
+#define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
+
+static lrelu_status read_device_facts(lrelu_ctx *c)
+{
+    lrelu_status st = LRELU_OK;
+    char ext[8192] = "", cver[128] = "";
+    cl_device_fp_config dfp = 0;
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_TYPE, sizeof c->type, &c->type, NULL));
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof c->max_alloc,
+                             &c->max_alloc, NULL));
+    /* The extension string can exceed any fixed buffer; only a truncated read would fail,
+     * and then fp64 is looked up through the double config alone. */
+    if (clGetDeviceInfo(c->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL) !=
+        CL_SUCCESS)
+        ext[0] = '\0';
+    LRELU_CL(
+        clGetDeviceInfo(c->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof dfp, &dfp, NULL));
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_OPENCL_C_VERSION, sizeof cver - 1, cver,
+                             NULL));
+    c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
+    const char *off = getenv("LRELU_DISABLE_FP64");
+    if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)
+        c->has_fp64 = 0;
+    /* "OpenCL C 1.2 ..." */
+    {
+        int major = 0, minor = 0;
+        const char *v = strstr(cver, "OpenCL C ");
+        if (v != NULL) {
+            v += 9;
+            major = atoi(v);
+            const char *dot = strchr(v, '.');
+            minor = dot ? atoi(dot + 1) : 0;
+        }
+        c->cl_c_1_2 = major > 1 || (major == 1 && minor >= 2);
+    }
+    c->host_chunk_bytes = LRELU_HOST_CHUNK_DEFAULT;
+    {
+        /* LRELU_HOST_CHUNK (bytes) lowers the chunk, to test the streaming path on small
+         * arrays or to bound the device memory a host call takes. */
+        const char *env = getenv("LRELU_HOST_CHUNK");
+        if (env != NULL && env[0] != '\0') {
+            unsigned long long v = strtoull(env, NULL, 10);
+            if (v >= 64)
+                c->host_chunk_bytes = (size_t)v;
+        }
+    }
+    if (c->max_alloc != 0 && c->host_chunk_bytes > c->max_alloc)
+        c->host_chunk_bytes = (size_t)c->max_alloc;
+cleanup:
+    return st;
+}
+
+static lrelu_ctx *ctx_alloc(void)
+{
+    lrelu_ctx *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+lrelu_status lrelu_create(lrelu_ctx **ctx, const char *device)
+{
+    if (ctx == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "lrelu_create: ctx is NULL");
+    *ctx = NULL;
+    cl_platform_id platform;
+    cl_device_id dev;
+    lrelu_status st = lrelu_select_device(device, &platform, &dev);
+    if (st != LRELU_OK)
+        return st;
+    lrelu_ctx *c = ctx_alloc();
+    if (c == NULL)
+        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "lrelu_create: no memory for the ctx");
+    cl_int err = CL_SUCCESS;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)platform, 0};
+    c->device = dev;
+    c->context = clCreateContext(props, 1, &dev, NULL, NULL, &err);
+    LRELU_CL(err);
+    c->queue = clCreateCommandQueue(c->context, dev, 0, &err);
+    LRELU_CL(err);
+    st = read_device_facts(c);
+    if (st != LRELU_OK)
+        goto cleanup;
+    *ctx = c;
+    return LRELU_OK;
+cleanup:
+    lrelu_destroy(c);
+    return st;
+}
+
+lrelu_status lrelu_create_from_queue(lrelu_ctx **ctx, cl_command_queue queue)
+{
+    if (ctx == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "lrelu_create_from_queue: ctx is NULL");
+    *ctx = NULL;
+    if (queue == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "lrelu_create_from_queue: queue is NULL");
+    cl_context context;
+    cl_device_id dev;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof context, &context, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
+    if (err != CL_SUCCESS)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "lrelu_create_from_queue: not a valid command queue (%s)",
+                          lrelu_cl_error_name(err));
+    lrelu_ctx *c = ctx_alloc();
+    if (c == NULL)
+        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
+                          "lrelu_create_from_queue: no memory for the ctx");
+    lrelu_status st = LRELU_OK;
+    c->device = dev;
+    LRELU_CL(clRetainContext(context));
+    c->context = context;
+    LRELU_CL(clRetainCommandQueue(queue));
+    c->queue = queue;
+    st = read_device_facts(c);
+    if (st != LRELU_OK)
+        goto cleanup;
+    *ctx = c;
+    return LRELU_OK;
+cleanup:
+    lrelu_destroy(c);
+    return st;
+}
+
+void lrelu_destroy(lrelu_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    lrelu_release_kernels(ctx);
+    /* Release failures cannot be reported from a void function and must not mask
+     * anything: they are ignored, in reverse order of creation. */
+    if (ctx->queue != NULL)
+        (void)clReleaseCommandQueue(ctx->queue);
+    if (ctx->context != NULL)
+        (void)clReleaseContext(ctx->context);
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx);
+}
+
+cl_context lrelu_cl_context(const lrelu_ctx *ctx) { return ctx ? ctx->context : NULL; }
+cl_command_queue lrelu_cl_queue(const lrelu_ctx *ctx) { return ctx ? ctx->queue : NULL; }
+cl_device_id lrelu_cl_device(const lrelu_ctx *ctx) { return ctx ? ctx->device : NULL; }

@@ -1,0 +1,219 @@
+/* dispatch.c: the asynchronous device-buffer API. Checks every argument in the
+ * contract's order (INVALID_ARG, UNSUPPORTED, OUT_OF_RANGE, OVERLAP) before anything is
+ * enqueued, then sets the kernel's arguments and enqueues it under the ctx lock. */
+#include "internal.h"
+
+#include <math.h>
+
+/* One buffer operand as the checks see it: where its range starts in the memory it lives
+ * in (the parent buffer for a sub-buffer) and how large it is. */
+typedef struct {
+    const char *name;
+    cl_mem mem;
+    size_t off; /* elements */
+    cl_mem root;
+    size_t origin; /* bytes from the start of root */
+    size_t size;   /* bytes of mem */
+} operand;
+
+lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, double alpha)
+{
+    const char *fn = lrelu_op_name(op);
+    if (ctx == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: ctx is NULL", fn);
+    if (lrelu_dtype_size(t) == 0)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn,
+                          (int)t);
+    if (!isfinite(alpha))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: alpha %g is not finite", fn, alpha);
+    /* alpha is converted once to the compute type; a double beyond float's range would
+     * become an infinite slope there. */
+    if (t != LRELU_F64 && !isfinite((float)alpha))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: alpha %g is not finite as a float, the compute type of %s", fn,
+                          alpha, lrelu_dtype_name(t));
+    if (op == LRELU_OP_BACKWARD_FROM_OUTPUT && alpha < 0)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: alpha %g < 0: y no longer tells the sign of x; use the "
+                          "backward from the input",
+                          fn, alpha);
+    return LRELU_OK;
+}
+
+static lrelu_status check_support(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t)
+{
+    if (t == LRELU_F64 && !ctx->has_fp64)
+        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)",
+                          lrelu_op_name(op));
+    return LRELU_OK;
+}
+
+static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o)
+{
+    cl_mem_object_type type = 0;
+    cl_context owner = NULL;
+    const char *fn = lrelu_op_name(op);
+    if (o->mem == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is NULL", fn, o->name);
+    cl_int err = clGetMemObjectInfo(o->mem, CL_MEM_TYPE, sizeof type, &type, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(o->mem, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(o->mem, CL_MEM_SIZE, sizeof o->size, &o->size, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(o->mem, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof o->root, &o->root,
+                                 NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(o->mem, CL_MEM_OFFSET, sizeof o->origin, &o->origin, NULL);
+    if (err != CL_SUCCESS)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a valid cl_mem (%s)", fn,
+                          o->name, lrelu_cl_error_name(err));
+    if (type != CL_MEM_OBJECT_BUFFER)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a buffer", fn, o->name);
+    if (owner != ctx->context)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: %s belongs to another cl_context than the ctx's", fn, o->name);
+    if (o->root == NULL) {
+        o->root = o->mem;
+        o->origin = 0;
+    }
+    return LRELU_OK;
+}
+
+static lrelu_status check_range(lrelu_op op, size_t n, size_t es, const operand *o)
+{
+    size_t end = o->off + n;
+    if (end < o->off || end > SIZE_MAX / es)
+        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                          "%s: %s offset %zu + n %zu elements of %zu bytes overflows size_t",
+                          lrelu_op_name(op), o->name, o->off, n, es);
+    if (end * es > o->size)
+        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                          "%s: %s elements [%zu, %zu) of %zu bytes end past its %zu bytes",
+                          lrelu_op_name(op), o->name, o->off, end, es, o->size);
+    return LRELU_OK;
+}
+
+static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const operand *out,
+                                  const operand *in)
+{
+    if (out->root != in->root)
+        return LRELU_OK;
+    size_t a = out->origin + out->off * es, b = in->origin + in->off * es;
+    /* The ranges fit their buffers (checked before), so these sums cannot wrap. */
+    size_t len = n * es;
+    if (a == b || a + len <= b || b + len <= a)
+        return LRELU_OK;
+    return lrelu_fail(LRELU_ERR_OVERLAP,
+                      "%s: output %s (bytes [%zu, %zu) of its buffer) partly overlaps input %s "
+                      "(bytes [%zu, %zu)); only the very same range is allowed (in place)",
+                      lrelu_op_name(op), out->name, a, a + len, in->name, b, b + len);
+}
+
+/* Runs the checks over the operands (inputs first, the output last) and enqueues. */
+static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                        operand *ops, int nops, cl_uint num_wait, const cl_event *wait,
+                        cl_event *done)
+{
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = lrelu_check_call(ctx, op, t, alpha);
+    if (st != LRELU_OK)
+        return st;
+    if (num_wait > 0 && wait == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: num_wait is %u but wait is NULL",
+                          lrelu_op_name(op), (unsigned)num_wait);
+    if (n > 0)
+        for (int i = 0; i < nops; ++i)
+            if ((st = describe(ctx, op, &ops[i])) != LRELU_OK)
+                return st;
+    if ((st = check_support(ctx, op, t)) != LRELU_OK)
+        return st;
+    if (n == 0) {
+        if (done == NULL)
+            return LRELU_OK;
+        cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, num_wait, wait, done);
+        return err == CL_SUCCESS
+                   ? LRELU_OK
+                   : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
+    }
+    size_t es = lrelu_dtype_size(t);
+    for (int i = 0; i < nops; ++i)
+        if ((st = check_range(op, n, es, &ops[i])) != LRELU_OK)
+            return st;
+    const operand *out = &ops[nops - 1];
+    for (int i = 0; i < nops - 1; ++i)
+        if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
+            return st;
+    if (op == LRELU_OP_FORWARD)
+        return lrelu_enqueue(ctx, op, t, n, alpha, ops[0].mem, ops[0].off, NULL, 0, out->mem,
+                             out->off, num_wait, wait, done);
+    return lrelu_enqueue(ctx, op, t, n, alpha, ops[0].mem, ops[0].off, ops[1].mem, ops[1].off,
+                         out->mem, out->off, num_wait, wait, done);
+}
+
+lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                           cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
+                           size_t out_off, cl_uint num_wait, const cl_event *wait,
+                           cl_event *done)
+{
+    lrelu_status st = LRELU_OK;
+    const lrelu_kernels *k = NULL;
+    cl_ulong un = n, us = s_off, udy = dy_off, uout = out_off;
+    float af = (float)alpha;
+    cl_uint arg = 0;
+    pthread_mutex_lock(&ctx->lock);
+    st = lrelu_get_kernels(ctx, t, &k);
+    if (st != LRELU_OK)
+        goto cleanup;
+    cl_kernel kern = op == LRELU_OP_FORWARD ? k->forward : k->backward;
+    size_t items = n / k->vec + (n % k->vec != 0);
+    size_t global = (items + k->local - 1) / k->local * k->local;
+    LRELU_CL(clSetKernelArg(kern, arg++, sizeof un, &un));
+    if (t == LRELU_F64)
+        LRELU_CL(clSetKernelArg(kern, arg++, sizeof alpha, &alpha));
+    else
+        LRELU_CL(clSetKernelArg(kern, arg++, sizeof af, &af));
+    LRELU_CL(clSetKernelArg(kern, arg++, sizeof s, &s));
+    LRELU_CL(clSetKernelArg(kern, arg++, sizeof us, &us));
+    if (op != LRELU_OP_FORWARD) {
+        LRELU_CL(clSetKernelArg(kern, arg++, sizeof dy, &dy));
+        LRELU_CL(clSetKernelArg(kern, arg++, sizeof udy, &udy));
+    }
+    LRELU_CL(clSetKernelArg(kern, arg++, sizeof out, &out));
+    LRELU_CL(clSetKernelArg(kern, arg++, sizeof uout, &uout));
+    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &k->local, num_wait,
+                                    num_wait ? wait : NULL, done));
+cleanup:
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+lrelu_status lrelu_forward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha, cl_mem x,
+                           size_t x_off, cl_mem y, size_t y_off, cl_uint num_wait,
+                           const cl_event *wait, cl_event *done)
+{
+    operand ops[2] = {{.name = "x", .mem = x, .off = x_off}, {.name = "y", .mem = y, .off = y_off}};
+    return run(ctx, LRELU_OP_FORWARD, t, n, alpha, ops, 2, num_wait, wait, done);
+}
+
+lrelu_status lrelu_backward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha, cl_mem x,
+                            size_t x_off, cl_mem dy, size_t dy_off, cl_mem dx, size_t dx_off,
+                            cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    operand ops[3] = {{.name = "x", .mem = x, .off = x_off},
+                      {.name = "dy", .mem = dy, .off = dy_off},
+                      {.name = "dx", .mem = dx, .off = dx_off}};
+    return run(ctx, LRELU_OP_BACKWARD, t, n, alpha, ops, 3, num_wait, wait, done);
+}
+
+lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                        cl_mem y, size_t y_off, cl_mem dy, size_t dy_off,
+                                        cl_mem dx, size_t dx_off, cl_uint num_wait,
+                                        const cl_event *wait, cl_event *done)
+{
+    operand ops[3] = {{.name = "y", .mem = y, .off = y_off},
+                      {.name = "dy", .mem = dy, .off = dy_off},
+                      {.name = "dx", .mem = dx, .off = dx_off}};
+    return run(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, ops, 3, num_wait, wait, done);
+}

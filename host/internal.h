@@ -1,0 +1,84 @@
+/* internal.h: what the host library's files share and users never see: the ctx layout,
+ * the error recorder with its check macro, and the entry points between the files. */
+#ifndef LRELU_INTERNAL_H
+#define LRELU_INTERNAL_H
+
+#include "lrelu.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+
+#define LRELU_NUM_DTYPES 4
+
+/* Operations the kernels implement; from-output is the backward kernel fed with y. */
+typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
+
+/* The program of one dtype, built on first use. */
+typedef struct {
+    cl_program program;
+    cl_kernel forward;
+    cl_kernel backward;
+    size_t vec;   /* elements per work-item in the body (LRELU_VEC) */
+    size_t local; /* work-group size used for every launch */
+} lrelu_kernels;
+
+struct lrelu_ctx {
+    cl_context context;
+    cl_command_queue queue;
+    cl_device_id device;
+    /* What the device offers, read once at creation. */
+    cl_device_type type;
+    int has_fp64;
+    int cl_c_1_2; /* OpenCL C 1.2 or later: pass -cl-std=CL1.2 */
+    cl_ulong max_alloc;
+    size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
+    /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
+     * state is shared, so two threads must not interleave on one kernel. */
+    pthread_mutex_t lock;
+    lrelu_kernels k[LRELU_NUM_DTYPES];
+};
+
+/* Records "<status name>: <message>" as this thread's last error and returns s. */
+lrelu_status lrelu_fail(lrelu_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Records a failed OpenCL call (its CL_* name, the call, file and line) and returns the
+ * status it maps to: OUT_OF_MEMORY for allocation failures, BUILD for a failed build,
+ * OPENCL for anything else. */
+lrelu_status lrelu_cl_fail(cl_int err, const char *call, const char *file, int line);
+/* "CL_INVALID_VALUE" for -30, "CL_UNKNOWN_ERROR" for a code it does not know. */
+const char *lrelu_cl_error_name(cl_int err);
+
+/* Inside a function with `lrelu_status st` and a `cleanup:` label: runs an OpenCL call
+ * and on failure records it (the first error wins) and jumps to the cleanup ladder. */
+#define LRELU_CL(call)                                                                         \
+    do {                                                                                       \
+        cl_int lrelu_e_ = (call);                                                              \
+        if (lrelu_e_ != CL_SUCCESS) {                                                          \
+            if (st == LRELU_OK)                                                                \
+                st = lrelu_cl_fail(lrelu_e_, #call, __FILE__, __LINE__);                       \
+            goto cleanup;                                                                      \
+        }                                                                                      \
+    } while (0)
+
+/* device.c: resolves a selector (NULL: $LRELU_DEVICE, then the default) to a device. */
+lrelu_status lrelu_select_device(const char *selector, cl_platform_id *platform,
+                                 cl_device_id *device);
+
+/* program.c: the kernels of dtype t, built on first use; call with ctx->lock held. */
+lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out);
+void lrelu_release_kernels(lrelu_ctx *ctx);
+
+/* dispatch.c: checks nothing, enqueues the kernel of op over n > 0 elements. `s` is x for
+ * forward and backward, y for from-output; dy is unused (NULL) for forward. */
+lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                           cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
+                           size_t out_off, cl_uint num_wait, const cl_event *wait,
+                           cl_event *done);
+
+/* dispatch.c: the argument checks shared by both APIs, in the contract's order up to and
+ * including UNSUPPORTED (ctx, dtype, alpha, wait list, device support). */
+lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, double alpha);
+
+const char *lrelu_op_name(lrelu_op op);
+
+#endif /* LRELU_INTERNAL_H */

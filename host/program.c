@@ -1,0 +1,128 @@
+/* program.c: builds the kernels of one dtype from the source embedded in the library,
+ * once per ctx and on first use, and chooses the launch shape (elements per work-item,
+ * work-group size) from what the device reports. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char lrelu_src_lrelu[];
+extern const size_t lrelu_src_lrelu_len;
+
+/* The work-group size of every launch: a multiple of every common SIMD width (NVIDIA 32,
+ * AMD 64, Intel 8-32, PoCL 8), within AMD's usual 256 limit. One fixed size also keeps
+ * the number of work-group functions PoCL compiles small. */
+#define LRELU_LOCAL_DEFAULT 256
+
+/* Elements per work-item: one 64-byte vector on CPUs, where each work-item becomes one
+ * wide SIMD operation, 16 bytes on GPUs, the widest load that stays coalesced everywhere.
+ * vloadn has no n above 16. */
+static size_t choose_vec(const lrelu_ctx *ctx, lrelu_dtype t)
+{
+    size_t es = lrelu_dtype_size(t);
+    size_t bytes = (ctx->type & CL_DEVICE_TYPE_CPU) ? 64 : 16;
+    size_t v = bytes / es;
+    return v > 16 ? 16 : v;
+}
+
+static lrelu_status build_log(lrelu_ctx *ctx, cl_program prog, const char *options)
+{
+    size_t len = 0;
+    if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) !=
+            CL_SUCCESS ||
+        len == 0)
+        return lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\" and no "
+                                           "build log",
+                          options);
+    char *log = malloc(len + 1);
+    if (log == NULL)
+        return lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\" (no "
+                                           "memory for the build log)",
+                          options);
+    if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL) !=
+        CL_SUCCESS)
+        log[0] = '\0';
+    log[len] = '\0';
+    lrelu_status st = lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\":\n%s",
+                                 options, log);
+    free(log);
+    return st;
+}
+
+static lrelu_status build(lrelu_ctx *ctx, lrelu_dtype t, lrelu_kernels *k)
+{
+    lrelu_status st = LRELU_OK;
+    cl_int err = CL_SUCCESS;
+    char options[128], name[64];
+    size_t vec = choose_vec(ctx, t);
+    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu",
+             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec);
+    const char *src = lrelu_src_lrelu;
+    size_t len = lrelu_src_lrelu_len;
+    cl_program prog = clCreateProgramWithSource(ctx->context, 1, &src, &len, &err);
+    cl_kernel fwd = NULL, bwd = NULL;
+    LRELU_CL(err);
+    err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
+    if (err == CL_BUILD_PROGRAM_FAILURE) {
+        st = build_log(ctx, prog, options);
+        goto cleanup;
+    }
+    LRELU_CL(err);
+    snprintf(name, sizeof name, "lrelu_forward_%s", lrelu_dtype_name(t));
+    fwd = clCreateKernel(prog, name, &err);
+    LRELU_CL(err);
+    snprintf(name, sizeof name, "lrelu_backward_%s", lrelu_dtype_name(t));
+    bwd = clCreateKernel(prog, name, &err);
+    LRELU_CL(err);
+    size_t wg_f = 0, wg_b = 0;
+    LRELU_CL(clGetKernelWorkGroupInfo(fwd, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_f,
+                                      &wg_f, NULL));
+    LRELU_CL(clGetKernelWorkGroupInfo(bwd, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_b,
+                                      &wg_b, NULL));
+    size_t local = LRELU_LOCAL_DEFAULT;
+    /* A device may allow fewer work-items for these kernels; halve down to what it takes
+     * (a power of two always divides the rounded-up global size). */
+    while (local > 1 && (local > wg_f || local > wg_b))
+        local /= 2;
+    k->program = prog;
+    k->forward = fwd;
+    k->backward = bwd;
+    k->vec = vec;
+    k->local = local;
+    return LRELU_OK;
+cleanup:
+    if (bwd != NULL)
+        (void)clReleaseKernel(bwd);
+    if (fwd != NULL)
+        (void)clReleaseKernel(fwd);
+    if (prog != NULL)
+        (void)clReleaseProgram(prog);
+    return st;
+}
+
+lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out)
+{
+    lrelu_kernels *k = &ctx->k[t];
+    if (k->program == NULL) {
+        lrelu_status st = build(ctx, t, k);
+        if (st != LRELU_OK)
+            return st;
+    }
+    *out = k;
+    return LRELU_OK;
+}
+
+void lrelu_release_kernels(lrelu_ctx *ctx)
+{
+    for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
+        lrelu_kernels *k = &ctx->k[t];
+        if (k->backward != NULL)
+            (void)clReleaseKernel(k->backward);
+        if (k->forward != NULL)
+            (void)clReleaseKernel(k->forward);
+        if (k->program != NULL)
+            (void)clReleaseProgram(k->program);
+        memset(k, 0, sizeof *k);
+    }
+}

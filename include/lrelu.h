@@ -1,0 +1,228 @@
+/* lrelu.h: the whole public API of liblrelu, Leaky ReLU forward and backward as
+ * OpenCL C kernels driven from C. The comments in this file are the reference manual:
+ * each function states what it returns, who owns what and which threads may call it. */
+#ifndef LRELU_H
+#define LRELU_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every exported symbol carries LRELU_API; everything else in the library is hidden. */
+#if defined(LRELU_STATIC_DEFINE)
+#define LRELU_API
+#elif defined(_WIN32)
+#ifdef LRELU_BUILDING
+#define LRELU_API __declspec(dllexport)
+#else
+#define LRELU_API __declspec(dllimport)
+#endif
+#else
+#define LRELU_API __attribute__((visibility("default")))
+#endif
+
+#define LRELU_VERSION_MAJOR 0
+#define LRELU_VERSION_MINOR 1
+#define LRELU_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked; equals the macros above when the
+ * header and the library come from the same release. */
+LRELU_API const char *lrelu_version(void);
+
+/* PyTorch's default negative slope. */
+#define LRELU_DEFAULT_ALPHA 0.01
+
+/* ------------------------------------------------------------------------------------
+ * Math (PyTorch leaky_relu / leaky_relu_backward, bit for bit)
+ *
+ *   forward:                 y  = x > 0 ? x  : x  * alpha
+ *   backward (from input):   dx = x > 0 ? dy : dy * alpha
+ *   backward (from output):  dx = y > 0 ? dy : dy * alpha      (alpha >= 0 only)
+ *
+ * x == +0 and x == -0 take the multiply branch (the forward gives a signed zero, the
+ * backward dy * alpha); NaN > 0 is false, so a NaN input gives NaN forward and
+ * dy * alpha backward. Any finite alpha works, also alpha > 1 and alpha < 0. The
+ * comparison is exact even on devices that flush denormals: a positive subnormal x is > 0.
+ * ---------------------------------------------------------------------------------- */
+
+/* Element types. Storage is what the buffers hold; compute is where the multiply
+ * happens. alpha is converted once from double to the compute type, and the product
+ * is rounded once, to nearest even, to the storage type.
+ *
+ *   LRELU_F32   float              compute float    every device
+ *   LRELU_F16   IEEE half (uint16) compute float    every device (no cl_khr_fp16 needed)
+ *   LRELU_BF16  bfloat16 (uint16)  compute float    every device
+ *   LRELU_F64   double             compute double   devices with fp64, else
+ *                                                   LRELU_ERR_UNSUPPORTED */
+typedef enum { LRELU_F32 = 0, LRELU_F16 = 1, LRELU_BF16 = 2, LRELU_F64 = 3 } lrelu_dtype;
+
+/* Size in bytes of one element of t, or 0 for a value that is not an lrelu_dtype. */
+LRELU_API size_t lrelu_dtype_size(lrelu_dtype t);
+/* "f32", "f16", "bf16", "f64", or "?" for a value that is not an lrelu_dtype. */
+LRELU_API const char *lrelu_dtype_name(lrelu_dtype t);
+
+/* ------------------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------------- */
+typedef enum {
+    LRELU_OK = 0,
+    LRELU_ERR_INVALID_ARG,   /* NULL where data is needed, unknown dtype, non-finite alpha,
+                                alpha < 0 for a from-output backward, a wait list that is
+                                NULL with num_wait > 0, a cl_mem that is not a buffer of the
+                                ctx's context */
+    LRELU_ERR_OUT_OF_RANGE,  /* (offset + n) * element size beyond a buffer, or overflows */
+    LRELU_ERR_OVERLAP,       /* an output partly overlaps an input */
+    LRELU_ERR_UNSUPPORTED,   /* dtype the device cannot run (F64 without fp64) */
+    LRELU_ERR_NO_DEVICE,     /* no platform/device, or the selector matched none */
+    LRELU_ERR_BUILD,         /* kernel build failed; the build log is in lrelu_last_error() */
+    LRELU_ERR_OUT_OF_MEMORY, /* host or device allocation failed */
+    LRELU_ERR_OPENCL         /* any other OpenCL failure; its CL_* name is in lrelu_last_error() */
+} lrelu_status;
+
+/* "LRELU_ERR_OVERLAP: an output partly overlaps an input". Never NULL; a value outside
+ * the enum gives "LRELU_ERR_UNKNOWN: not an lrelu_status". Static storage. */
+LRELU_API const char *lrelu_status_str(lrelu_status s);
+
+/* The calling thread's last failure in detail: the check that failed with the values
+ * involved, the OpenCL call and its CL_* error name with file and line, or a build log.
+ * Set by every call that returns something other than LRELU_OK; left alone by calls that
+ * succeed. "" when this thread has had no failure. The string belongs to the thread and
+ * stays valid until its next failing lrelu call. */
+LRELU_API const char *lrelu_last_error(void);
+
+/* ------------------------------------------------------------------------------------
+ * Contexts
+ *
+ * A ctx binds one device, one cl_context and one in-order or out-of-order queue, and
+ * compiles the kernels for each dtype the first time that dtype is used. Every function
+ * below may be called concurrently from several threads on the same ctx; lrelu_destroy
+ * must not race with other calls on the same ctx.
+ * ---------------------------------------------------------------------------------- */
+typedef struct lrelu_ctx lrelu_ctx;
+
+/* Creates a ctx with a context and queue of its own on the device that `device`
+ * selects:
+ *   NULL or ""    the environment variable LRELU_DEVICE, and when that is unset or empty
+ *                 the default: the first GPU, else the first device of any type
+ *   "gpu", "cpu", "accelerator"   the first device of that type
+ *   "P:D"         device D of platform P (indices as `clinfo -l` lists them)
+ *   other text    the first device whose "platform name device name" contains the text,
+ *                 compared case-insensitively
+ * Returns LRELU_OK and sets *ctx; LRELU_ERR_INVALID_ARG when ctx is NULL;
+ * LRELU_ERR_NO_DEVICE when there is no device or the selector matches none (the devices
+ * that exist are listed in lrelu_last_error()); LRELU_ERR_OUT_OF_MEMORY or
+ * LRELU_ERR_OPENCL when creating the context or queue fails. On failure *ctx is NULL.
+ * Environment: LRELU_DISABLE_FP64=1 makes the ctx treat the device as lacking fp64. */
+LRELU_API lrelu_status lrelu_create(lrelu_ctx **ctx, const char *device);
+
+/* Creates a ctx that runs on the caller's queue (and so its context and device), for
+ * embedding in an existing pipeline. The ctx retains the queue and context and releases
+ * exactly what it retained in lrelu_destroy; the caller keeps its own references.
+ * Returns LRELU_OK, LRELU_ERR_INVALID_ARG (ctx or queue NULL, or queue not a valid
+ * queue), LRELU_ERR_OUT_OF_MEMORY. */
+LRELU_API lrelu_status lrelu_create_from_queue(lrelu_ctx **ctx, cl_command_queue queue);
+
+/* Releases everything the ctx created or retained. Work already enqueued still runs
+ * (OpenCL keeps the objects it needs alive); events handed out stay valid. NULL is a
+ * no-op. */
+LRELU_API void lrelu_destroy(lrelu_ctx *ctx);
+
+/* The ctx's context and queue, not retained for the caller: retain them to keep them
+ * beyond lrelu_destroy. NULL for a NULL ctx. */
+LRELU_API cl_context lrelu_cl_context(const lrelu_ctx *ctx);
+LRELU_API cl_command_queue lrelu_cl_queue(const lrelu_ctx *ctx);
+LRELU_API cl_device_id lrelu_cl_device(const lrelu_ctx *ctx);
+
+/* ------------------------------------------------------------------------------------
+ * Device-buffer API: asynchronous. Each call checks its arguments, enqueues one kernel on
+ * the ctx's queue after the events in `wait`, and returns without waiting.
+ *
+ * - n is the number of elements; offsets are in elements of t from the start of each
+ *   cl_mem (sub-buffers are fine, at any origin the runtime accepted).
+ * - done may be NULL; otherwise it receives an event, owned by the caller (release it
+ *   with clReleaseEvent), that completes when the results are in the output buffer.
+ * - n == 0 enqueues no kernel and checks no buffer or offset; with done given it enqueues
+ *   a marker that completes when the wait list has.
+ * - In place is allowed when an output is the very same range of the same buffer as an
+ *   input (y == x with y_off == x_off; dx == dy or dx == x likewise). Any other overlap of
+ *   an output with an input in the same memory, also through sub-buffers of one parent,
+ *   is LRELU_ERR_OVERLAP.
+ * - Checks run in this order and the first failing one decides the status:
+ *   LRELU_ERR_INVALID_ARG (ctx, dtype, alpha, NULL buffer, num_wait > 0 with wait NULL, a
+ *   cl_mem from another context), LRELU_ERR_UNSUPPORTED, LRELU_ERR_OUT_OF_RANGE,
+ *   LRELU_ERR_OVERLAP. A call that fails enqueues nothing and sets *done to NULL.
+ * - LRELU_ERR_BUILD on the first use of a dtype whose kernels fail to build;
+ *   LRELU_ERR_OPENCL or LRELU_ERR_OUT_OF_MEMORY when the enqueue fails.
+ * ---------------------------------------------------------------------------------- */
+LRELU_API lrelu_status lrelu_forward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                     cl_mem x, size_t x_off, cl_mem y, size_t y_off,
+                                     cl_uint num_wait, const cl_event *wait, cl_event *done);
+
+LRELU_API lrelu_status lrelu_backward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                      cl_mem x, size_t x_off, cl_mem dy, size_t dy_off,
+                                      cl_mem dx, size_t dx_off, cl_uint num_wait,
+                                      const cl_event *wait, cl_event *done);
+
+/* As lrelu_backward, from the forward's output y instead of its input: the same result
+ * for alpha >= 0 (y > 0 exactly when x > 0). alpha < 0 flips the sign of y on the
+ * negative side, so it is refused with LRELU_ERR_INVALID_ARG; alpha == 0 is fine. */
+LRELU_API lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                                  double alpha, cl_mem y, size_t y_off,
+                                                  cl_mem dy, size_t dy_off, cl_mem dx,
+                                                  size_t dx_off, cl_uint num_wait,
+                                                  const cl_event *wait, cl_event *done);
+
+/* ------------------------------------------------------------------------------------
+ * Host-memory API: blocking. Runs on the ctx's device and returns when the result is in
+ * host memory. Any n that fits in host memory works, beyond the device's largest
+ * allocation too: the arrays are streamed through the device in chunks.
+ *
+ * - Pointers need only the alignment of their element type.
+ * - In place is allowed when an output pointer equals an input pointer; any other overlap
+ *   of an output with an input is LRELU_ERR_OVERLAP. Error order as above.
+ * - Inputs are never written. A device failure part way through (an OpenCL error on a
+ *   later chunk) can leave the output partly written; a call that fails its checks
+ *   writes nothing.
+ * - Calls on one ctx from several threads run concurrently and safely.
+ * ---------------------------------------------------------------------------------- */
+LRELU_API lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                          double alpha, const void *x, void *y);
+LRELU_API lrelu_status lrelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                           double alpha, const void *x, const void *dy,
+                                           void *dx);
+LRELU_API lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dtype t,
+                                                       size_t n, double alpha, const void *y,
+                                                       const void *dy, void *dx);
+
+/* ------------------------------------------------------------------------------------
+ * CPU reference: the same semantics on the host, one element at a time, what the tests
+ * compare the device against. No checks: the caller passes valid arguments (alpha < 0
+ * in the from-output reference computes the formula as written). Thread-safe.
+ * ---------------------------------------------------------------------------------- */
+LRELU_API void lrelu_ref_forward(lrelu_dtype t, size_t n, double alpha, const void *x, void *y);
+LRELU_API void lrelu_ref_backward(lrelu_dtype t, size_t n, double alpha, const void *x,
+                                  const void *dy, void *dx);
+LRELU_API void lrelu_ref_backward_from_output(lrelu_dtype t, size_t n, double alpha,
+                                              const void *y, const void *dy, void *dx);
+
+/* ------------------------------------------------------------------------------------
+ * Storage conversions used by the reference and matching the kernels: widening is exact;
+ * narrowing rounds once to nearest even, overflows to infinity, keeps the sign of zero
+ * and keeps NaN a (quiet) NaN.
+ * ---------------------------------------------------------------------------------- */
+LRELU_API float lrelu_f16_to_float(uint16_t h);
+LRELU_API uint16_t lrelu_float_to_f16(float f);
+LRELU_API float lrelu_bf16_to_float(uint16_t b);
+LRELU_API uint16_t lrelu_float_to_bf16(float f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LRELU_H */

@@ -1,0 +1,181 @@
+/* lrelu.cl: the Leaky ReLU kernels, forward and backward, for one element type per build.
+ * OpenCL C 1.2, no extensions but cl_khr_fp64 for the f64 build.
+ *
+ * Build options
+ *   -DLRELU_DTYPE=n  0 f32 (float), 1 f16 (IEEE half stored as ushort, computed in float),
+ *                    2 bf16 (bfloat16 stored as ushort, computed in float),
+ *                    3 f64 (double; needs cl_khr_fp64). Default 0.
+ *   -DLRELU_VEC=v    elements per work-item in the body: 1, 2, 4, 8 or 16. Default 4.
+ *
+ * Kernels (SFX is f32, f16, bf16 or f64)
+ *   lrelu_forward_SFX(n, alpha, x, x_off, y, y_off)
+ *       y[y_off + i] = x[x_off + i] > 0 ? x : x * alpha             for i in [0, n)
+ *   lrelu_backward_SFX(n, alpha, s, s_off, dy, dy_off, dx, dx_off)
+ *       dx[dx_off + i] = s[s_off + i] > 0 ? dy : dy * alpha         for i in [0, n)
+ *       s is the forward's input x, or its output y (the host allows y only for
+ *       alpha >= 0, where y > 0 exactly when x > 0).
+ *   n and every offset are in elements (ulong); alpha is float, or double for f64.
+ *   Work-item i handles elements [i * VEC, i * VEC + VEC); the one work-item with
+ *   i == n / VEC handles the n % VEC elements that remain, one at a time; work-items past
+ *   that do nothing, so the host may round the global size up to any multiple of the
+ *   local size. Offsets need no alignment: vloadn/vstoren need only element alignment.
+ *
+ * Edge cases
+ *   "s > 0" is decided on the bit pattern: positive, not zero, not NaN. That is the IEEE
+ *   comparison, made exact also on devices that flush denormals in comparisons, where a
+ *   positive subnormal would otherwise count as 0. So +0 and -0 take the multiply branch
+ *   (forward gives a signed zero, backward dy * alpha), NaN takes it too (forward NaN,
+ *   backward dy * alpha), +inf passes through and -inf gives -inf * alpha (NaN when alpha
+ *   is 0). Selection, never min/max, which get NaN, -0 and negative slopes wrong.
+ *   In place (y == x, dx == dy or dx == s with equal offsets) is safe: every work-item
+ *   reads its elements before it writes them, and no pointer is declared restrict.
+ *   The product is computed in the compute type and rounded once to the storage type,
+ *   to nearest even; f16/bf16 overflow to infinity and NaN stays NaN. */
+
+#ifndef LRELU_DTYPE
+#define LRELU_DTYPE 0
+#endif
+#ifndef LRELU_VEC
+#define LRELU_VEC 4
+#endif
+
+#define LRELU_CAT_(a, b) a##b
+#define LRELU_CAT(a, b) LRELU_CAT_(a, b)
+
+/* Per-type pieces: S storage, C compute scalar, U the unsigned integer of C's size,
+ * LOAD1/STORE1 one element, LOADV/STOREV one vector of VEC elements. */
+#if LRELU_DTYPE == 0
+#define SFX f32
+#define S float
+#define C float
+#define U uint
+#define POS_LIMIT 0x7f800000u
+#define LOAD1(i, p) (p)[i]
+#define STORE1(v, i, p) ((p)[i] = (v))
+#elif LRELU_DTYPE == 1
+#define SFX f16
+#define S half
+#define C float
+#define U uint
+#define POS_LIMIT 0x7f800000u
+#define LOAD1(i, p) vload_half((i), (p))
+#define STORE1(v, i, p) vstore_half_rte((v), (i), (p))
+#elif LRELU_DTYPE == 2
+#define SFX bf16
+#define S ushort
+#define C float
+#define U uint
+#define POS_LIMIT 0x7f800000u
+#define LOAD1(i, p) bf16_load(i, p)
+#define STORE1(v, i, p) bf16_store(v, i, p)
+#elif LRELU_DTYPE == 3
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#define SFX f64
+#define S double
+#define C double
+#define U ulong
+#define POS_LIMIT 0x7ff0000000000000ul
+#define LOAD1(i, p) (p)[i]
+#define STORE1(v, i, p) ((p)[i] = (v))
+#else
+#error "LRELU_DTYPE must be 0 (f32), 1 (f16), 2 (bf16) or 3 (f64)"
+#endif
+
+#if LRELU_VEC == 1
+#define CV C
+#define UV U
+#define AS_UV LRELU_CAT(as_, U)
+#else
+#define CV LRELU_CAT(C, LRELU_VEC)
+#define UV LRELU_CAT(U, LRELU_VEC)
+#define AS_UV LRELU_CAT(as_, UV)
+#endif
+
+#if LRELU_DTYPE == 2
+/* bfloat16 is the top half of a float: widening is a shift, narrowing rounds to nearest
+ * even by adding 0x7fff plus the lowest kept bit, which also carries to infinity on
+ * overflow. NaN is kept NaN by forcing the quiet bit instead of rounding. */
+#define BF16_WIDEN(u) as_float((uint)(u) << 16)
+inline uint bf16_bits(float f)
+{
+    uint b = as_uint(f);
+    return isnan(f) ? ((b >> 16) | 0x40u) : ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+inline float bf16_load(size_t i, const __global ushort *p) { return BF16_WIDEN(p[i]); }
+inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)bf16_bits(v); }
+#endif
+
+/* Vector load and store of VEC elements at vector index i. */
+#if LRELU_VEC == 1
+#define LOADV(i, p) LOAD1(i, p)
+#define STOREV(v, i, p) STORE1(v, i, p)
+#elif LRELU_DTYPE == 1
+#define LOADV(i, p) LRELU_CAT(vload_half, LRELU_VEC)((i), (p))
+#define STOREV(v, i, p) LRELU_CAT(LRELU_CAT(vstore_half, LRELU_VEC), _rte)((v), (i), (p))
+#elif LRELU_DTYPE == 2
+#define UIV LRELU_CAT(uint, LRELU_VEC)
+#define LOADV(i, p)                                                                            \
+    LRELU_CAT(as_float, LRELU_VEC)                                                             \
+    (LRELU_CAT(convert_uint, LRELU_VEC)(LRELU_CAT(vload, LRELU_VEC)((i), (p))) << 16)
+#define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(bf16v_bits(v), (i), (p))
+inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
+{
+    UIV b = LRELU_CAT(as_uint, LRELU_VEC)(f);
+    UIV r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+    r = select(r, (b >> 16) | 0x40u, isnan(f));
+    return LRELU_CAT(convert_ushort, LRELU_VEC)(r);
+}
+#else
+#define LOADV(i, p) LRELU_CAT(vload, LRELU_VEC)((i), (p))
+#define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)((v), (i), (p))
+#endif
+
+/* s > 0 on the bit pattern: bits - 1 wraps +0 to the top, and every negative number and
+ * every NaN lands at or above the pattern of +inf. Works unchanged on vectors, where the
+ * comparison yields the all-ones mask that ?: selects on. */
+#define AS_U LRELU_CAT(as_, U)
+#define IS_POS1(s) ((AS_U(s) - (U)1) < (U)POS_LIMIT)
+#define IS_POSV(s) ((AS_UV(s) - (U)1) < (U)POS_LIMIT)
+#define LRELU(pos, v, a) ((pos) ? (v) : (v) * (a))
+
+#define FORWARD_NAME LRELU_CAT(lrelu_forward_, SFX)
+#define BACKWARD_NAME LRELU_CAT(lrelu_backward_, SFX)
+
+__kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, __global S *y,
+                           ulong y_off)
+{
+    size_t i = get_global_id(0);
+    size_t body = (size_t)(n / LRELU_VEC);
+    const __global S *xp = x + x_off;
+    __global S *yp = y + y_off;
+    if (i < body) {
+        CV v = LOADV(i, xp);
+        STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
+    } else if (i == body) {
+        for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {
+            C v = LOAD1(k, xp);
+            STORE1(LRELU(IS_POS1(v), v, alpha), k, yp);
+        }
+    }
+}
+
+__kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
+                            const __global S *dy, ulong dy_off, __global S *dx, ulong dx_off)
+{
+    size_t i = get_global_id(0);
+    size_t body = (size_t)(n / LRELU_VEC);
+    const __global S *sp = s + s_off;
+    const __global S *dyp = dy + dy_off;
+    __global S *dxp = dx + dx_off;
+    if (i < body) {
+        CV sv = LOADV(i, sp);
+        CV g = LOADV(i, dyp);
+        STOREV(LRELU(IS_POSV(sv), g, alpha), i, dxp);
+    } else if (i == body) {
+        for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {
+            C sv = LOAD1(k, sp);
+            C g = LOAD1(k, dyp);
+            STORE1(LRELU(IS_POS1(sv), g, alpha), k, dxp);
+        }
+    }
+}
