@@ -1,0 +1,72 @@
+/* common.h: what the test executables share: opening a ctx (or skipping with code 77
+ * when there is no OpenCL device), a seeded generator, special values per dtype, and the
+ * case runner that poisons outputs, keeps guard bands around every range, runs one call
+ * on the device and compares it bit for bit with the CPU reference. */
+#ifndef LRELU_TESTS_COMMON_H
+#define LRELU_TESTS_COMMON_H
+
+#include "lrelu.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define LT_SKIP 77 /* declared as SKIP_RETURN_CODE in tests/CMakeLists.txt */
+
+/* Which public call a case exercises. */
+typedef enum { LT_FORWARD, LT_BACKWARD, LT_BACKWARD_FROM_OUTPUT } lt_op;
+
+/* Output aliasing: none, the output is the first input (x or y), or dy. */
+typedef enum { LT_OUT_OF_PLACE, LT_IN_PLACE_FIRST, LT_IN_PLACE_DY } lt_alias;
+
+typedef struct {
+    lt_op op;
+    lrelu_dtype t;
+    size_t n;
+    size_t off; /* element offset into each operand's view */
+    double alpha;
+    lt_alias alias;
+} lt_case;
+
+/* Fails the test (exit 1) with a message; for set-up errors that are not the subject. */
+void lt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Creates a ctx on $LRELU_DEVICE or the default; exits LT_SKIP when there is no device. */
+lrelu_ctx *lt_open(void);
+/* Expects st == LRELU_OK, else dies naming what and lrelu_last_error(). */
+void lt_ok(lrelu_status st, const char *what);
+
+/* Seed from $LRELU_TEST_SEED or the clock, printed so a failure can be replayed. */
+uint64_t lt_seed(void);
+uint64_t lt_rand(uint64_t *state);
+
+const char *lt_op_name(lt_op op);
+
+/* Element i of a special-value table for t: ±0, ±inf, ±NaN, ±smallest normal, largest
+ * and smallest subnormal, ±largest finite, ±1, small integers and fractions. */
+size_t lt_special_count(lrelu_dtype t);
+void lt_special(lrelu_dtype t, size_t i, void *out);
+/* n elements: specials cycled from `phase`, or random bit patterns when random is set
+ * (NaN payloads and all). */
+void lt_fill(lrelu_dtype t, void *p, size_t n, uint64_t *rng, int random, size_t phase);
+
+/* Whether the device flushes denormals for dtype t (no CL_FP_DENORM in its float or
+ * double config): then subnormal expected results may come back as ±0. */
+int lt_device_flushes(lrelu_ctx *ctx, lrelu_dtype t);
+
+/* Bitwise equality, any NaN equal to any NaN, and ±0 for an expected subnormal when
+ * flush is set. */
+int lt_same(lrelu_dtype t, const void *expect, const void *got, int flush);
+
+/* Runs one case through the device-buffer API with inputs s (x or y) and dy (NULL for
+ * forward). Each operand is a sub-buffer view inside a parent buffer with guard bands
+ * on both sides; outputs are poisoned first. Checks the output against the reference,
+ * the guard bands and the inputs untouched, and prints the first few mismatches.
+ * Returns the number of failures. */
+size_t lt_run_device(lrelu_ctx *ctx, const lt_case *c, const void *s, const void *dy);
+
+/* The same case through the host-memory API, with guard bands in host memory. */
+size_t lt_run_host(lrelu_ctx *ctx, const lt_case *c, const void *s, const void *dy);
+
+/* Prints "N passed, M failed" and returns the exit code. */
+int lt_report(size_t passed, size_t failed);
+
+#endif

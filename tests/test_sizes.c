@@ -1,0 +1,60 @@
+/* test_sizes.c: sizes 0, 1, 2, primes, around the vector width and the work-group size,
+ * past 65 535 work-items and up to 2^24 + 3, at element offsets 0, 1, 3 and 7, in place
+ * and out of place, every dtype and call: device output bit for bit equal to the
+ * reference, guard bands untouched. Large sizes run fewer combinations. */
+#include "common.h"
+
+#include <stdlib.h>
+
+static const size_t sizes[] = {0,    1,    2,    3,    5,    7,    8,     13,    15,     16,
+                               17,   31,   32,   33,   63,   64,   65,    127,   255,    256,
+                               257,  1009, 4095, 4096, 4097, 8191, 65521, 65537, 262147,
+                               (size_t)65535 * 16 + 17, /* past 65 535 work-items of 16 */
+                               ((size_t)1 << 24) + 3};
+static const size_t offsets[] = {0, 1, 3, 7};
+#define LARGE ((size_t)1 << 20)
+
+int main(void)
+{
+    lrelu_ctx *ctx = lt_open();
+    uint64_t rng = lt_seed();
+    size_t passed = 0, failed = 0;
+    size_t nmax = sizes[sizeof sizes / sizeof sizes[0] - 1];
+    unsigned char *x = malloc(nmax * 8), *dy = malloc(nmax * 8), *y = malloc(nmax * 8);
+    if (!x || !dy || !y)
+        lt_die("out of memory");
+    for (int t = 0; t < 4; ++t) {
+        lrelu_dtype dt = (lrelu_dtype)t;
+        /* specials first, then random patterns: the tail sees both kinds */
+        size_t ns = lt_special_count(dt), es = lrelu_dtype_size(dt);
+        lt_fill(dt, x, ns, &rng, 0, 0);
+        lt_fill(dt, x + ns * es, nmax - ns, &rng, 1, 0);
+        lt_fill(dt, dy, ns, &rng, 0, 5);
+        lt_fill(dt, dy + ns * es, nmax - ns, &rng, 1, 0);
+        size_t k = 0;
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; ++si) {
+            size_t n = sizes[si];
+            for (size_t oi = 0; oi < 4; ++oi) {
+                for (int op = 0; op < 3; ++op, ++k) {
+                    if (n >= LARGE && (oi + (size_t)op) % 4 != 3)
+                        continue; /* one offset per call at the large sizes */
+                    double alpha = (double[]){0.01, 0.2, 3.0, 0.0}[k % 4];
+                    const void *s = x;
+                    if (op == LT_BACKWARD_FROM_OUTPUT) {
+                        lrelu_ref_forward(dt, n, alpha, x, y);
+                        s = y;
+                    }
+                    lt_case c = {(lt_op)op, dt, n, offsets[oi], alpha,
+                                 (lt_alias)(k % (op == LT_FORWARD ? 2 : 3))};
+                    lt_run_device(ctx, &c, s, op == LT_FORWARD ? NULL : dy) ? ++failed
+                                                                             : ++passed;
+                }
+            }
+        }
+    }
+    free(x);
+    free(dy);
+    free(y);
+    lrelu_destroy(ctx);
+    return lt_report(passed, failed);
+}
