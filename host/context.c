@@ -2,6 +2,7 @@
  * or borrowing a caller's queue, and reading once what the device offers. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,12 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
             if (v >= 64)
                 c->host_chunk_bytes = (size_t)v;
         }
+    }
+    {
+        /* LRELU_BUILD_OPTIONS is appended to every kernel build, for diagnostics (say
+         * -cl-opt-disable); a -D there overrides the library's own. */
+        const char *env = getenv("LRELU_BUILD_OPTIONS");
+        snprintf(c->build_extra, sizeof c->build_extra, "%s", env ? env : "");
     }
     if (c->max_alloc != 0 && c->host_chunk_bytes > c->max_alloc)
         c->host_chunk_bytes = (size_t)c->max_alloc;

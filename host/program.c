@@ -54,10 +54,10 @@ static lrelu_status build(lrelu_ctx *ctx, lrelu_dtype t, lrelu_kernels *k)
 {
     lrelu_status st = LRELU_OK;
     cl_int err = CL_SUCCESS;
-    char options[128], name[64];
+    char options[512], name[64];
     size_t vec = choose_vec(ctx, t);
-    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu",
-             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec);
+    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu %s",
+             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, ctx->build_extra);
     const char *src = lrelu_src_lrelu;
     size_t len = lrelu_src_lrelu_len;
     cl_program prog = clCreateProgramWithSource(ctx->context, 1, &src, &len, &err);

@@ -39,6 +39,10 @@
 #define LRELU_VEC 4
 #endif
 
+#if LRELU_VEC != 1 && LRELU_VEC != 2 && LRELU_VEC != 4 && LRELU_VEC != 8 && LRELU_VEC != 16
+#error "LRELU_VEC must be 1, 2, 4, 8 or 16"
+#endif
+
 #define LRELU_CAT_(a, b) a##b
 #define LRELU_CAT(a, b) LRELU_CAT_(a, b)
 

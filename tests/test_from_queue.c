@@ -1,0 +1,83 @@
+/* test_from_queue.c: lrelu_create_from_queue embeds in a caller's pipeline: it runs on
+ * the caller's own (here out-of-order) queue, and after lrelu_destroy the caller's
+ * context and queue have exactly the reference counts they had before. */
+#include "common.h"
+
+#include <string.h>
+
+static size_t passed, failed;
+
+static void check(int ok, const char *what)
+{
+    ok ? ++passed : ++failed;
+    if (!ok)
+        printf("FAIL %s\n", what);
+}
+
+static cl_uint ctx_refs(cl_context c)
+{
+    cl_uint r = 0;
+    clGetContextInfo(c, CL_CONTEXT_REFERENCE_COUNT, sizeof r, &r, NULL);
+    return r;
+}
+
+static cl_uint queue_refs(cl_command_queue q)
+{
+    cl_uint r = 0;
+    clGetCommandQueueInfo(q, CL_QUEUE_REFERENCE_COUNT, sizeof r, &r, NULL);
+    return r;
+}
+
+int main(void)
+{
+    /* the caller's own objects, on the device lrelu would pick */
+    lrelu_ctx *probe = lt_open();
+    cl_device_id dev = lrelu_cl_device(probe);
+    lrelu_destroy(probe);
+    cl_int err;
+    cl_context cx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    if (err != CL_SUCCESS)
+        lt_die("clCreateContext");
+    cl_command_queue_properties props = 0;
+    cl_command_queue_properties supported = 0;
+    clGetDeviceInfo(dev, CL_DEVICE_QUEUE_PROPERTIES, sizeof supported, &supported, NULL);
+    if (supported & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
+        props = CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE; /* the harder case for the host API */
+    cl_command_queue q = clCreateCommandQueue(cx, dev, props, &err);
+    if (err != CL_SUCCESS)
+        lt_die("clCreateCommandQueue");
+    cl_uint c0 = ctx_refs(cx), q0 = queue_refs(q);
+
+    for (int round = 0; round < 2; ++round) {
+        lrelu_ctx *ctx = NULL;
+        lt_ok(lrelu_create_from_queue(&ctx, q), "lrelu_create_from_queue");
+        check(lrelu_cl_queue(ctx) == q, "the ctx uses the caller's queue");
+        check(lrelu_cl_context(ctx) == cx, "the ctx uses the caller's context");
+        check(lrelu_cl_device(ctx) == dev, "the ctx uses the queue's device");
+        enum { N = 10007 };
+        static float x[N], dy[N], y[N], dx[N], want[N];
+        for (int i = 0; i < N; ++i)
+            x[i] = (float)(i % 37) - 18.5f, dy[i] = (float)(i % 5) + 0.25f;
+        /* device API on the caller's buffers */
+        cl_mem bx = clCreateBuffer(cx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof x, x, &err);
+        cl_mem by = clCreateBuffer(cx, CL_MEM_READ_WRITE, sizeof y, NULL, &err);
+        cl_event done;
+        lt_ok(lrelu_forward(ctx, LRELU_F32, N, 0.3, bx, 0, by, 0, 0, NULL, &done), "forward");
+        clEnqueueReadBuffer(q, by, CL_TRUE, 0, sizeof y, y, 1, &done, NULL);
+        clReleaseEvent(done);
+        lrelu_ref_forward(LRELU_F32, N, 0.3, x, want);
+        check(memcmp(y, want, sizeof y) == 0, "forward on the caller's queue");
+        /* host API streams through the caller's (out-of-order) queue */
+        lt_ok(lrelu_backward_host(ctx, LRELU_F32, N, 0.3, x, dy, dx), "backward_host");
+        lrelu_ref_backward(LRELU_F32, N, 0.3, x, dy, want);
+        check(memcmp(dx, want, sizeof dx) == 0, "host API on the caller's queue");
+        clReleaseMemObject(by);
+        clReleaseMemObject(bx);
+        lrelu_destroy(ctx);
+        check(ctx_refs(cx) == c0, "the context's reference count is back where it was");
+        check(queue_refs(q) == q0, "the queue's reference count is back where it was");
+    }
+    clReleaseCommandQueue(q);
+    clReleaseContext(cx);
+    return lt_report(passed, failed);
+}
