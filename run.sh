@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# run.sh: the Quick start. Installs what is missing (Debian packages), builds, and runs.
+#   ./run.sh demo      the demo on the default device (LRELU_DEVICE to choose)
+#   ./run.sh test      the whole test suite
+#   ./run.sh sanitize  the test suite built with AddressSanitizer + UBSan
+# Warnings are errors when CI is set (or LRELU_WERROR=ON).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd)
+
+install_missing() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "run.sh: installing ${missing[*]}" >&2
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || {
+            echo "run.sh: need root or sudo to install: ${missing[*]}" >&2
+            exit 1
+        }
+        sudo=sudo
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [cmake options...]
+    local dir=$1
+    shift
+    local werror=${LRELU_WERROR:-OFF}
+    [ -n "${CI:-}" ] && werror=ON
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLRELU_WERROR="$werror" "$@" >/dev/null
+    cmake --build "$dir" -j"$(nproc)"
+}
+
+jobs=$(nproc)
+case "${1:-}" in
+demo)
+    install_missing
+    build build >/dev/null
+    ./build/tools/lrelu demo
+    ;;
+test)
+    install_missing
+    build build
+    ctest --test-dir build -j"$jobs" --output-on-failure
+    ;;
+sanitize)
+    install_missing
+    build build-asan -DLRELU_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan -j"$jobs" --output-on-failure
+    ;;
+*)
+    echo "usage: ./run.sh demo|test|sanitize" >&2
+    exit 2
+    ;;
+esac
