@@ -3,6 +3,7 @@
 #   ./run.sh demo      the demo on the default device (LRELU_DEVICE to choose)
 #   ./run.sh test      the whole test suite
 #   ./run.sh sanitize  the test suite built with AddressSanitizer + UBSan
+#   ./run.sh lint      clang-format, cppcheck and clang-tidy, each failing on any finding
 # Warnings are errors when CI is set (or LRELU_WERROR=ON).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -58,8 +59,21 @@ sanitize)
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan -j"$jobs" --output-on-failure
     ;;
+lint)
+    packages+=(clang-format clang-tidy cppcheck)
+    install_missing
+    build build >/dev/null
+    sources=$(git ls-files '*.c' '*.h' '*.cl')
+    # shellcheck disable=SC2086
+    clang-format --dry-run --Werror $sources
+    cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
+        --error-exitcode=1 -q -Iinclude -Ihost host tools tests bench
+    # shellcheck disable=SC2046
+    clang-tidy -p build --quiet $(git ls-files 'host/*.c' 'tools/*.c' 'tests/*.c' 'bench/*.c')
+    echo "lint: clean"
+    ;;
 *)
-    echo "usage: ./run.sh demo|test|sanitize" >&2
+    echo "usage: ./run.sh demo|test|sanitize|lint" >&2
     exit 2
     ;;
 esac

@@ -19,13 +19,10 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
                              &c->max_alloc, NULL));
     /* The extension string can exceed any fixed buffer; only a truncated read would fail,
      * and then fp64 is looked up through the double config alone. */
-    if (clGetDeviceInfo(c->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL) !=
-        CL_SUCCESS)
+    if (clGetDeviceInfo(c->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL) != CL_SUCCESS)
         ext[0] = '\0';
-    LRELU_CL(
-        clGetDeviceInfo(c->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof dfp, &dfp, NULL));
-    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_OPENCL_C_VERSION, sizeof cver - 1, cver,
-                             NULL));
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof dfp, &dfp, NULL));
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_OPENCL_C_VERSION, sizeof cver - 1, cver, NULL));
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");
     if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)

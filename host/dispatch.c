@@ -22,8 +22,7 @@ lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, 
     if (ctx == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: ctx is NULL", fn);
     if (lrelu_dtype_size(t) == 0)
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn,
-                          (int)t);
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn, (int)t);
     if (!isfinite(alpha))
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: alpha %g is not finite", fn, alpha);
     /* alpha is converted once to the compute type; a double beyond float's range would
@@ -61,13 +60,13 @@ static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o)
     if (err == CL_SUCCESS)
         err = clGetMemObjectInfo(o->mem, CL_MEM_SIZE, sizeof o->size, &o->size, NULL);
     if (err == CL_SUCCESS)
-        err = clGetMemObjectInfo(o->mem, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof o->root, &o->root,
-                                 NULL);
+        err =
+            clGetMemObjectInfo(o->mem, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof o->root, &o->root, NULL);
     if (err == CL_SUCCESS)
         err = clGetMemObjectInfo(o->mem, CL_MEM_OFFSET, sizeof o->origin, &o->origin, NULL);
     if (err != CL_SUCCESS)
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a valid cl_mem (%s)", fn,
-                          o->name, lrelu_cl_error_name(err));
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a valid cl_mem (%s)", fn, o->name,
+                          lrelu_cl_error_name(err));
     if (type != CL_MEM_OBJECT_BUFFER)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a buffer", fn, o->name);
     if (owner != ctx->context)
@@ -154,8 +153,7 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
 
 lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
                            cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
-                           size_t out_off, cl_uint num_wait, const cl_event *wait,
-                           cl_event *done)
+                           size_t out_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     lrelu_status st = LRELU_OK;
     const lrelu_kernels *k = NULL;
@@ -208,9 +206,9 @@ lrelu_status lrelu_backward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alph
 }
 
 lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
-                                        cl_mem y, size_t y_off, cl_mem dy, size_t dy_off,
-                                        cl_mem dx, size_t dx_off, cl_uint num_wait,
-                                        const cl_event *wait, cl_event *done)
+                                        cl_mem y, size_t y_off, cl_mem dy, size_t dy_off, cl_mem dx,
+                                        size_t dx_off, cl_uint num_wait, const cl_event *wait,
+                                        cl_event *done)
 {
     operand ops[3] = {{.name = "y", .mem = y, .off = y_off},
                       {.name = "dy", .mem = dy, .off = dy_off},

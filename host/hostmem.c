@@ -24,8 +24,8 @@ static lrelu_status check_overlap(lrelu_op op, size_t bytes, const host_operand 
 }
 
 /* ops: the inputs, then the output. */
-static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n,
-                             double alpha, const host_operand *ops, int nops)
+static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                             const host_operand *ops, int nops)
 {
     const char *fn = lrelu_op_name(op);
     lrelu_status st = lrelu_check_call(ctx, op, t, alpha);
@@ -35,8 +35,8 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         if (ops[i].ptr == NULL)
             return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s_host: %s is NULL", fn, ops[i].name);
     if (t == LRELU_F64 && !ctx->has_fp64)
-        return lrelu_fail(LRELU_ERR_UNSUPPORTED,
-                          "%s_host: the device has no fp64 (cl_khr_fp64)", fn);
+        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s_host: the device has no fp64 (cl_khr_fp64)",
+                          fn);
     size_t es = lrelu_dtype_size(t);
     if (n > SIZE_MAX / es)
         return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
@@ -44,8 +44,8 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
     for (int i = 0; i < nops; ++i)
         if ((uintptr_t)ops[i].ptr > UINTPTR_MAX - n * es)
             return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                              "%s_host: %s + %zu bytes wraps the address space", fn,
-                              ops[i].name, n * es);
+                              "%s_host: %s + %zu bytes wraps the address space", fn, ops[i].name,
+                              n * es);
     const host_operand *out = &ops[nops - 1];
     for (int i = 0; i < nops - 1; ++i)
         if ((st = check_overlap(op, n * es, out, &ops[i])) != LRELU_OK)
@@ -112,9 +112,8 @@ lrelu_status lrelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double
     return run_host(ctx, LRELU_OP_BACKWARD, t, n, alpha, ops, 3);
 }
 
-lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
-                                             double alpha, const void *y, const void *dy,
-                                             void *dx)
+lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                             const void *y, const void *dy, void *dx)
 {
     host_operand ops[3] = {{"y", y}, {"dy", dy}, {"dx", dx}};
     return run_host(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, ops, 3);

@@ -40,8 +40,7 @@ struct lrelu_ctx {
 };
 
 /* Records "<status name>: <message>" as this thread's last error and returns s. */
-lrelu_status lrelu_fail(lrelu_status s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+lrelu_status lrelu_fail(lrelu_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records a failed OpenCL call (its CL_* name, the call, file and line) and returns the
  * status it maps to: OUT_OF_MEMORY for allocation failures, BUILD for a failed build,
  * OPENCL for anything else. */
@@ -51,14 +50,14 @@ const char *lrelu_cl_error_name(cl_int err);
 
 /* Inside a function with `lrelu_status st` and a `cleanup:` label: runs an OpenCL call
  * and on failure records it (the first error wins) and jumps to the cleanup ladder. */
-#define LRELU_CL(call)                                                                         \
-    do {                                                                                       \
-        cl_int lrelu_e_ = (call);                                                              \
-        if (lrelu_e_ != CL_SUCCESS) {                                                          \
-            if (st == LRELU_OK)                                                                \
-                st = lrelu_cl_fail(lrelu_e_, #call, __FILE__, __LINE__);                       \
-            goto cleanup;                                                                      \
-        }                                                                                      \
+#define LRELU_CL(call)                                                                             \
+    do {                                                                                           \
+        cl_int lrelu_e_ = (call);                                                                  \
+        if (lrelu_e_ != CL_SUCCESS) {                                                              \
+            if (st == LRELU_OK)                                                                    \
+                st = lrelu_cl_fail(lrelu_e_, #call, __FILE__, __LINE__);                           \
+            goto cleanup;                                                                          \
+        }                                                                                          \
     } while (0)
 
 /* device.c: resolves a selector (NULL: $LRELU_DEVICE, then the default) to a device. */
@@ -73,8 +72,7 @@ void lrelu_release_kernels(lrelu_ctx *ctx);
  * forward and backward, y for from-output; dy is unused (NULL) for forward. */
 lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
                            cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
-                           size_t out_off, cl_uint num_wait, const cl_event *wait,
-                           cl_event *done);
+                           size_t out_off, cl_uint num_wait, const cl_event *wait, cl_event *done);
 
 /* dispatch.c: the argument checks shared by both APIs, in the contract's order up to and
  * including UNSUPPORTED (ctx, dtype, alpha, wait list, device support). */

@@ -32,20 +32,22 @@ static lrelu_status build_log(lrelu_ctx *ctx, cl_program prog, const char *optio
     if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) !=
             CL_SUCCESS ||
         len == 0)
-        return lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\" and no "
-                                           "build log",
+        return lrelu_fail(LRELU_ERR_BUILD,
+                          "clBuildProgram failed with options \"%s\" and no "
+                          "build log",
                           options);
     char *log = malloc(len + 1);
     if (log == NULL)
-        return lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\" (no "
-                                           "memory for the build log)",
+        return lrelu_fail(LRELU_ERR_BUILD,
+                          "clBuildProgram failed with options \"%s\" (no "
+                          "memory for the build log)",
                           options);
     if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL) !=
         CL_SUCCESS)
         log[0] = '\0';
     log[len] = '\0';
-    lrelu_status st = lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\":\n%s",
-                                 options, log);
+    lrelu_status st =
+        lrelu_fail(LRELU_ERR_BUILD, "clBuildProgram failed with options \"%s\":\n%s", options, log);
     free(log);
     return st;
 }

@@ -6,22 +6,22 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LRELU_STATUS_LIST(X)                                                                   \
-    X(LRELU_OK, "success")                                                                     \
-    X(LRELU_ERR_INVALID_ARG, "an argument is invalid")                                         \
-    X(LRELU_ERR_OUT_OF_RANGE, "a range lies beyond its buffer")                                \
-    X(LRELU_ERR_OVERLAP, "an output partly overlaps an input")                                 \
-    X(LRELU_ERR_UNSUPPORTED, "the device cannot run this dtype")                               \
-    X(LRELU_ERR_NO_DEVICE, "no OpenCL device matches")                                         \
-    X(LRELU_ERR_BUILD, "the kernels failed to build")                                          \
-    X(LRELU_ERR_OUT_OF_MEMORY, "an allocation failed")                                         \
+#define LRELU_STATUS_LIST(X)                                                                       \
+    X(LRELU_OK, "success")                                                                         \
+    X(LRELU_ERR_INVALID_ARG, "an argument is invalid")                                             \
+    X(LRELU_ERR_OUT_OF_RANGE, "a range lies beyond its buffer")                                    \
+    X(LRELU_ERR_OVERLAP, "an output partly overlaps an input")                                     \
+    X(LRELU_ERR_UNSUPPORTED, "the device cannot run this dtype")                                   \
+    X(LRELU_ERR_NO_DEVICE, "no OpenCL device matches")                                             \
+    X(LRELU_ERR_BUILD, "the kernels failed to build")                                              \
+    X(LRELU_ERR_OUT_OF_MEMORY, "an allocation failed")                                             \
     X(LRELU_ERR_OPENCL, "an OpenCL call failed")
 
 const char *lrelu_status_str(lrelu_status s)
 {
     switch (s) {
-#define LRELU_STATUS_CASE(name, phrase)                                                        \
-    case name:                                                                                 \
+#define LRELU_STATUS_CASE(name, phrase)                                                            \
+    case name:                                                                                     \
         return #name ": " phrase;
         LRELU_STATUS_LIST(LRELU_STATUS_CASE)
 #undef LRELU_STATUS_CASE
@@ -32,8 +32,8 @@ const char *lrelu_status_str(lrelu_status s)
 static const char *status_name(lrelu_status s)
 {
     switch (s) {
-#define LRELU_STATUS_NAME(name, phrase)                                                        \
-    case name:                                                                                 \
+#define LRELU_STATUS_NAME(name, phrase)                                                            \
+    case name:                                                                                     \
         return #name;
         LRELU_STATUS_LIST(LRELU_STATUS_NAME)
 #undef LRELU_STATUS_NAME
@@ -58,72 +58,72 @@ lrelu_status lrelu_fail(lrelu_status s, const char *fmt, ...)
     return s;
 }
 
-#define LRELU_CL_ERROR_LIST(X)                                                                 \
-    X(CL_SUCCESS)                                                                              \
-    X(CL_DEVICE_NOT_FOUND)                                                                     \
-    X(CL_DEVICE_NOT_AVAILABLE)                                                                 \
-    X(CL_COMPILER_NOT_AVAILABLE)                                                               \
-    X(CL_MEM_OBJECT_ALLOCATION_FAILURE)                                                        \
-    X(CL_OUT_OF_RESOURCES)                                                                     \
-    X(CL_OUT_OF_HOST_MEMORY)                                                                   \
-    X(CL_PROFILING_INFO_NOT_AVAILABLE)                                                         \
-    X(CL_MEM_COPY_OVERLAP)                                                                     \
-    X(CL_IMAGE_FORMAT_MISMATCH)                                                                \
-    X(CL_IMAGE_FORMAT_NOT_SUPPORTED)                                                           \
-    X(CL_BUILD_PROGRAM_FAILURE)                                                                \
-    X(CL_MAP_FAILURE)                                                                          \
-    X(CL_MISALIGNED_SUB_BUFFER_OFFSET)                                                         \
-    X(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)                                            \
-    X(CL_COMPILE_PROGRAM_FAILURE)                                                              \
-    X(CL_LINKER_NOT_AVAILABLE)                                                                 \
-    X(CL_LINK_PROGRAM_FAILURE)                                                                 \
-    X(CL_DEVICE_PARTITION_FAILED)                                                              \
-    X(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)                                                        \
-    X(CL_INVALID_VALUE)                                                                        \
-    X(CL_INVALID_DEVICE_TYPE)                                                                  \
-    X(CL_INVALID_PLATFORM)                                                                     \
-    X(CL_INVALID_DEVICE)                                                                       \
-    X(CL_INVALID_CONTEXT)                                                                      \
-    X(CL_INVALID_QUEUE_PROPERTIES)                                                             \
-    X(CL_INVALID_COMMAND_QUEUE)                                                                \
-    X(CL_INVALID_HOST_PTR)                                                                     \
-    X(CL_INVALID_MEM_OBJECT)                                                                   \
-    X(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)                                                      \
-    X(CL_INVALID_IMAGE_SIZE)                                                                   \
-    X(CL_INVALID_SAMPLER)                                                                      \
-    X(CL_INVALID_BINARY)                                                                       \
-    X(CL_INVALID_BUILD_OPTIONS)                                                                \
-    X(CL_INVALID_PROGRAM)                                                                      \
-    X(CL_INVALID_PROGRAM_EXECUTABLE)                                                           \
-    X(CL_INVALID_KERNEL_NAME)                                                                  \
-    X(CL_INVALID_KERNEL_DEFINITION)                                                            \
-    X(CL_INVALID_KERNEL)                                                                       \
-    X(CL_INVALID_ARG_INDEX)                                                                    \
-    X(CL_INVALID_ARG_VALUE)                                                                    \
-    X(CL_INVALID_ARG_SIZE)                                                                     \
-    X(CL_INVALID_KERNEL_ARGS)                                                                  \
-    X(CL_INVALID_WORK_DIMENSION)                                                               \
-    X(CL_INVALID_WORK_GROUP_SIZE)                                                              \
-    X(CL_INVALID_WORK_ITEM_SIZE)                                                               \
-    X(CL_INVALID_GLOBAL_OFFSET)                                                                \
-    X(CL_INVALID_EVENT_WAIT_LIST)                                                              \
-    X(CL_INVALID_EVENT)                                                                        \
-    X(CL_INVALID_OPERATION)                                                                    \
-    X(CL_INVALID_GL_OBJECT)                                                                    \
-    X(CL_INVALID_BUFFER_SIZE)                                                                  \
-    X(CL_INVALID_MIP_LEVEL)                                                                    \
-    X(CL_INVALID_GLOBAL_WORK_SIZE)                                                             \
-    X(CL_INVALID_PROPERTY)                                                                     \
-    X(CL_INVALID_IMAGE_DESCRIPTOR)                                                             \
-    X(CL_INVALID_COMPILER_OPTIONS)                                                             \
-    X(CL_INVALID_LINKER_OPTIONS)                                                               \
+#define LRELU_CL_ERROR_LIST(X)                                                                     \
+    X(CL_SUCCESS)                                                                                  \
+    X(CL_DEVICE_NOT_FOUND)                                                                         \
+    X(CL_DEVICE_NOT_AVAILABLE)                                                                     \
+    X(CL_COMPILER_NOT_AVAILABLE)                                                                   \
+    X(CL_MEM_OBJECT_ALLOCATION_FAILURE)                                                            \
+    X(CL_OUT_OF_RESOURCES)                                                                         \
+    X(CL_OUT_OF_HOST_MEMORY)                                                                       \
+    X(CL_PROFILING_INFO_NOT_AVAILABLE)                                                             \
+    X(CL_MEM_COPY_OVERLAP)                                                                         \
+    X(CL_IMAGE_FORMAT_MISMATCH)                                                                    \
+    X(CL_IMAGE_FORMAT_NOT_SUPPORTED)                                                               \
+    X(CL_BUILD_PROGRAM_FAILURE)                                                                    \
+    X(CL_MAP_FAILURE)                                                                              \
+    X(CL_MISALIGNED_SUB_BUFFER_OFFSET)                                                             \
+    X(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)                                                \
+    X(CL_COMPILE_PROGRAM_FAILURE)                                                                  \
+    X(CL_LINKER_NOT_AVAILABLE)                                                                     \
+    X(CL_LINK_PROGRAM_FAILURE)                                                                     \
+    X(CL_DEVICE_PARTITION_FAILED)                                                                  \
+    X(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)                                                            \
+    X(CL_INVALID_VALUE)                                                                            \
+    X(CL_INVALID_DEVICE_TYPE)                                                                      \
+    X(CL_INVALID_PLATFORM)                                                                         \
+    X(CL_INVALID_DEVICE)                                                                           \
+    X(CL_INVALID_CONTEXT)                                                                          \
+    X(CL_INVALID_QUEUE_PROPERTIES)                                                                 \
+    X(CL_INVALID_COMMAND_QUEUE)                                                                    \
+    X(CL_INVALID_HOST_PTR)                                                                         \
+    X(CL_INVALID_MEM_OBJECT)                                                                       \
+    X(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)                                                          \
+    X(CL_INVALID_IMAGE_SIZE)                                                                       \
+    X(CL_INVALID_SAMPLER)                                                                          \
+    X(CL_INVALID_BINARY)                                                                           \
+    X(CL_INVALID_BUILD_OPTIONS)                                                                    \
+    X(CL_INVALID_PROGRAM)                                                                          \
+    X(CL_INVALID_PROGRAM_EXECUTABLE)                                                               \
+    X(CL_INVALID_KERNEL_NAME)                                                                      \
+    X(CL_INVALID_KERNEL_DEFINITION)                                                                \
+    X(CL_INVALID_KERNEL)                                                                           \
+    X(CL_INVALID_ARG_INDEX)                                                                        \
+    X(CL_INVALID_ARG_VALUE)                                                                        \
+    X(CL_INVALID_ARG_SIZE)                                                                         \
+    X(CL_INVALID_KERNEL_ARGS)                                                                      \
+    X(CL_INVALID_WORK_DIMENSION)                                                                   \
+    X(CL_INVALID_WORK_GROUP_SIZE)                                                                  \
+    X(CL_INVALID_WORK_ITEM_SIZE)                                                                   \
+    X(CL_INVALID_GLOBAL_OFFSET)                                                                    \
+    X(CL_INVALID_EVENT_WAIT_LIST)                                                                  \
+    X(CL_INVALID_EVENT)                                                                            \
+    X(CL_INVALID_OPERATION)                                                                        \
+    X(CL_INVALID_GL_OBJECT)                                                                        \
+    X(CL_INVALID_BUFFER_SIZE)                                                                      \
+    X(CL_INVALID_MIP_LEVEL)                                                                        \
+    X(CL_INVALID_GLOBAL_WORK_SIZE)                                                                 \
+    X(CL_INVALID_PROPERTY)                                                                         \
+    X(CL_INVALID_IMAGE_DESCRIPTOR)                                                                 \
+    X(CL_INVALID_COMPILER_OPTIONS)                                                                 \
+    X(CL_INVALID_LINKER_OPTIONS)                                                                   \
     X(CL_INVALID_DEVICE_PARTITION_COUNT)
 
 const char *lrelu_cl_error_name(cl_int err)
 {
     switch (err) {
-#define LRELU_CL_ERROR_CASE(name)                                                              \
-    case name:                                                                                 \
+#define LRELU_CL_ERROR_CASE(name)                                                                  \
+    case name:                                                                                     \
         return #name;
         LRELU_CL_ERROR_LIST(LRELU_CL_ERROR_CASE)
 #undef LRELU_CL_ERROR_CASE
@@ -188,7 +188,7 @@ const char *lrelu_op_name(lrelu_op op)
 }
 
 #define LRELU_STR_(x) #x
-#define LRELU_STR(x) LRELU_STR_(x)
+#define LRELU_STR(x)  LRELU_STR_(x)
 const char *lrelu_version(void)
 {
     return LRELU_STR(LRELU_VERSION_MAJOR) "." LRELU_STR(LRELU_VERSION_MINOR) "." LRELU_STR(

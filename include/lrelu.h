@@ -166,18 +166,18 @@ LRELU_API lrelu_status lrelu_forward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, do
                                      cl_uint num_wait, const cl_event *wait, cl_event *done);
 
 LRELU_API lrelu_status lrelu_backward(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
-                                      cl_mem x, size_t x_off, cl_mem dy, size_t dy_off,
-                                      cl_mem dx, size_t dx_off, cl_uint num_wait,
-                                      const cl_event *wait, cl_event *done);
+                                      cl_mem x, size_t x_off, cl_mem dy, size_t dy_off, cl_mem dx,
+                                      size_t dx_off, cl_uint num_wait, const cl_event *wait,
+                                      cl_event *done);
 
 /* As lrelu_backward, from the forward's output y instead of its input: the same result
  * for alpha >= 0 (y > 0 exactly when x > 0). alpha < 0 flips the sign of y on the
  * negative side, so it is refused with LRELU_ERR_INVALID_ARG; alpha == 0 is fine. */
 LRELU_API lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
-                                                  double alpha, cl_mem y, size_t y_off,
-                                                  cl_mem dy, size_t dy_off, cl_mem dx,
-                                                  size_t dx_off, cl_uint num_wait,
-                                                  const cl_event *wait, cl_event *done);
+                                                  double alpha, cl_mem y, size_t y_off, cl_mem dy,
+                                                  size_t dy_off, cl_mem dx, size_t dx_off,
+                                                  cl_uint num_wait, const cl_event *wait,
+                                                  cl_event *done);
 
 /* ------------------------------------------------------------------------------------
  * Host-memory API: blocking. Runs on the ctx's device and returns when the result is in
@@ -192,14 +192,13 @@ LRELU_API lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t,
  *   writes nothing.
  * - Calls on one ctx from several threads run concurrently and safely.
  * ---------------------------------------------------------------------------------- */
-LRELU_API lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
-                                          double alpha, const void *x, void *y);
-LRELU_API lrelu_status lrelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
-                                           double alpha, const void *x, const void *dy,
-                                           void *dx);
-LRELU_API lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dtype t,
-                                                       size_t n, double alpha, const void *y,
-                                                       const void *dy, void *dx);
+LRELU_API lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                          const void *x, void *y);
+LRELU_API lrelu_status lrelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                           const void *x, const void *dy, void *dx);
+LRELU_API lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                                       double alpha, const void *y, const void *dy,
+                                                       void *dx);
 
 /* ------------------------------------------------------------------------------------
  * CPU reference: the same semantics on the host, one element at a time, what the tests
@@ -209,8 +208,8 @@ LRELU_API lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dty
 LRELU_API void lrelu_ref_forward(lrelu_dtype t, size_t n, double alpha, const void *x, void *y);
 LRELU_API void lrelu_ref_backward(lrelu_dtype t, size_t n, double alpha, const void *x,
                                   const void *dy, void *dx);
-LRELU_API void lrelu_ref_backward_from_output(lrelu_dtype t, size_t n, double alpha,
-                                              const void *y, const void *dy, void *dx);
+LRELU_API void lrelu_ref_backward_from_output(lrelu_dtype t, size_t n, double alpha, const void *y,
+                                              const void *dy, void *dx);
 
 /* ------------------------------------------------------------------------------------
  * Storage conversions used by the reference and matching the kernels: widening is exact;

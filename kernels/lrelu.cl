@@ -44,54 +44,54 @@
 #endif
 
 #define LRELU_CAT_(a, b) a##b
-#define LRELU_CAT(a, b) LRELU_CAT_(a, b)
+#define LRELU_CAT(a, b)  LRELU_CAT_(a, b)
 
 /* Per-type pieces: S storage, C compute scalar, U the unsigned integer of C's size,
  * LOAD1/STORE1 one element, LOADV/STOREV one vector of VEC elements. */
 #if LRELU_DTYPE == 0
-#define SFX f32
-#define S float
-#define C float
-#define U uint
-#define POS_LIMIT 0x7f800000u
-#define LOAD1(i, p) (p)[i]
+#define SFX             f32
+#define S               float
+#define C               float
+#define U               uint
+#define POS_LIMIT       0x7f800000u
+#define LOAD1(i, p)     (p)[i]
 #define STORE1(v, i, p) ((p)[i] = (v))
 #elif LRELU_DTYPE == 1
-#define SFX f16
-#define S half
-#define C float
-#define U uint
-#define POS_LIMIT 0x7f800000u
-#define LOAD1(i, p) vload_half((i), (p))
+#define SFX             f16
+#define S               half
+#define C               float
+#define U               uint
+#define POS_LIMIT       0x7f800000u
+#define LOAD1(i, p)     vload_half((i), (p))
 #define STORE1(v, i, p) vstore_half_rte((v), (i), (p))
 #elif LRELU_DTYPE == 2
-#define SFX bf16
-#define S ushort
-#define C float
-#define U uint
-#define POS_LIMIT 0x7f800000u
-#define LOAD1(i, p) bf16_load(i, p)
+#define SFX             bf16
+#define S               ushort
+#define C               float
+#define U               uint
+#define POS_LIMIT       0x7f800000u
+#define LOAD1(i, p)     bf16_load(i, p)
 #define STORE1(v, i, p) bf16_store(v, i, p)
 #elif LRELU_DTYPE == 3
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#define SFX f64
-#define S double
-#define C double
-#define U ulong
-#define POS_LIMIT 0x7ff0000000000000ul
-#define LOAD1(i, p) (p)[i]
+#define SFX             f64
+#define S               double
+#define C               double
+#define U               ulong
+#define POS_LIMIT       0x7ff0000000000000ul
+#define LOAD1(i, p)     (p)[i]
 #define STORE1(v, i, p) ((p)[i] = (v))
 #else
 #error "LRELU_DTYPE must be 0 (f32), 1 (f16), 2 (bf16) or 3 (f64)"
 #endif
 
 #if LRELU_VEC == 1
-#define CV C
-#define UV U
+#define CV    C
+#define UV    U
 #define AS_UV LRELU_CAT(as_, U)
 #else
-#define CV LRELU_CAT(C, LRELU_VEC)
-#define UV LRELU_CAT(U, LRELU_VEC)
+#define CV    LRELU_CAT(C, LRELU_VEC)
+#define UV    LRELU_CAT(U, LRELU_VEC)
 #define AS_UV LRELU_CAT(as_, UV)
 #endif
 
@@ -111,15 +111,15 @@ inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)b
 
 /* Vector load and store of VEC elements at vector index i. */
 #if LRELU_VEC == 1
-#define LOADV(i, p) LOAD1(i, p)
+#define LOADV(i, p)     LOAD1(i, p)
 #define STOREV(v, i, p) STORE1(v, i, p)
 #elif LRELU_DTYPE == 1
-#define LOADV(i, p) LRELU_CAT(vload_half, LRELU_VEC)((i), (p))
+#define LOADV(i, p)     LRELU_CAT(vload_half, LRELU_VEC)((i), (p))
 #define STOREV(v, i, p) LRELU_CAT(LRELU_CAT(vstore_half, LRELU_VEC), _rte)((v), (i), (p))
 #elif LRELU_DTYPE == 2
 #define UIV LRELU_CAT(uint, LRELU_VEC)
-#define LOADV(i, p)                                                                            \
-    LRELU_CAT(as_float, LRELU_VEC)                                                             \
+#define LOADV(i, p)                                                                                \
+    LRELU_CAT(as_float, LRELU_VEC)                                                                 \
     (LRELU_CAT(convert_uint, LRELU_VEC)(LRELU_CAT(vload, LRELU_VEC)((i), (p))) << 16)
 #define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(bf16v_bits(v), (i), (p))
 inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
@@ -130,19 +130,19 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
     return LRELU_CAT(convert_ushort, LRELU_VEC)(r);
 }
 #else
-#define LOADV(i, p) LRELU_CAT(vload, LRELU_VEC)((i), (p))
+#define LOADV(i, p)     LRELU_CAT(vload, LRELU_VEC)((i), (p))
 #define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)((v), (i), (p))
 #endif
 
 /* s > 0 on the bit pattern: bits - 1 wraps +0 to the top, and every negative number and
  * every NaN lands at or above the pattern of +inf. Works unchanged on vectors, where the
  * comparison yields the all-ones mask that ?: selects on. */
-#define AS_U LRELU_CAT(as_, U)
-#define IS_POS1(s) ((AS_U(s) - (U)1) < (U)POS_LIMIT)
-#define IS_POSV(s) ((AS_UV(s) - (U)1) < (U)POS_LIMIT)
+#define AS_U             LRELU_CAT(as_, U)
+#define IS_POS1(s)       ((AS_U(s) - (U)1) < (U)POS_LIMIT)
+#define IS_POSV(s)       ((AS_UV(s) - (U)1) < (U)POS_LIMIT)
 #define LRELU(pos, v, a) ((pos) ? (v) : (v) * (a))
 
-#define FORWARD_NAME LRELU_CAT(lrelu_forward_, SFX)
+#define FORWARD_NAME  LRELU_CAT(lrelu_forward_, SFX)
 #define BACKWARD_NAME LRELU_CAT(lrelu_backward_, SFX)
 
 __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, __global S *y,

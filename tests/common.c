@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#define LT_GUARD 256    /* bytes of guard band on each side; a multiple of 128 so the  */
-                        /* views can be sub-buffers on devices aligning to 1024 bits   */
-#define LT_POISON 0xa5  /* a byte pattern that is an ordinary number in every dtype,  */
-                        /* never a NaN, so it can never pass for a NaN result          */
+#define LT_GUARD ((size_t)256) /* bytes of guard band on each side; a multiple of 128 so the  */
+                               /* views can be sub-buffers on devices aligning to 1024 bits   */
+#define LT_POISON 0xa5         /* a byte pattern that is an ordinary number in every dtype,  */
+                               /* never a NaN, so it can never pass for a NaN result          */
 #define LT_MAX_PRINT 8
 
 void lt_die(const char *fmt, ...)
@@ -71,11 +71,10 @@ const char *lt_op_name(lt_op op)
 }
 
 static const uint32_t special_f32[] = {
-    0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001,
-    0x00800000, 0x80800000, 0x007fffff, 0x807fffff, 0x00000001, 0x80000001, 0x7f7fffff,
-    0xff7fffff, 0x3f800000, 0xbf800000, 0x40000000, 0xc0000000, 0x3f000000, 0xbf000000,
-    0x40400000, 0xc0400000, 0x42c80000, 0xc2c80000, 0x3c23d70a, 0xbc23d70a, 0x0da24260,
-    0x8da24260};
+    0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0x00800000,
+    0x80800000, 0x007fffff, 0x807fffff, 0x00000001, 0x80000001, 0x7f7fffff, 0xff7fffff, 0x3f800000,
+    0xbf800000, 0x40000000, 0xc0000000, 0x3f000000, 0xbf000000, 0x40400000, 0xc0400000, 0x42c80000,
+    0xc2c80000, 0x3c23d70a, 0xbc23d70a, 0x0da24260, 0x8da24260};
 static const uint16_t special_f16[] = {
     0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0xfe00, 0x7c01, 0x0400, 0x8400, 0x03ff,
     0x83ff, 0x0001, 0x8001, 0x7bff, 0xfbff, 0x3c00, 0xbc00, 0x4000, 0xc000, 0x3800,
@@ -85,16 +84,14 @@ static const uint16_t special_bf16[] = {
     0x807f, 0x0001, 0x8001, 0x7f7f, 0xff7f, 0x3f80, 0xbf80, 0x4000, 0xc000, 0x3f00,
     0xbf00, 0x4040, 0xc040, 0x42c8, 0xc2c8, 0x3c24, 0xbc24, 0x0da2, 0x8da2};
 static const uint64_t special_f64[] = {
-    0x0000000000000000ull, 0x8000000000000000ull, 0x7ff0000000000000ull,
-    0xfff0000000000000ull, 0x7ff8000000000000ull, 0xfff8000000000000ull,
-    0x7ff0000000000001ull, 0x0010000000000000ull, 0x8010000000000000ull,
-    0x000fffffffffffffull, 0x800fffffffffffffull, 0x0000000000000001ull,
-    0x8000000000000001ull, 0x7fefffffffffffffull, 0xffefffffffffffffull,
-    0x3ff0000000000000ull, 0xbff0000000000000ull, 0x4000000000000000ull,
-    0xc000000000000000ull, 0x3fe0000000000000ull, 0xbfe0000000000000ull,
-    0x4008000000000000ull, 0xc008000000000000ull, 0x4059000000000000ull,
-    0xc059000000000000ull, 0x3f847ae147ae147bull, 0xbf847ae147ae147bull,
-    0x0010000000000001ull, 0x8010000000000001ull};
+    0x0000000000000000ull, 0x8000000000000000ull, 0x7ff0000000000000ull, 0xfff0000000000000ull,
+    0x7ff8000000000000ull, 0xfff8000000000000ull, 0x7ff0000000000001ull, 0x0010000000000000ull,
+    0x8010000000000000ull, 0x000fffffffffffffull, 0x800fffffffffffffull, 0x0000000000000001ull,
+    0x8000000000000001ull, 0x7fefffffffffffffull, 0xffefffffffffffffull, 0x3ff0000000000000ull,
+    0xbff0000000000000ull, 0x4000000000000000ull, 0xc000000000000000ull, 0x3fe0000000000000ull,
+    0xbfe0000000000000ull, 0x4008000000000000ull, 0xc008000000000000ull, 0x4059000000000000ull,
+    0xc059000000000000ull, 0x3f847ae147ae147bull, 0xbf847ae147ae147bull, 0x0010000000000001ull,
+    0x8010000000000001ull};
 
 #define LT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -178,9 +175,7 @@ static double as_double(lrelu_dtype t, const void *p)
 static int is_subnormal(lrelu_dtype t, const void *p)
 {
     double v = fabs(as_double(t, p));
-    double min_normal = t == LRELU_F16    ? 0x1p-14
-                        : t == LRELU_F64 ? 0x1p-1022
-                                         : 0x1p-126;
+    double min_normal = t == LRELU_F16 ? 0x1p-14 : t == LRELU_F64 ? 0x1p-1022 : 0x1p-126;
     return v != 0 && v < min_normal;
 }
 
@@ -242,8 +237,8 @@ static size_t compare_image(const lt_case *c, const char *api, const char *what,
                 print_value(c->t, got + b);
                 printf("\n");
             } else {
-                printf("    %s byte %zu outside the output range changed: 0x%02x -> 0x%02x\n",
-                       what, b, before[b], got[b]);
+                printf("    %s byte %zu outside the output range changed: 0x%02x -> 0x%02x\n", what,
+                       b, before[b], got[b]);
             }
         }
     }
@@ -311,8 +306,8 @@ static void images_init(lt_images *im, const lt_case *c, const void *s, const vo
     }
 }
 
-static size_t images_check(const lt_images *im, const lt_case *c, const char *api,
-                           const void *s, const void *dy, int flush)
+static size_t images_check(const lt_images *im, const lt_case *c, const char *api, const void *s,
+                           const void *dy, int flush)
 {
     unsigned char *expect = xmalloc(c->n * im->es);
     reference(c, s, dy, expect);
@@ -344,14 +339,13 @@ static lrelu_status call_device(lrelu_ctx *ctx, const lt_case *c, cl_mem *v, cl_
 {
     switch (c->op) {
     case LT_FORWARD:
-        return lrelu_forward(ctx, c->t, c->n, c->alpha, v[0], c->off, v[1], c->off, 0, NULL,
-                             done);
+        return lrelu_forward(ctx, c->t, c->n, c->alpha, v[0], c->off, v[1], c->off, 0, NULL, done);
     case LT_BACKWARD:
-        return lrelu_backward(ctx, c->t, c->n, c->alpha, v[0], c->off, v[1], c->off, v[2],
-                              c->off, 0, NULL, done);
+        return lrelu_backward(ctx, c->t, c->n, c->alpha, v[0], c->off, v[1], c->off, v[2], c->off,
+                              0, NULL, done);
     default:
-        return lrelu_backward_from_output(ctx, c->t, c->n, c->alpha, v[0], c->off, v[1],
-                                          c->off, v[2], c->off, 0, NULL, done);
+        return lrelu_backward_from_output(ctx, c->t, c->n, c->alpha, v[0], c->off, v[1], c->off,
+                                          v[2], c->off, 0, NULL, done);
     }
 }
 
@@ -370,8 +364,8 @@ size_t lt_run_device(lrelu_ctx *ctx, const lt_case *c, const void *s, const void
         parent[k] = clCreateBuffer(cx, CL_MEM_READ_WRITE, im.bytes, NULL, &err);
         if (err != CL_SUCCESS)
             lt_die("clCreateBuffer(%zu): %d", im.bytes, err);
-        if (clEnqueueWriteBuffer(q, parent[k], CL_TRUE, 0, im.bytes, im.image[k], 0, NULL,
-                                 NULL) != CL_SUCCESS)
+        if (clEnqueueWriteBuffer(q, parent[k], CL_TRUE, 0, im.bytes, im.image[k], 0, NULL, NULL) !=
+            CL_SUCCESS)
             lt_die("clEnqueueWriteBuffer");
         cl_buffer_region region = {LT_GUARD, view_bytes};
         view[k] = clCreateSubBuffer(parent[k], CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N 1024
+#define N ((size_t)1024)
 static size_t passed, failed;
 static lrelu_ctx *ctx;
 static cl_command_queue q;
@@ -30,8 +30,7 @@ static void expect(const char *what, lrelu_status got, lrelu_status want, const 
         return;
     }
     ++failed;
-    printf("FAIL %s: want %s, got %s\n  last error: %s\n", what, name, lrelu_status_str(got),
-           msg);
+    printf("FAIL %s: want %s, got %s\n  last error: %s\n", what, name, lrelu_status_str(got), msg);
 }
 
 static void poison(cl_mem b)
@@ -71,69 +70,68 @@ static cl_uint refcount(cl_mem m)
 }
 
 /* A forward call that must fail with `want`; checks the event and the outputs too. */
-#define FWD_FAILS(what, want, needle, ...)                                                     \
-    do {                                                                                       \
-        cl_event ev_ = (cl_event)(uintptr_t)1;                                                 \
-        expect(what, lrelu_forward(__VA_ARGS__, &ev_), want, needle);                          \
-        if (ev_ != NULL) {                                                                     \
-            ++failed;                                                                          \
-            printf("FAIL %s: an event was handed out on failure\n", what);                     \
-        }                                                                                      \
-        untouched(what);                                                                       \
+#define FWD_FAILS(what, want, needle, ...)                                                         \
+    do {                                                                                           \
+        cl_event ev_ = (cl_event)(uintptr_t)1;                                                     \
+        expect(what, lrelu_forward(__VA_ARGS__, &ev_), want, needle);                              \
+        if (ev_ != NULL) {                                                                         \
+            ++failed;                                                                              \
+            printf("FAIL %s: an event was handed out on failure\n", what);                         \
+        }                                                                                          \
+        untouched(what);                                                                           \
     } while (0)
 
-#define BWD_FAILS(what, fn, want, needle, ...)                                                 \
-    do {                                                                                       \
-        cl_event ev_ = (cl_event)(uintptr_t)1;                                                 \
-        expect(what, fn(__VA_ARGS__, &ev_), want, needle);                                     \
-        if (ev_ != NULL) {                                                                     \
-            ++failed;                                                                          \
-            printf("FAIL %s: an event was handed out on failure\n", what);                     \
-        }                                                                                      \
-        untouched(what);                                                                       \
+#define BWD_FAILS(what, fn, want, needle, ...)                                                     \
+    do {                                                                                           \
+        cl_event ev_ = (cl_event)(uintptr_t)1;                                                     \
+        expect(what, fn(__VA_ARGS__, &ev_), want, needle);                                         \
+        if (ev_ != NULL) {                                                                         \
+            ++failed;                                                                              \
+            printf("FAIL %s: an event was handed out on failure\n", what);                         \
+        }                                                                                          \
+        untouched(what);                                                                           \
     } while (0)
 
 static void invalid_args(void)
 {
     const double bad_alpha[] = {NAN, INFINITY, -INFINITY};
-    FWD_FAILS("NULL ctx", LRELU_ERR_INVALID_ARG, "ctx", NULL, LRELU_F32, N, 0.01, bx, 0, by,
-              0, 0, NULL);
-    FWD_FAILS("unknown dtype", LRELU_ERR_INVALID_ARG, "dtype", ctx, (lrelu_dtype)7, N, 0.01, bx,
+    FWD_FAILS("NULL ctx", LRELU_ERR_INVALID_ARG, "ctx", NULL, LRELU_F32, N, 0.01, bx, 0, by, 0, 0,
+              NULL);
+    FWD_FAILS("unknown dtype", LRELU_ERR_INVALID_ARG, "dtype", ctx, (lrelu_dtype)7, N, 0.01, bx, 0,
+              by, 0, 0, NULL);
+    FWD_FAILS("negative dtype", LRELU_ERR_INVALID_ARG, "dtype", ctx, (lrelu_dtype)-1, N, 0.01, bx,
               0, by, 0, 0, NULL);
-    FWD_FAILS("negative dtype", LRELU_ERR_INVALID_ARG, "dtype", ctx, (lrelu_dtype)-1, N, 0.01,
-              bx, 0, by, 0, 0, NULL);
     for (int i = 0; i < 3; ++i) {
         FWD_FAILS("non-finite alpha", LRELU_ERR_INVALID_ARG, "alpha", ctx, LRELU_F32, N,
                   bad_alpha[i], bx, 0, by, 0, 0, NULL);
-        BWD_FAILS("non-finite alpha backward", lrelu_backward, LRELU_ERR_INVALID_ARG, "alpha",
-                  ctx, LRELU_F32, N, bad_alpha[i], bx, 0, bdy, 0, bdx, 0, 0, NULL);
+        BWD_FAILS("non-finite alpha backward", lrelu_backward, LRELU_ERR_INVALID_ARG, "alpha", ctx,
+                  LRELU_F32, N, bad_alpha[i], bx, 0, bdy, 0, bdx, 0, 0, NULL);
     }
-    FWD_FAILS("alpha beyond float", LRELU_ERR_INVALID_ARG, "float", ctx, LRELU_F16, N, 1e300,
-              bx, 0, by, 0, 0, NULL);
-    BWD_FAILS("from output, alpha < 0", lrelu_backward_from_output, LRELU_ERR_INVALID_ARG,
-              "alpha", ctx, LRELU_F32, N, -0.5, by, 0, bdy, 0, bdx, 0, 0, NULL);
-    BWD_FAILS("from output, alpha < 0, n == 0", lrelu_backward_from_output,
-              LRELU_ERR_INVALID_ARG, "alpha", ctx, LRELU_F32, 0, -1e-30, by, 0, bdy, 0, bdx, 0,
-              0, NULL);
-    FWD_FAILS("NULL x", LRELU_ERR_INVALID_ARG, "x is NULL", ctx, LRELU_F32, N, 0.01, NULL, 0,
+    FWD_FAILS("alpha beyond float", LRELU_ERR_INVALID_ARG, "float", ctx, LRELU_F16, N, 1e300, bx, 0,
               by, 0, 0, NULL);
-    FWD_FAILS("NULL y", LRELU_ERR_INVALID_ARG, "y is NULL", ctx, LRELU_F32, N, 0.01, bx, 0,
-              NULL, 0, 0, NULL);
-    BWD_FAILS("NULL dy", lrelu_backward, LRELU_ERR_INVALID_ARG, "dy is NULL", ctx, LRELU_F32,
-              N, 0.01, bx, 0, NULL, 0, bdx, 0, 0, NULL);
-    BWD_FAILS("NULL dx", lrelu_backward, LRELU_ERR_INVALID_ARG, "dx is NULL", ctx, LRELU_F32,
-              N, 0.01, bx, 0, bdy, 0, NULL, 0, 0, NULL);
-    BWD_FAILS("NULL y from output", lrelu_backward_from_output, LRELU_ERR_INVALID_ARG,
-              "y is NULL", ctx, LRELU_F32, N, 0.01, NULL, 0, bdy, 0, bdx, 0, 0, NULL);
-    FWD_FAILS("wait list NULL with num_wait 2", LRELU_ERR_INVALID_ARG, "num_wait", ctx,
-              LRELU_F32, N, 0.01, bx, 0, by, 0, 2, NULL);
+    BWD_FAILS("from output, alpha < 0", lrelu_backward_from_output, LRELU_ERR_INVALID_ARG, "alpha",
+              ctx, LRELU_F32, N, -0.5, by, 0, bdy, 0, bdx, 0, 0, NULL);
+    BWD_FAILS("from output, alpha < 0, n == 0", lrelu_backward_from_output, LRELU_ERR_INVALID_ARG,
+              "alpha", ctx, LRELU_F32, 0, -1e-30, by, 0, bdy, 0, bdx, 0, 0, NULL);
+    FWD_FAILS("NULL x", LRELU_ERR_INVALID_ARG, "x is NULL", ctx, LRELU_F32, N, 0.01, NULL, 0, by, 0,
+              0, NULL);
+    FWD_FAILS("NULL y", LRELU_ERR_INVALID_ARG, "y is NULL", ctx, LRELU_F32, N, 0.01, bx, 0, NULL, 0,
+              0, NULL);
+    BWD_FAILS("NULL dy", lrelu_backward, LRELU_ERR_INVALID_ARG, "dy is NULL", ctx, LRELU_F32, N,
+              0.01, bx, 0, NULL, 0, bdx, 0, 0, NULL);
+    BWD_FAILS("NULL dx", lrelu_backward, LRELU_ERR_INVALID_ARG, "dx is NULL", ctx, LRELU_F32, N,
+              0.01, bx, 0, bdy, 0, NULL, 0, 0, NULL);
+    BWD_FAILS("NULL y from output", lrelu_backward_from_output, LRELU_ERR_INVALID_ARG, "y is NULL",
+              ctx, LRELU_F32, N, 0.01, NULL, 0, bdy, 0, bdx, 0, 0, NULL);
+    FWD_FAILS("wait list NULL with num_wait 2", LRELU_ERR_INVALID_ARG, "num_wait", ctx, LRELU_F32,
+              N, 0.01, bx, 0, by, 0, 2, NULL);
     FWD_FAILS("wait list NULL with num_wait 1, n == 0", LRELU_ERR_INVALID_ARG, "num_wait", ctx,
               LRELU_F32, 0, 0.01, bx, 0, by, 0, 1, NULL);
     /* invalid arguments come before out-of-range ones */
     FWD_FAILS("NULL y and a huge offset", LRELU_ERR_INVALID_ARG, "y is NULL", ctx, LRELU_F32, N,
               0.01, bx, SIZE_MAX, NULL, 0, 0, NULL);
-    FWD_FAILS("NaN alpha and overlap", LRELU_ERR_INVALID_ARG, "alpha", ctx, LRELU_F32, N, NAN,
-              bx, 0, bx, 1, 0, NULL);
+    FWD_FAILS("NaN alpha and overlap", LRELU_ERR_INVALID_ARG, "alpha", ctx, LRELU_F32, N, NAN, bx,
+              0, bx, 1, 0, NULL);
 
     /* a buffer of another context */
     cl_int err;
@@ -144,26 +142,25 @@ static void invalid_args(void)
     cl_mem foreign = clCreateBuffer(other, CL_MEM_READ_WRITE, N * 4, NULL, &err);
     if (err != CL_SUCCESS)
         lt_die("clCreateBuffer");
-    FWD_FAILS("x of another context", LRELU_ERR_INVALID_ARG, "another cl_context", ctx,
-              LRELU_F32, N, 0.01, foreign, 0, by, 0, 0, NULL);
+    FWD_FAILS("x of another context", LRELU_ERR_INVALID_ARG, "another cl_context", ctx, LRELU_F32,
+              N, 0.01, foreign, 0, by, 0, 0, NULL);
     clReleaseMemObject(foreign);
     clReleaseContext(other);
 
     /* n == 0 checks no buffer, pointer or offset */
-    expect("n == 0 with NULL buffers", lrelu_forward(ctx, LRELU_F32, 0, 0.01, NULL, SIZE_MAX,
-                                                      NULL, 7, 0, NULL, NULL),
-           LRELU_OK, NULL);
+    expect("n == 0 with NULL buffers",
+           lrelu_forward(ctx, LRELU_F32, 0, 0.01, NULL, SIZE_MAX, NULL, 7, 0, NULL, NULL), LRELU_OK,
+           NULL);
     expect("n == 0 backward with NULL buffers",
            lrelu_backward(ctx, LRELU_F32, 0, 0.01, NULL, 0, NULL, 0, NULL, 0, 0, NULL, NULL),
            LRELU_OK, NULL);
     expect("from output accepts alpha == 0",
-           lrelu_backward_from_output(ctx, LRELU_F32, N, 0.0, by, 0, bdy, 0, bdx, 0, 0, NULL,
-                                      NULL),
+           lrelu_backward_from_output(ctx, LRELU_F32, N, 0.0, by, 0, bdy, 0, bdx, 0, 0, NULL, NULL),
            LRELU_OK, NULL);
-    expect("from output accepts alpha == -0.0",
-           lrelu_backward_from_output(ctx, LRELU_F32, N, -0.0, by, 0, bdy, 0, bdx, 0, 0, NULL,
-                                      NULL),
-           LRELU_OK, NULL);
+    expect(
+        "from output accepts alpha == -0.0",
+        lrelu_backward_from_output(ctx, LRELU_F32, N, -0.0, by, 0, bdy, 0, bdx, 0, 0, NULL, NULL),
+        LRELU_OK, NULL);
     expect("f64 takes an alpha beyond float",
            lrelu_forward(ctx, LRELU_F64, 0, 1e300, NULL, 0, NULL, 0, 0, NULL, NULL), LRELU_OK,
            NULL);
@@ -173,25 +170,25 @@ static void invalid_args(void)
 
 static void out_of_range(void)
 {
-    FWD_FAILS("n one past the end", LRELU_ERR_OUT_OF_RANGE, "end past", ctx, LRELU_F32, N + 1,
-              0.01, bx, 0, by, 0, 0, NULL);
-    FWD_FAILS("offset pushes past the end", LRELU_ERR_OUT_OF_RANGE, "y elements", ctx,
-              LRELU_F32, N, 0.01, bx, 0, by, 1, 0, NULL);
-    FWD_FAILS("f64 view of an f32-sized buffer", LRELU_ERR_OUT_OF_RANGE, "end past", ctx,
-              LRELU_F64, N, 0.01, bx, 0, by, 0, 0, NULL);
-    FWD_FAILS("offset + n wraps", LRELU_ERR_OUT_OF_RANGE, "overflows", ctx, LRELU_F32, 2, 0.01,
-              bx, SIZE_MAX, by, 0, 0, NULL);
-    FWD_FAILS("(offset + n) * size overflows", LRELU_ERR_OUT_OF_RANGE, "overflows", ctx,
-              LRELU_F32, 1, 0.01, bx, SIZE_MAX / 4, by, 0, 0, NULL);
+    FWD_FAILS("n one past the end", LRELU_ERR_OUT_OF_RANGE, "end past", ctx, LRELU_F32, N + 1, 0.01,
+              bx, 0, by, 0, 0, NULL);
+    FWD_FAILS("offset pushes past the end", LRELU_ERR_OUT_OF_RANGE, "y elements", ctx, LRELU_F32, N,
+              0.01, bx, 0, by, 1, 0, NULL);
+    FWD_FAILS("f64 view of an f32-sized buffer", LRELU_ERR_OUT_OF_RANGE, "end past", ctx, LRELU_F64,
+              N, 0.01, bx, 0, by, 0, 0, NULL);
+    FWD_FAILS("offset + n wraps", LRELU_ERR_OUT_OF_RANGE, "overflows", ctx, LRELU_F32, 2, 0.01, bx,
+              SIZE_MAX, by, 0, 0, NULL);
+    FWD_FAILS("(offset + n) * size overflows", LRELU_ERR_OUT_OF_RANGE, "overflows", ctx, LRELU_F32,
+              1, 0.01, bx, SIZE_MAX / 4, by, 0, 0, NULL);
     FWD_FAILS("n * size overflows", LRELU_ERR_OUT_OF_RANGE, "overflows", ctx, LRELU_F32,
               SIZE_MAX / 2, 0.01, bx, 0, by, 0, 0, NULL);
-    BWD_FAILS("dy out of range", lrelu_backward, LRELU_ERR_OUT_OF_RANGE, "dy", ctx, LRELU_F32,
-              N, 0.01, bx, 0, bdy, 3, bdx, 0, 0, NULL);
+    BWD_FAILS("dy out of range", lrelu_backward, LRELU_ERR_OUT_OF_RANGE, "dy", ctx, LRELU_F32, N,
+              0.01, bx, 0, bdy, 3, bdx, 0, 0, NULL);
     BWD_FAILS("dx out of range", lrelu_backward, LRELU_ERR_OUT_OF_RANGE, "dx", ctx, LRELU_F32,
               N / 2 + 1, 0.01, bx, 0, bdy, 0, bdx, N / 2, 0, NULL);
     /* out of range comes before overlap */
-    FWD_FAILS("out of range and overlapping", LRELU_ERR_OUT_OF_RANGE, NULL, ctx, LRELU_F32, N,
-              0.01, bx, 0, bx, 1, 0, NULL);
+    FWD_FAILS("out of range and overlapping", LRELU_ERR_OUT_OF_RANGE, NULL, ctx, LRELU_F32, N, 0.01,
+              bx, 0, bx, 1, 0, NULL);
     /* a sub-buffer's own size bounds the range, not its parent's */
     cl_int err;
     cl_buffer_region r = {0, 256};
@@ -205,10 +202,10 @@ static void out_of_range(void)
 
 static void overlap(void)
 {
-    FWD_FAILS("y one element after x", LRELU_ERR_OVERLAP, "overlaps input x", ctx, LRELU_F32,
-              N / 2, 0.01, by, 0, by, 1, 0, NULL);
-    FWD_FAILS("y one element before x", LRELU_ERR_OVERLAP, "overlaps", ctx, LRELU_F32, N / 2,
-              0.01, by, 1, by, 0, 0, NULL);
+    FWD_FAILS("y one element after x", LRELU_ERR_OVERLAP, "overlaps input x", ctx, LRELU_F32, N / 2,
+              0.01, by, 0, by, 1, 0, NULL);
+    FWD_FAILS("y one element before x", LRELU_ERR_OVERLAP, "overlaps", ctx, LRELU_F32, N / 2, 0.01,
+              by, 1, by, 0, 0, NULL);
     BWD_FAILS("dx partly over x", lrelu_backward, LRELU_ERR_OVERLAP, "overlaps input x", ctx,
               LRELU_F32, N / 2, 0.01, bdx, 3, bdy, 0, bdx, 0, 0, NULL);
     BWD_FAILS("dx partly over dy", lrelu_backward, LRELU_ERR_OVERLAP, "overlaps input dy", ctx,
@@ -225,19 +222,18 @@ static void overlap(void)
         lt_die("clCreateSubBuffer");
     FWD_FAILS("sub-buffers overlapping in the parent", LRELU_ERR_OVERLAP, "overlaps", ctx,
               LRELU_F32, 64, 0.01, s1, 0, s2, 0, 0, NULL);
-    FWD_FAILS("sub-buffer against its parent", LRELU_ERR_OVERLAP, "overlaps", ctx, LRELU_F32,
-              64, 0.01, by, 0, s2, 0, 0, NULL);
+    FWD_FAILS("sub-buffer against its parent", LRELU_ERR_OVERLAP, "overlaps", ctx, LRELU_F32, 64,
+              0.01, by, 0, s2, 0, 0, NULL);
     /* the very same range through two views is in place, and allowed */
     expect("same range through a sub-buffer and the parent",
            lrelu_forward(ctx, LRELU_F32, 64, 0.01, by, 32, s2, 0, 0, NULL, NULL), LRELU_OK, NULL);
     expect("same range through two sub-buffers",
            lrelu_forward(ctx, LRELU_F32, 64, 0.01, s3, 0, s2, 0, 0, NULL, NULL), LRELU_OK, NULL);
     expect("adjacent ranges in one buffer",
-           lrelu_forward(ctx, LRELU_F32, 64, 0.01, bdy, 0, bdy, 64, 0, NULL, NULL), LRELU_OK,
-           NULL);
+           lrelu_forward(ctx, LRELU_F32, 64, 0.01, bdy, 0, bdy, 64, 0, NULL, NULL), LRELU_OK, NULL);
     expect("inputs may overlap each other",
-           lrelu_backward(ctx, LRELU_F32, 64, 0.01, bx, 0, bx, 1, bdx, 0, 0, NULL, NULL),
-           LRELU_OK, NULL);
+           lrelu_backward(ctx, LRELU_F32, 64, 0.01, bx, 0, bx, 1, bdx, 0, 0, NULL, NULL), LRELU_OK,
+           NULL);
     clReleaseMemObject(s3);
     clReleaseMemObject(s2);
     clReleaseMemObject(s1);
@@ -262,8 +258,8 @@ static void unsupported(void)
            lrelu_forward(nofp64, LRELU_F64, N, 0.01, big, 0, big, 0, 0, NULL, NULL),
            LRELU_ERR_UNSUPPORTED, "fp64");
     expect("f64 without fp64, from output",
-           lrelu_backward_from_output(nofp64, LRELU_F64, N, 0.01, big, 0, big, 0, big, 0, 0,
-                                      NULL, NULL),
+           lrelu_backward_from_output(nofp64, LRELU_F64, N, 0.01, big, 0, big, 0, big, 0, 0, NULL,
+                                      NULL),
            LRELU_ERR_UNSUPPORTED, "fp64");
     expect("f64 without fp64 beats out of range",
            lrelu_forward(nofp64, LRELU_F64, N + 1, 0.01, big, 0, big, 0, 0, NULL, NULL),
@@ -274,8 +270,7 @@ static void unsupported(void)
     expect("f64 host without fp64", lrelu_forward_host(nofp64, LRELU_F64, 4, 0.01, h, o),
            LRELU_ERR_UNSUPPORTED, "fp64");
     expect("f64 host backward without fp64",
-           lrelu_backward_host(nofp64, LRELU_F64, 4, 0.01, h, h, o), LRELU_ERR_UNSUPPORTED,
-           "fp64");
+           lrelu_backward_host(nofp64, LRELU_F64, 4, 0.01, h, h, o), LRELU_ERR_UNSUPPORTED, "fp64");
     float hf[4] = {-1, 2, -3, 4}, of[4];
     expect("f32 still runs on that ctx", lrelu_forward_host(nofp64, LRELU_F32, 4, 0.5, hf, of),
            LRELU_OK, NULL);
@@ -293,12 +288,12 @@ static void host_api(void)
     float y0[64], dx0[64];
     memcpy(y0, y, sizeof y);
     memcpy(dx0, dx, sizeof dx);
-#define HOST_UNTOUCHED(what)                                                                   \
-    do {                                                                                       \
-        if (memcmp(y, y0, sizeof y) || memcmp(dx, dx0, sizeof dx))                             \
-            ++failed, printf("FAIL %s: host output written\n", what);                          \
-        else                                                                                   \
-            ++passed;                                                                          \
+#define HOST_UNTOUCHED(what)                                                                       \
+    do {                                                                                           \
+        if (memcmp(y, y0, sizeof y) != 0 || memcmp(dx, dx0, sizeof dx) != 0)                       \
+            ++failed, printf("FAIL %s: host output written\n", what);                              \
+        else                                                                                       \
+            ++passed;                                                                              \
     } while (0)
     expect("host NULL ctx", lrelu_forward_host(NULL, LRELU_F32, 64, 0.01, x, y),
            LRELU_ERR_INVALID_ARG, "ctx");
@@ -330,8 +325,8 @@ static void host_api(void)
     HOST_UNTOUCHED("host failures");
     expect("host n == 0 with NULL pointers",
            lrelu_backward_host(ctx, LRELU_F32, 0, 0.01, NULL, NULL, NULL), LRELU_OK, NULL);
-    expect("host adjacent ranges", lrelu_forward_host(ctx, LRELU_F32, 32, 0.5, x, x + 32),
-           LRELU_OK, NULL);
+    expect("host adjacent ranges", lrelu_forward_host(ctx, LRELU_F32, 32, 0.5, x, x + 32), LRELU_OK,
+           NULL);
     if (x[32] != -16.0f || x[63] != -0.5f) /* x[0..31] = -32..-1 scaled by 0.5 */
         ++failed, printf("FAIL host adjacent ranges gave wrong values\n");
 #undef HOST_UNTOUCHED
@@ -354,8 +349,8 @@ static void creation(void)
     lrelu_ctx *broken = lt_open();
     unsetenv("LRELU_BUILD_OPTIONS");
     float v[4] = {1, -1, 2, -2}, o[4];
-    expect("a failing build reports its log",
-           lrelu_forward_host(broken, LRELU_F32, 4, 0.01, v, o), LRELU_ERR_BUILD, "LRELU_VEC");
+    expect("a failing build reports its log", lrelu_forward_host(broken, LRELU_F32, 4, 0.01, v, o),
+           LRELU_ERR_BUILD, "LRELU_VEC");
     expect("and fails again, cleanly", lrelu_forward_host(broken, LRELU_F32, 4, 0.01, v, o),
            LRELU_ERR_BUILD, "LRELU_VEC");
     lrelu_destroy(broken);
@@ -363,24 +358,13 @@ static void creation(void)
 
 static void strings(void)
 {
-    const lrelu_status all[] = {LRELU_OK,
-                                LRELU_ERR_INVALID_ARG,
-                                LRELU_ERR_OUT_OF_RANGE,
-                                LRELU_ERR_OVERLAP,
-                                LRELU_ERR_UNSUPPORTED,
-                                LRELU_ERR_NO_DEVICE,
-                                LRELU_ERR_BUILD,
-                                LRELU_ERR_OUT_OF_MEMORY,
-                                LRELU_ERR_OPENCL};
-    const char *names[] = {"LRELU_OK:",
-                           "LRELU_ERR_INVALID_ARG:",
-                           "LRELU_ERR_OUT_OF_RANGE:",
-                           "LRELU_ERR_OVERLAP:",
-                           "LRELU_ERR_UNSUPPORTED:",
-                           "LRELU_ERR_NO_DEVICE:",
-                           "LRELU_ERR_BUILD:",
-                           "LRELU_ERR_OUT_OF_MEMORY:",
-                           "LRELU_ERR_OPENCL:"};
+    const lrelu_status all[] = {LRELU_OK,          LRELU_ERR_INVALID_ARG,   LRELU_ERR_OUT_OF_RANGE,
+                                LRELU_ERR_OVERLAP, LRELU_ERR_UNSUPPORTED,   LRELU_ERR_NO_DEVICE,
+                                LRELU_ERR_BUILD,   LRELU_ERR_OUT_OF_MEMORY, LRELU_ERR_OPENCL};
+    const char *names[] = {
+        "LRELU_OK:",          "LRELU_ERR_INVALID_ARG:",   "LRELU_ERR_OUT_OF_RANGE:",
+        "LRELU_ERR_OVERLAP:", "LRELU_ERR_UNSUPPORTED:",   "LRELU_ERR_NO_DEVICE:",
+        "LRELU_ERR_BUILD:",   "LRELU_ERR_OUT_OF_MEMORY:", "LRELU_ERR_OPENCL:"};
     for (int i = 0; i < 9; ++i) {
         const char *s = lrelu_status_str(all[i]);
         if (strncmp(s, names[i], strlen(names[i])) == 0 && strlen(s) > strlen(names[i]) + 2)
@@ -415,7 +399,7 @@ static void still_works(void)
         lt_die("read");
     clReleaseEvent(done);
     lrelu_ref_forward(LRELU_F32, N, 0.2, x, want);
-    if (memcmp(y, want, sizeof y) == 0)
+    if (memcmp(y, want, sizeof y) == 0) /* bit for bit */
         ++passed;
     else
         ++failed, printf("FAIL the ctx computes wrong results after the failures\n");
@@ -426,16 +410,18 @@ int main(void)
     ctx = lt_open();
     q = lrelu_cl_queue(ctx);
     cl_int err;
-    cl_mem *bufs[4] = {&bx, &by, &bdy, &bdx};
+    cl_mem *const all[4] = {&bx, &by, &bdy, &bdx};
     for (int i = 0; i < 4; ++i) {
-        *bufs[i] = clCreateBuffer(lrelu_cl_context(ctx), CL_MEM_READ_WRITE, N * 4, NULL, &err);
+        *all[i] =
+            clCreateBuffer(lrelu_cl_context(ctx), CL_MEM_READ_WRITE, (size_t)N * 4, NULL, &err);
         if (err != CL_SUCCESS)
             lt_die("clCreateBuffer");
-        poison(*bufs[i]);
+        cl_mem m = *all[i];
+        poison(m);
     }
     cl_uint before[4];
     for (int i = 0; i < 4; ++i)
-        before[i] = refcount(*bufs[i]);
+        before[i] = refcount(*all[i]);
     invalid_args();
     out_of_range();
     overlap();
@@ -444,15 +430,15 @@ int main(void)
     creation();
     strings();
     for (int i = 0; i < 4; ++i) {
-        if (refcount(*bufs[i]) == before[i])
+        if (refcount(*all[i]) == before[i])
             ++passed;
         else
             ++failed, printf("FAIL buffer %d reference count %u -> %u: leaked\n", i, before[i],
-                             refcount(*bufs[i]));
+                             refcount(*all[i]));
     }
     still_works();
     for (int i = 0; i < 4; ++i)
-        clReleaseMemObject(*bufs[i]);
+        (void)clReleaseMemObject(*all[i]);
     lrelu_destroy(ctx);
     return lt_report(passed, failed);
 }

@@ -40,8 +40,8 @@ static int settles(cl_context cx, cl_uint c0, cl_command_queue q, cl_uint q0)
         struct timespec ts = {0, 10000000L};
         nanosleep(&ts, NULL);
     }
-    printf("  context references %u (want %u), queue references %u (want %u)\n",
-           ctx_refs(cx), c0, queue_refs(q), q0);
+    printf("  context references %u (want %u), queue references %u (want %u)\n", ctx_refs(cx), c0,
+           queue_refs(q), q0);
     return 0;
 }
 

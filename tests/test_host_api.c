@@ -32,8 +32,8 @@ int main(void)
                         lrelu_ref_forward(dt, sizes[si], alpha, x, y);
                         s = y;
                     }
-                    lt_case c = {(lt_op)op, dt, sizes[si], k % 8, alpha,
-                                 (lt_alias)(k % (op == LT_FORWARD ? 2 : 3))};
+                    lt_case c = {(lt_op)op, dt,    sizes[si],
+                                 k % 8,     alpha, (lt_alias)(k % (op == LT_FORWARD ? 2 : 3))};
                     lt_run_host(ctx, &c, s, op == LT_FORWARD ? NULL : dy) ? ++failed : ++passed;
                 }
             }

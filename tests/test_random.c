@@ -30,8 +30,12 @@ int main(void)
                     lrelu_ref_forward((lrelu_dtype)t, n, a, x, y);
                     s = y;
                 }
-                lt_case c = {(lt_op)op, (lrelu_dtype)t, n - (size_t)round, (size_t)round % 4,
-                             a, (lt_alias)(round % (op == LT_FORWARD ? 2 : 3))};
+                lt_case c = {(lt_op)op,
+                             (lrelu_dtype)t,
+                             n - (size_t)round,
+                             (size_t)round % 4,
+                             a,
+                             (lt_alias)(round % (op == LT_FORWARD ? 2 : 3))};
                 const void *d = op == LT_FORWARD ? NULL : dy;
                 lt_run_device(ctx, &c, s, d) ? ++failed : ++passed;
                 lt_run_host(ctx, &c, s, d) ? ++failed : ++passed;

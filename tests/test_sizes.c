@@ -6,9 +6,35 @@
 
 #include <stdlib.h>
 
-static const size_t sizes[] = {0,    1,    2,    3,    5,    7,    8,     13,    15,     16,
-                               17,   31,   32,   33,   63,   64,   65,    127,   255,    256,
-                               257,  1009, 4095, 4096, 4097, 8191, 65521, 65537, 262147,
+static const size_t sizes[] = {0,
+                               1,
+                               2,
+                               3,
+                               5,
+                               7,
+                               8,
+                               13,
+                               15,
+                               16,
+                               17,
+                               31,
+                               32,
+                               33,
+                               63,
+                               64,
+                               65,
+                               127,
+                               255,
+                               256,
+                               257,
+                               1009,
+                               4095,
+                               4096,
+                               4097,
+                               8191,
+                               65521,
+                               65537,
+                               262147,
                                (size_t)65535 * 16 + 17, /* past 65 535 work-items of 16 */
                                ((size_t)1 << 24) + 3};
 static const size_t offsets[] = {0, 1, 3, 7};
@@ -44,10 +70,9 @@ int main(void)
                         lrelu_ref_forward(dt, n, alpha, x, y);
                         s = y;
                     }
-                    lt_case c = {(lt_op)op, dt, n, offsets[oi], alpha,
-                                 (lt_alias)(k % (op == LT_FORWARD ? 2 : 3))};
-                    lt_run_device(ctx, &c, s, op == LT_FORWARD ? NULL : dy) ? ++failed
-                                                                             : ++passed;
+                    lt_case c = {(lt_op)op,   dt,    n,
+                                 offsets[oi], alpha, (lt_alias)(k % (op == LT_FORWARD ? 2 : 3))};
+                    lt_run_device(ctx, &c, s, op == LT_FORWARD ? NULL : dy) ? ++failed : ++passed;
                 }
             }
         }

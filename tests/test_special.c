@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-static const double slopes[] = {0.0, 0.01, 0.2, 1.0, 3.0, -0.5, 0x1p-140 /* float subnormal */,
+static const double slopes[] = {0.0,      0.01, 0.2, 1.0, 3.0, -0.5, 0x1p-140 /* float subnormal */,
                                 0x1p-1040 /* double subnormal, 0 in float */};
 
 int main(void)

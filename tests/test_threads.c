@@ -7,7 +7,7 @@
 #include <pthread.h>
 
 #define THREADS 8
-#define CALLS 60
+#define CALLS   60
 
 static lrelu_ctx *ctx;
 static uint64_t seed;
@@ -52,5 +52,5 @@ int main(void)
         failed += (size_t)r;
     }
     lrelu_destroy(ctx);
-    return lt_report(THREADS * CALLS - failed, failed);
+    return lt_report((size_t)THREADS * CALLS - failed, failed);
 }

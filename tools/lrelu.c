@@ -62,7 +62,8 @@ static int demo(const char *device, double alpha)
     printf("-------+------------+-------\n");
     int bad = 0;
     for (int i = 0; i < N_DEMO; ++i) {
-        int ok = memcmp(&y[i], &ry[i], sizeof y[i]) == 0 && memcmp(&dx[i], &rdx[i], sizeof dx[i]) == 0;
+        int ok =
+            memcmp(&y[i], &ry[i], sizeof y[i]) == 0 && memcmp(&dx[i], &rdx[i], sizeof dx[i]) == 0;
         bad += !ok;
         printf("%6g | %10g | %6g%s\n", x[i], y[i], dx[i], ok ? "" : "   MISMATCH");
     }
