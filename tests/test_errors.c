@@ -389,7 +389,7 @@ static void strings(void)
 static void still_works(void)
 {
     float x[N], y[N], want[N];
-    for (int i = 0; i < N; ++i)
+    for (size_t i = 0; i < N; ++i)
         x[i] = (float)i - 500.25f;
     if (clEnqueueWriteBuffer(q, bx, CL_TRUE, 0, sizeof x, x, 0, NULL, NULL) != CL_SUCCESS)
         lt_die("write");

@@ -1,0 +1,499 @@
+/* bench.c: the lrelu benchmark. For each call, dtype and size it times lrelu's
+ * device-buffer API (at offset 0, and at an unaligned offset with an odd n), its
+ * host-memory API, and, in the same run, the baselines an honest kernel must match: a
+ * one-element kernel, a float16-vector kernel, a device copy of the same bytes and a
+ * 2-thread C loop on the host. Medians over repeated runs after warm-up; GB/s counts the
+ * bytes really moved (forward 2 x size, backward 3 x size). At 2^10 elements the
+ * baselines' rows are the raw enqueue + finish round trip lrelu's overhead is judged
+ * against. Also the cold start. Table on stdout, CSV and JSON
+ * on request, progress on stderr. Not a test: ctest never runs it. */
+#define _POSIX_C_SOURCE 200809L
+#include "lrelu.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const char lrelu_src_baselines[];
+extern const size_t lrelu_src_baselines_len;
+
+typedef enum { FWD, BWD, BWD_Y } op_t;
+static const char *op_names[] = {"forward", "backward", "backward_from_output"};
+
+typedef struct {
+    double med, lo, hi; /* seconds: median, 10th and 90th percentile */
+} stats;
+
+typedef struct {
+    const char *device;
+    int min_log2, max_log2, step;
+    double budget; /* seconds per measurement */
+    const char *csv, *json;
+    unsigned dtypes; /* bit per lrelu_dtype */
+    unsigned ops;    /* bit per op_t */
+} options;
+
+/* Everything one measurement touches. */
+typedef struct {
+    lrelu_ctx *ctx;
+    cl_context cx;
+    cl_command_queue q;
+    cl_kernel base1[2], base16[2]; /* [forward, backward] */
+    lrelu_dtype t;
+    op_t op;
+    size_t n, off;
+    cl_mem bx, bdy, bout;
+    void *hx, *hdy, *hout;
+    int ok;
+} bench;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void die(const char *what, lrelu_status st)
+{
+    fprintf(stderr, "lrelu-bench: %s: %s\n%s\n", what, lrelu_status_str(st), lrelu_last_error());
+    exit(1);
+}
+
+static void check_cl(cl_int err, const char *what)
+{
+    if (err != CL_SUCCESS) {
+        fprintf(stderr, "lrelu-bench: %s failed (%d)\n", what, (int)err);
+        exit(1);
+    }
+}
+
+/* ---- the implementations; each runs one whole call and waits for it ---- */
+
+static void run_lrelu(bench *b)
+{
+    lrelu_status st;
+    double a = 0.01;
+    if (b->op == FWD)
+        st = lrelu_forward(b->ctx, b->t, b->n, a, b->bx, b->off, b->bout, b->off, 0, NULL, NULL);
+    else if (b->op == BWD)
+        st = lrelu_backward(b->ctx, b->t, b->n, a, b->bx, b->off, b->bdy, b->off, b->bout, b->off,
+                            0, NULL, NULL);
+    else
+        st = lrelu_backward_from_output(b->ctx, b->t, b->n, a, b->bx, b->off, b->bdy, b->off,
+                                        b->bout, b->off, 0, NULL, NULL);
+    if (st != LRELU_OK)
+        die("lrelu call", st);
+    check_cl(clFinish(b->q), "clFinish");
+}
+
+static void run_lrelu_host(bench *b)
+{
+    lrelu_status st;
+    size_t es = lrelu_dtype_size(b->t);
+    const char *x = (const char *)b->hx + b->off * es, *dy = (const char *)b->hdy + b->off * es;
+    char *out = (char *)b->hout + b->off * es;
+    if (b->op == FWD)
+        st = lrelu_forward_host(b->ctx, b->t, b->n, 0.01, x, out);
+    else if (b->op == BWD)
+        st = lrelu_backward_host(b->ctx, b->t, b->n, 0.01, x, dy, out);
+    else
+        st = lrelu_backward_from_output_host(b->ctx, b->t, b->n, 0.01, x, dy, out);
+    if (st != LRELU_OK)
+        die("lrelu host call", st);
+}
+
+static void run_kernel(bench *b, cl_kernel k, size_t global, const size_t *local)
+{
+    float a = 0.01f;
+    cl_uint i = 0;
+    check_cl(clSetKernelArg(k, i++, sizeof(cl_mem), &b->bx), "arg");
+    if (b->op != FWD)
+        check_cl(clSetKernelArg(k, i++, sizeof(cl_mem), &b->bdy), "arg");
+    check_cl(clSetKernelArg(k, i++, sizeof(cl_mem), &b->bout), "arg");
+    check_cl(clSetKernelArg(k, i++, sizeof a, &a), "arg");
+    check_cl(clEnqueueNDRangeKernel(b->q, k, 1, NULL, &global, local, 0, NULL, NULL), "enqueue");
+    check_cl(clFinish(b->q), "clFinish");
+}
+
+static void run_base1(bench *b) { run_kernel(b, b->base1[b->op != FWD], b->n, NULL); }
+static void run_base16(bench *b) { run_kernel(b, b->base16[b->op != FWD], b->n / 16, NULL); }
+
+static void run_copy(bench *b)
+{
+    /* the same number of bytes moved: forward reads and writes n elements, backward
+     * reads 2n and writes n, as a copy of 1.5n */
+    size_t bytes = b->n * lrelu_dtype_size(b->t);
+    if (b->op != FWD)
+        bytes += bytes / 2;
+    check_cl(clEnqueueCopyBuffer(b->q, b->op == FWD ? b->bx : b->bdy, b->bout, 0, 0, bytes, 0,
+                                 NULL, NULL),
+             "copy");
+    check_cl(clFinish(b->q), "clFinish");
+}
+
+typedef struct {
+    const float *x, *dy;
+    float *out;
+    size_t lo, hi;
+    int fwd;
+} loop_part;
+
+static void *loop_worker(void *arg)
+{
+    const loop_part *p = arg;
+    const float a = 0.01f;
+    if (p->fwd) {
+        for (size_t i = p->lo; i < p->hi; ++i)
+            p->out[i] = p->x[i] > 0.0f ? p->x[i] : p->x[i] * a;
+    } else {
+        for (size_t i = p->lo; i < p->hi; ++i)
+            p->out[i] = p->x[i] > 0.0f ? p->dy[i] : p->dy[i] * a;
+    }
+    return NULL;
+}
+
+static void run_c_loop(bench *b)
+{
+    pthread_t th;
+    loop_part parts[2];
+    for (int k = 0; k < 2; ++k)
+        parts[k] = (loop_part){b->hx, b->hdy, b->hout, b->n * (size_t)k / 2,
+                               b->n * (size_t)(k + 1) / 2, b->op == FWD};
+    if (pthread_create(&th, NULL, loop_worker, &parts[1]) != 0)
+        exit(1);
+    loop_worker(&parts[0]);
+    pthread_join(th, NULL);
+}
+
+/* ---- timing ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static stats measure(void (*fn)(bench *), bench *b, double budget)
+{
+    enum { MAX_REPS = 201 };
+    double t[MAX_REPS];
+    fn(b); /* warm-up: first build, first launch, first touch of the pages */
+    fn(b);
+    double t0 = now();
+    fn(b);
+    double one = now() - t0;
+    int reps = one > 0 ? (int)(budget / one) : MAX_REPS;
+    if (reps < 7)
+        reps = 7;
+    if (reps > MAX_REPS)
+        reps = MAX_REPS;
+    for (int r = 0; r < reps; ++r) {
+        t0 = now();
+        fn(b);
+        t[r] = now() - t0;
+    }
+    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+    return (stats){t[reps / 2], t[reps / 10], t[reps - 1 - reps / 10]};
+}
+
+/* ---- output ---- */
+
+typedef struct {
+    const char *op, *dtype, *impl;
+    size_t n, off;
+    stats s;
+    double bytes, gbs, gelems, ratio;
+} row;
+
+static row *rows;
+static size_t nrows, caprows;
+
+static void add_row(const char *impl, const bench *b, stats s, size_t n_elems)
+{
+    if (nrows == caprows) {
+        caprows = caprows ? 2 * caprows : 64;
+        rows = realloc(rows, caprows * sizeof *rows);
+        if (rows == NULL)
+            exit(1);
+    }
+    double bytes = (double)n_elems * (double)lrelu_dtype_size(b->t) * (b->op == FWD ? 2 : 3);
+    rows[nrows++] = (row){op_names[b->op], lrelu_dtype_name(b->t), impl, n_elems, b->off, s,
+                          bytes, bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};
+}
+
+static void print_header(lrelu_ctx *ctx)
+{
+    char name[256] = "", ver[256] = "", drv[256] = "", plat[256] = "";
+    cl_platform_id p;
+    cl_device_id d = lrelu_cl_device(ctx);
+    clGetDeviceInfo(d, CL_DEVICE_NAME, sizeof name - 1, name, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_VERSION, sizeof ver - 1, ver, NULL);
+    clGetDeviceInfo(d, CL_DRIVER_VERSION, sizeof drv - 1, drv, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_PLATFORM, sizeof p, &p, NULL);
+    clGetPlatformInfo(p, CL_PLATFORM_VERSION, sizeof plat - 1, plat, NULL);
+    printf("# lrelu %s benchmark\n# platform: %s\n# device:   %s (%s)\n# driver:   %s\n",
+           lrelu_version(), plat, name, ver, drv);
+}
+
+static void write_outputs(const options *o)
+{
+    if (o->csv) {
+        FILE *f = fopen(o->csv, "w");
+        if (f == NULL) {
+            perror(o->csv);
+            exit(1);
+        }
+        fprintf(f, "op,dtype,impl,n_elements,offset_elements,median_us,p10_us,p90_us,bytes_moved,"
+                   "gb_per_s,gelements_per_s,ratio_to_best_baseline\n");
+        for (size_t i = 0; i < nrows; ++i) {
+            const row *r = &rows[i];
+            fprintf(f, "%s,%s,%s,%zu,%zu,%.3f,%.3f,%.3f,%.0f,%.3f,%.4f,%.3f\n", r->op, r->dtype,
+                    r->impl, r->n, r->off, r->s.med * 1e6, r->s.lo * 1e6, r->s.hi * 1e6, r->bytes,
+                    r->gbs, r->gelems, r->ratio);
+        }
+        fclose(f);
+    }
+    if (o->json) {
+        FILE *f = fopen(o->json, "w");
+        if (f == NULL) {
+            perror(o->json);
+            exit(1);
+        }
+        fprintf(f, "{\"lrelu_version\": \"%s\", \"rows\": [\n", lrelu_version());
+        for (size_t i = 0; i < nrows; ++i) {
+            const row *r = &rows[i];
+            fprintf(f,
+                    "  {\"op\": \"%s\", \"dtype\": \"%s\", \"impl\": \"%s\", \"n_elements\": %zu, "
+                    "\"offset_elements\": %zu, \"median_us\": %.3f, \"p10_us\": %.3f, "
+                    "\"p90_us\": %.3f, \"bytes_moved\": %.0f, \"gb_per_s\": %.3f, "
+                    "\"gelements_per_s\": %.4f, \"ratio_to_best_baseline\": %.3f}%s\n",
+                    r->op, r->dtype, r->impl, r->n, r->off, r->s.med * 1e6, r->s.lo * 1e6,
+                    r->s.hi * 1e6, r->bytes, r->gbs, r->gelems, r->ratio,
+                    i + 1 < nrows ? "," : "");
+        }
+        fprintf(f, "]}\n");
+        fclose(f);
+    }
+}
+
+/* ---- the sweep ---- */
+
+static cl_mem make_buffer(cl_context cx, size_t bytes, const void *init)
+{
+    cl_int err;
+    cl_mem m = clCreateBuffer(cx, CL_MEM_READ_WRITE | (init ? CL_MEM_COPY_HOST_PTR : 0), bytes,
+                              (void *)init, &err);
+    return err == CL_SUCCESS ? m : NULL;
+}
+
+static void fill(lrelu_dtype t, void *p, size_t n)
+{
+    /* mixed signs, so both branches run; the values matter little to the speed */
+    for (size_t i = 0; i < n; ++i) {
+        float v = (float)((int)(i % 1999) - 999) * 0.5f;
+        switch (t) {
+        case LRELU_F32:
+            ((float *)p)[i] = v;
+            break;
+        case LRELU_F64:
+            ((double *)p)[i] = v;
+            break;
+        case LRELU_F16:
+            ((uint16_t *)p)[i] = lrelu_float_to_f16(v);
+            break;
+        case LRELU_BF16:
+            ((uint16_t *)p)[i] = lrelu_float_to_bf16(v);
+            break;
+        }
+    }
+}
+
+static int bench_size(bench *b, const options *o, size_t n)
+{
+    size_t es = lrelu_dtype_size(b->t), pad = 8, bytes = (n + pad) * es;
+    b->hx = malloc(bytes);
+    b->hdy = malloc(bytes);
+    b->hout = malloc(bytes);
+    if (!b->hx || !b->hdy || !b->hout)
+        return 0;
+    fill(b->t, b->hx, n + pad);
+    fill(b->t, b->hdy, n + pad);
+    memset(b->hout, 0, bytes);
+    /* the copy baseline of a backward reads 1.5n elements out of dy: size it for that */
+    b->bx = make_buffer(b->cx, bytes, b->hx);
+    b->bdy = make_buffer(b->cx, bytes * 2, NULL);
+    b->bout = make_buffer(b->cx, bytes * 2, NULL);
+    int ok = b->bx && b->bdy && b->bout;
+    if (ok && clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) !=
+                  CL_SUCCESS)
+        ok = 0;
+    if (ok) {
+        size_t first = nrows;
+        b->n = n;
+        b->off = 0;
+        add_row("lrelu", b, measure(run_lrelu, b, o->budget), n);
+        b->n = n - 5; /* odd, a multiple of nothing, at an unaligned offset */
+        b->off = 3;
+        add_row("lrelu_odd_n_offset3", b, measure(run_lrelu, b, o->budget), n - 5);
+        b->n = n;
+        b->off = 0;
+        add_row("lrelu_host", b, measure(run_lrelu_host, b, o->budget), n);
+        if (b->t == LRELU_F32 && b->op != BWD_Y) {
+            add_row("base_one_element", b, measure(run_base1, b, o->budget), n);
+            if (n % 16 == 0)
+                add_row("base_float16", b, measure(run_base16, b, o->budget), n);
+            add_row("base_device_copy", b, measure(run_copy, b, o->budget), n);
+            add_row("base_c_loop_2threads", b, measure(run_c_loop, b, o->budget), n);
+            double best = 0;
+            for (size_t i = first; i < nrows; ++i)
+                if (strncmp(rows[i].impl, "base_", 5) == 0 && rows[i].gbs > best)
+                    best = rows[i].gbs;
+            for (size_t i = first; i < nrows; ++i)
+                rows[i].ratio = best > 0 ? rows[i].gbs / best : 0;
+        }
+    }
+    if (b->bx)
+        clReleaseMemObject(b->bx);
+    if (b->bdy)
+        clReleaseMemObject(b->bdy);
+    if (b->bout)
+        clReleaseMemObject(b->bout);
+    free(b->hx);
+    free(b->hdy);
+    free(b->hout);
+    b->bx = b->bdy = b->bout = NULL;
+    return ok;
+}
+
+static void usage(void)
+{
+    printf("usage: lrelu-bench [--device SEL] [--min-log2 K] [--max-log2 K] [--step K]\n"
+           "                   [--dtypes f32,f16,bf16,f64] [--ops forward,backward,"
+           "backward_from_output]\n"
+           "                   [--budget SECONDS] [--csv FILE] [--json FILE]\n"
+           "Sizes run from 2^min to 2^max in steps of 2^step elements (default 10..26, step 2);\n"
+           "each measurement repeats for about --budget seconds (default 0.3), at least 7\n"
+           "times, and reports the median and the 10th..90th percentile spread.\n");
+}
+
+static unsigned parse_list(const char *s, const char *const *names, int count)
+{
+    unsigned bits = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+        for (int i = 0; i < count; ++i)
+            if (strcmp(tok, names[i]) == 0)
+                bits |= 1u << i;
+    return bits;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {NULL, 10, 26, 2, 0.3, NULL, NULL, 0xf, 0x7};
+    static const char *const dtype_names[] = {"f32", "f16", "bf16", "f64"};
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0) {
+            usage();
+            return 0;
+        }
+        if (v == NULL) {
+            usage();
+            return 2;
+        }
+        ++i;
+        if (strcmp(a, "--device") == 0)
+            o.device = v;
+        else if (strcmp(a, "--min-log2") == 0)
+            o.min_log2 = atoi(v);
+        else if (strcmp(a, "--max-log2") == 0)
+            o.max_log2 = atoi(v);
+        else if (strcmp(a, "--step") == 0)
+            o.step = atoi(v) > 0 ? atoi(v) : 1;
+        else if (strcmp(a, "--budget") == 0)
+            o.budget = atof(v);
+        else if (strcmp(a, "--csv") == 0)
+            o.csv = v;
+        else if (strcmp(a, "--json") == 0)
+            o.json = v;
+        else if (strcmp(a, "--dtypes") == 0)
+            o.dtypes = parse_list(v, dtype_names, 4);
+        else if (strcmp(a, "--ops") == 0)
+            o.ops = parse_list(v, op_names, 3);
+        else {
+            usage();
+            return 2;
+        }
+    }
+
+    /* cold start: create + first forward, with whatever the driver has cached */
+    double t0 = now();
+    bench b = {0};
+    lrelu_status st = lrelu_create(&b.ctx, o.device);
+    if (st != LRELU_OK)
+        die("lrelu_create", st);
+    float one = -1.0f, out;
+    if ((st = lrelu_forward_host(b.ctx, LRELU_F32, 1, 0.01, &one, &out)) != LRELU_OK)
+        die("first forward", st);
+    double cold = now() - t0;
+    print_header(b.ctx);
+    printf("# cold start (lrelu_create + first f32 forward): %.1f ms\n", cold * 1e3);
+    b.cx = lrelu_cl_context(b.ctx);
+    b.q = lrelu_cl_queue(b.ctx);
+    cl_int err;
+    const char *src = lrelu_src_baselines;
+    size_t len = lrelu_src_baselines_len;
+    cl_program prog = clCreateProgramWithSource(b.cx, 1, &src, &len, &err);
+    check_cl(err, "baselines source");
+    cl_device_id dev = lrelu_cl_device(b.ctx);
+    check_cl(clBuildProgram(prog, 1, &dev, "", NULL, NULL), "baselines build");
+    const char *kn[4] = {"base_forward_1", "base_backward_1", "base_forward_16",
+                         "base_backward_16"};
+    cl_kernel *ks[4] = {&b.base1[0], &b.base1[1], &b.base16[0], &b.base16[1]};
+    for (int i = 0; i < 4; ++i) {
+        *ks[i] = clCreateKernel(prog, kn[i], &err);
+        check_cl(err, kn[i]);
+    }
+
+    for (int t = 0; t < 4; ++t) {
+        if (!(o.dtypes & (1u << t)))
+            continue;
+        for (int op = 0; op < 3; ++op) {
+            if (!(o.ops & (1u << op)))
+                continue;
+            for (int k = o.min_log2; k <= o.max_log2; k += o.step) {
+                b.t = (lrelu_dtype)t;
+                b.op = (op_t)op;
+                fprintf(stderr, "\r%-22s %-5s n = 2^%-2d ", op_names[op], dtype_names[t], k);
+                if (!bench_size(&b, &o, (size_t)1 << k)) {
+                    fprintf(stderr, "\nout of memory at 2^%d: stopping this sweep\n", k);
+                    break;
+                }
+            }
+        }
+    }
+    fprintf(stderr, "\r%60s\r", "");
+    printf("%-20s %-5s %-22s %11s %7s %10s %10s %9s %9s %7s\n", "op", "dtype", "impl", "n",
+           "offset", "median_us", "spread_us", "GB/s", "Gelem/s", "ratio");
+    for (size_t i = 0; i < nrows; ++i) {
+        const row *r = &rows[i];
+        char ratio[16] = "";
+        if (r->ratio > 0)
+            snprintf(ratio, sizeof ratio, "%.2f", r->ratio);
+        printf("%-20s %-5s %-22s %11zu %7zu %10.1f %10.1f %9.2f %9.3f %7s\n", r->op, r->dtype,
+               r->impl, r->n, r->off, r->s.med * 1e6, (r->s.hi - r->s.lo) * 1e6, r->gbs,
+               r->gelems, ratio);
+    }
+    write_outputs(&o);
+    for (int i = 0; i < 4; ++i)
+        clReleaseKernel(*ks[i]);
+    clReleaseProgram(prog);
+    lrelu_destroy(b.ctx);
+    free(rows);
+    return 0;
+}
