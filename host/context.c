@@ -9,6 +9,12 @@
 /* Default chunk of the host-memory API; the device's largest allocation caps it. */
 #define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
 
+static int env_is_zero(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && strcmp(v, "0") == 0;
+}
+
 static lrelu_status read_device_facts(lrelu_ctx *c)
 {
     lrelu_status st = LRELU_OK;
@@ -23,6 +29,16 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         ext[0] = '\0';
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof dfp, &dfp, NULL));
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_OPENCL_C_VERSION, sizeof cver - 1, cver, NULL));
+    cl_bool unified = CL_FALSE;
+    cl_uint align_bits = 0;
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified,
+                             NULL));
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
+                             &align_bits, NULL));
+    c->base_align = align_bits >= 64 ? align_bits / 8 : 8;
+    /* The host-memory API wraps the caller's arrays where the device works on host memory
+     * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
+    c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");
     if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)

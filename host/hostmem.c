@@ -1,7 +1,14 @@
-/* hostmem.c: the blocking host-memory API. Checks the pointers, then streams the arrays
- * through device buffers in chunks no larger than the device's largest allocation:
- * write the inputs, run the kernel, read the output, chunk after chunk. Works on in-order
- * and out-of-order queues alike: each step waits on the event of the one before. */
+/* hostmem.c: the blocking host-memory API. Checks the pointers, then runs the arrays
+ * through the device in chunks no larger than the device's largest allocation, one of
+ * two ways:
+ * - zero copy, where the device works on host memory (CL_DEVICE_HOST_UNIFIED_MEMORY:
+ *   PoCL, integrated GPUs): each chunk of the caller's arrays is wrapped in a
+ *   CL_MEM_USE_HOST_PTR buffer that starts at the chunk rounded down to
+ *   CL_DEVICE_MEM_BASE_ADDR_ALIGN, the kernel's element offset making up the difference,
+ *   and a map of the output makes the result visible to the host;
+ * - copying, elsewhere: write the inputs, run the kernel, read the output.
+ * Works on in-order and out-of-order queues alike: each step waits on the event of the
+ * one before. */
 #include "internal.h"
 
 #include <stdint.h>
@@ -23,39 +30,13 @@ static lrelu_status check_overlap(lrelu_op op, size_t bytes, const host_operand 
                       lrelu_op_name(op), out->name, out->ptr, bytes, in->name, in->ptr);
 }
 
-/* ops: the inputs, then the output. */
-static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const host_operand *ops, int nops)
+/* The copying path: device buffers of one chunk each, written, computed, read back. */
+static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                             const host_operand *ops, int nops, size_t chunk)
 {
-    const char *fn = lrelu_op_name(op);
-    lrelu_status st = lrelu_check_call(ctx, op, t, alpha);
-    if (st != LRELU_OK || n == 0)
-        return st;
-    for (int i = 0; i < nops; ++i)
-        if (ops[i].ptr == NULL)
-            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s_host: %s is NULL", fn, ops[i].name);
-    if (t == LRELU_F64 && !ctx->has_fp64)
-        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s_host: the device has no fp64 (cl_khr_fp64)",
-                          fn);
+    lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
-    if (n > SIZE_MAX / es)
-        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                          "%s_host: n %zu elements of %zu bytes overflows size_t", fn, n, es);
-    for (int i = 0; i < nops; ++i)
-        if ((uintptr_t)ops[i].ptr > UINTPTR_MAX - n * es)
-            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                              "%s_host: %s + %zu bytes wraps the address space", fn, ops[i].name,
-                              n * es);
     const host_operand *out = &ops[nops - 1];
-    for (int i = 0; i < nops - 1; ++i)
-        if ((st = check_overlap(op, n * es, out, &ops[i])) != LRELU_OK)
-            return st;
-
-    size_t chunk = ctx->host_chunk_bytes / es;
-    if (chunk == 0)
-        chunk = 1;
-    if (chunk > n)
-        chunk = n;
     cl_mem bufs[3] = {NULL, NULL, NULL};
     cl_event ev[3] = {NULL, NULL, NULL}, kev = NULL;
     cl_int err = CL_SUCCESS;
@@ -96,6 +77,133 @@ cleanup:
             (void)clReleaseMemObject(bufs[i]);
     }
     return st;
+}
+
+/* Zero copy needs each distinct array wrapped once: two buffers over partly overlapping
+ * host memory are undefined in OpenCL. Inputs may overlap each other (the API allows
+ * it), so such calls take the copying path. */
+static int can_wrap(const host_operand *ops, int nops, size_t bytes)
+{
+    for (int i = 0; i < nops; ++i)
+        for (int j = i + 1; j < nops; ++j) {
+            uintptr_t a = (uintptr_t)ops[i].ptr, b = (uintptr_t)ops[j].ptr;
+            if (a != b && a < b + bytes && b < a + bytes)
+                return 0;
+        }
+    return 1;
+}
+
+/* The zero-copy path: the caller's arrays, chunk by chunk, wrapped in place. */
+static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n,
+                                double alpha, const host_operand *ops, int nops, size_t chunk)
+{
+    lrelu_status st = LRELU_OK;
+    size_t es = lrelu_dtype_size(t);
+    cl_mem bufs[3] = {NULL, NULL, NULL};
+    size_t offs[3] = {0, 0, 0};
+    cl_event kev = NULL;
+    cl_int err = CL_SUCCESS;
+    for (size_t done = 0; done < n; done += chunk) {
+        size_t m = n - done < chunk ? n - done : chunk;
+        for (int i = 0; i < nops; ++i) {
+            int same = -1; /* an operand equal to an earlier one shares its buffer */
+            for (int j = 0; j < i; ++j)
+                if (ops[j].ptr == ops[i].ptr)
+                    same = j;
+            if (same >= 0) {
+                bufs[i] = bufs[same];
+                LRELU_CL(clRetainMemObject(bufs[i]));
+                offs[i] = offs[same];
+                continue;
+            }
+            /* Rounding down stays within the page of the array's first byte (pages are
+             * multiples of the alignment); nothing before the array is ever written. */
+            uintptr_t p = (uintptr_t)ops[i].ptr + done * es;
+            uintptr_t base = p / ctx->base_align * ctx->base_align;
+            offs[i] = (size_t)(p - base) / es;
+            int is_out = i == nops - 1;
+            int read_too = 0;
+            for (int j = 0; j < nops - 1; ++j)
+                read_too |= is_out && ops[j].ptr == ops[i].ptr;
+            cl_mem_flags flags = CL_MEM_USE_HOST_PTR | (!is_out ? CL_MEM_READ_ONLY
+                                                        : read_too ? CL_MEM_READ_WRITE
+                                                                   : CL_MEM_WRITE_ONLY);
+            bufs[i] = clCreateBuffer(ctx->context, flags, (size_t)(p - base) + m * es,
+                                     (void *)base, &err);
+            LRELU_CL(err);
+        }
+        st = lrelu_enqueue(ctx, op, t, m, alpha, bufs[0], offs[0], nops == 3 ? bufs[1] : NULL,
+                           offs[1], bufs[nops - 1], offs[nops - 1], 0, NULL, &kev);
+        if (st != LRELU_OK)
+            goto cleanup;
+        /* Mapping the output after the kernel is what makes its writes visible to the
+         * host; on a unified device it is a pointer return. */
+        size_t out_off = offs[nops - 1] * es;
+        void *mapped = clEnqueueMapBuffer(ctx->queue, bufs[nops - 1], CL_TRUE, CL_MAP_READ,
+                                          out_off, m * es, 1, &kev, NULL, &err);
+        LRELU_CL(err);
+        cl_event unmapped = NULL;
+        LRELU_CL(clEnqueueUnmapMemObject(ctx->queue, bufs[nops - 1], mapped, 0, NULL, &unmapped));
+        err = clWaitForEvents(1, &unmapped);
+        (void)clReleaseEvent(unmapped);
+        LRELU_CL(err);
+        (void)clReleaseEvent(kev);
+        kev = NULL;
+        for (int i = 0; i < nops; ++i) {
+            (void)clReleaseMemObject(bufs[i]);
+            bufs[i] = NULL;
+        }
+    }
+cleanup:
+    if (st != LRELU_OK)
+        (void)clFinish(ctx->queue);
+    if (kev != NULL)
+        (void)clReleaseEvent(kev);
+    for (int i = 0; i < 3; ++i)
+        if (bufs[i] != NULL)
+            (void)clReleaseMemObject(bufs[i]);
+    return st;
+}
+
+/* ops: the inputs, then the output. */
+static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                             const host_operand *ops, int nops)
+{
+    const char *fn = lrelu_op_name(op);
+    lrelu_status st = lrelu_check_call(ctx, op, t, alpha);
+    if (st != LRELU_OK || n == 0)
+        return st;
+    for (int i = 0; i < nops; ++i)
+        if (ops[i].ptr == NULL)
+            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s_host: %s is NULL", fn, ops[i].name);
+    if (t == LRELU_F64 && !ctx->has_fp64)
+        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s_host: the device has no fp64 (cl_khr_fp64)",
+                          fn);
+    size_t es = lrelu_dtype_size(t);
+    if (n > SIZE_MAX / es)
+        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                          "%s_host: n %zu elements of %zu bytes overflows size_t", fn, n, es);
+    for (int i = 0; i < nops; ++i)
+        if ((uintptr_t)ops[i].ptr > UINTPTR_MAX - n * es)
+            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                              "%s_host: %s + %zu bytes wraps the address space", fn, ops[i].name,
+                              n * es);
+    const host_operand *out = &ops[nops - 1];
+    for (int i = 0; i < nops - 1; ++i)
+        if ((st = check_overlap(op, n * es, out, &ops[i])) != LRELU_OK)
+            return st;
+
+    size_t chunk = ctx->host_chunk_bytes / es;
+    if (chunk == 0)
+        chunk = 1;
+    if (ctx->zero_copy && can_wrap(ops, nops, n * es)) {
+        /* room for the rounding down in front of each chunk */
+        size_t room = ((size_t)ctx->max_alloc - ctx->base_align) / es;
+        if (chunk > room)
+            chunk = room;
+        return run_wrapped(ctx, op, t, n, alpha, ops, nops, chunk > n ? n : chunk);
+    }
+    return run_copy(ctx, op, t, n, alpha, ops, nops, chunk > n ? n : chunk);
 }
 
 lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,

@@ -32,6 +32,8 @@ struct lrelu_ctx {
     int cl_c_1_2; /* OpenCL C 1.2 or later: pass -cl-std=CL1.2 */
     cl_ulong max_alloc;
     size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
+    int zero_copy;           /* host memory is device memory: wrap, don't copy */
+    size_t base_align;       /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
     char build_extra[256];   /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
      * state is shared, so two threads must not interleave on one kernel. */
