@@ -8,6 +8,8 @@
 
 /* Default chunk of the host-memory API; the device's largest allocation caps it. */
 #define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
+/* Bytes moved (inputs + output) below which a CPU device's host call runs in-process. */
+#define LRELU_INPROCESS_DEFAULT ((size_t)256 << 10)
 
 static int env_is_zero(const char *name)
 {
@@ -39,6 +41,14 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     /* The host-memory API wraps the caller's arrays where the device works on host memory
      * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
     c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
+    /* On a CPU device small host calls run in-process (host/cpu.c), below a crossover
+     * measured with bench/ on PoCL; LRELU_HOST_INPROCESS_BYTES sets it, 0 turns it off. */
+    c->inprocess_bytes = (c->type & CL_DEVICE_TYPE_CPU) ? LRELU_INPROCESS_DEFAULT : 0;
+    {
+        const char *env = getenv("LRELU_HOST_INPROCESS_BYTES");
+        if (env != NULL && env[0] != '\0')
+            c->inprocess_bytes = (size_t)strtoull(env, NULL, 10);
+    }
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");
     if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)

@@ -138,14 +138,18 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
             goto cleanup;
         /* Mapping the output after the kernel is what makes its writes visible to the
          * host; on a unified device it is a pointer return. */
+        /* Kernel, map and unmap are chained by events and waited for once: every host
+         * wait costs a round trip through the driver's threads. */
         size_t out_off = offs[nops - 1] * es;
-        void *mapped = clEnqueueMapBuffer(ctx->queue, bufs[nops - 1], CL_TRUE, CL_MAP_READ,
-                                          out_off, m * es, 1, &kev, NULL, &err);
+        cl_event mev = NULL, uev = NULL;
+        void *mapped = clEnqueueMapBuffer(ctx->queue, bufs[nops - 1], CL_FALSE, CL_MAP_READ,
+                                          out_off, m * es, 1, &kev, &mev, &err);
         LRELU_CL(err);
-        cl_event unmapped = NULL;
-        LRELU_CL(clEnqueueUnmapMemObject(ctx->queue, bufs[nops - 1], mapped, 0, NULL, &unmapped));
-        err = clWaitForEvents(1, &unmapped);
-        (void)clReleaseEvent(unmapped);
+        err = clEnqueueUnmapMemObject(ctx->queue, bufs[nops - 1], mapped, 1, &mev, &uev);
+        (void)clReleaseEvent(mev);
+        LRELU_CL(err);
+        err = clWaitForEvents(1, &uev);
+        (void)clReleaseEvent(uev);
         LRELU_CL(err);
         (void)clReleaseEvent(kev);
         kev = NULL;
@@ -193,6 +197,13 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         if ((st = check_overlap(op, n * es, out, &ops[i])) != LRELU_OK)
             return st;
 
+    /* f16 narrows through a branchy C conversion that runs at about a tenth of the speed
+     * of the other dtypes' loops (bench/ on PoCL): its crossover is lower. */
+    size_t inprocess = t == LRELU_F16 ? ctx->inprocess_bytes / 8 : ctx->inprocess_bytes;
+    if (n * es <= inprocess / (size_t)nops) {
+        lrelu_cpu_run(t, n, alpha, ops[0].ptr, ops[nops == 3 ? 1 : 0].ptr, (void *)out->ptr);
+        return LRELU_OK;
+    }
     size_t chunk = ctx->host_chunk_bytes / es;
     if (chunk == 0)
         chunk = 1;

@@ -33,6 +33,7 @@ struct lrelu_ctx {
     cl_ulong max_alloc;
     size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
     int zero_copy;           /* host memory is device memory: wrap, don't copy */
+    size_t inprocess_bytes;  /* host calls moving at most this many bytes run in-process */
     size_t base_align;       /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
     char build_extra[256];   /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
@@ -81,5 +82,10 @@ lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n,
 lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, double alpha);
 
 const char *lrelu_op_name(lrelu_op op);
+
+/* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
+ * the kernels compute. out may equal s or v. */
+void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
+                   void *out);
 
 #endif /* LRELU_INTERNAL_H */
