@@ -11,8 +11,8 @@ __kernel void base_forward_1(const __global float *x, __global float *y, float a
     y[i] = v > 0.0f ? v : v * a;
 }
 
-__kernel void base_backward_1(const __global float *x, const __global float *dy,
-                              __global float *dx, float a)
+__kernel void base_backward_1(const __global float *x, const __global float *dy, __global float *dx,
+                              float a)
 {
     size_t i = get_global_id(0);
     float g = dy[i];

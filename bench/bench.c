@@ -47,7 +47,6 @@ typedef struct {
     size_t n, off;
     cl_mem bx, bdy, bout;
     void *hx, *hdy, *hout;
-    int ok;
 } bench;
 
 static double now(void)
@@ -129,8 +128,8 @@ static void run_copy(bench *b)
     size_t bytes = b->n * lrelu_dtype_size(b->t);
     if (b->op != FWD)
         bytes += bytes / 2;
-    check_cl(clEnqueueCopyBuffer(b->q, b->op == FWD ? b->bx : b->bdy, b->bout, 0, 0, bytes, 0,
-                                 NULL, NULL),
+    check_cl(clEnqueueCopyBuffer(b->q, b->op == FWD ? b->bx : b->bdy, b->bout, 0, 0, bytes, 0, NULL,
+                                 NULL),
              "copy");
     check_cl(clFinish(b->q), "clFinish");
 }
@@ -161,8 +160,8 @@ static void run_c_loop(bench *b)
     pthread_t th;
     loop_part parts[2];
     for (int k = 0; k < 2; ++k)
-        parts[k] = (loop_part){b->hx, b->hdy, b->hout, b->n * (size_t)k / 2,
-                               b->n * (size_t)(k + 1) / 2, b->op == FWD};
+        parts[k] = (loop_part){
+            b->hx, b->hdy, b->hout, b->n * (size_t)k / 2, b->n * (size_t)(k + 1) / 2, b->op == FWD};
     if (pthread_create(&th, NULL, loop_worker, &parts[1]) != 0)
         exit(1);
     loop_worker(&parts[0]);
@@ -180,7 +179,7 @@ static int cmp_double(const void *a, const void *b)
 static stats measure(void (*fn)(bench *), bench *b, double budget)
 {
     enum { MAX_REPS = 201 };
-    double t[MAX_REPS];
+    double t[MAX_REPS] = {0};
     fn(b); /* warm-up: first build, first launch, first touch of the pages */
     fn(b);
     double t0 = now();
@@ -221,8 +220,9 @@ static void add_row(const char *impl, const bench *b, stats s, size_t n_elems)
             exit(1);
     }
     double bytes = (double)n_elems * (double)lrelu_dtype_size(b->t) * (b->op == FWD ? 2 : 3);
-    rows[nrows++] = (row){op_names[b->op], lrelu_dtype_name(b->t), impl, n_elems, b->off, s,
-                          bytes, bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};
+    rows[nrows++] =
+        (row){op_names[b->op],     lrelu_dtype_name(b->t),        impl, n_elems, b->off, s, bytes,
+              bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};
 }
 
 static void print_header(lrelu_ctx *ctx)
@@ -272,8 +272,7 @@ static void write_outputs(const options *o)
                     "\"p90_us\": %.3f, \"bytes_moved\": %.0f, \"gb_per_s\": %.3f, "
                     "\"gelements_per_s\": %.4f, \"ratio_to_best_baseline\": %.3f}%s\n",
                     r->op, r->dtype, r->impl, r->n, r->off, r->s.med * 1e6, r->s.lo * 1e6,
-                    r->s.hi * 1e6, r->bytes, r->gbs, r->gelems, r->ratio,
-                    i + 1 < nrows ? "," : "");
+                    r->s.hi * 1e6, r->bytes, r->gbs, r->gelems, r->ratio, i + 1 < nrows ? "," : "");
         }
         fprintf(f, "]}\n");
         fclose(f);
@@ -328,8 +327,8 @@ static int bench_size(bench *b, const options *o, size_t n)
     b->bdy = make_buffer(b->cx, bytes * 2, NULL);
     b->bout = make_buffer(b->cx, bytes * 2, NULL);
     int ok = b->bx && b->bdy && b->bout;
-    if (ok && clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) !=
-                  CL_SUCCESS)
+    if (ok &&
+        clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) != CL_SUCCESS)
         ok = 0;
     if (ok) {
         size_t first = nrows;
@@ -486,12 +485,12 @@ int main(int argc, char **argv)
         if (r->ratio > 0)
             snprintf(ratio, sizeof ratio, "%.2f", r->ratio);
         printf("%-20s %-5s %-22s %11zu %7zu %10.1f %10.1f %9.2f %9.3f %7s\n", r->op, r->dtype,
-               r->impl, r->n, r->off, r->s.med * 1e6, (r->s.hi - r->s.lo) * 1e6, r->gbs,
-               r->gelems, ratio);
+               r->impl, r->n, r->off, r->s.med * 1e6, (r->s.hi - r->s.lo) * 1e6, r->gbs, r->gelems,
+               ratio);
     }
     write_outputs(&o);
     for (int i = 0; i < 4; ++i)
-        clReleaseKernel(*ks[i]);
+        (void)clReleaseKernel(*ks[i]);
     clReleaseProgram(prog);
     lrelu_destroy(b.ctx);
     free(rows);

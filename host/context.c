@@ -33,8 +33,8 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_OPENCL_C_VERSION, sizeof cver - 1, cver, NULL));
     cl_bool unified = CL_FALSE;
     cl_uint align_bits = 0;
-    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified,
-                             NULL));
+    LRELU_CL(
+        clGetDeviceInfo(c->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL));
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
                              &align_bits, NULL));
     c->base_align = align_bits >= 64 ? align_bits / 8 : 8;

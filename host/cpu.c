@@ -65,8 +65,7 @@ static void run_f16(size_t n, float a, const uint16_t *s, const uint16_t *v, uin
     }
 }
 
-void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
-                   void *out)
+void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, void *out)
 {
     switch (t) {
     case LRELU_F32:

@@ -85,7 +85,6 @@ const char *lrelu_op_name(lrelu_op op);
 
 /* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
  * the kernels compute. out may equal s or v. */
-void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
-                   void *out);
+void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, void *out);
 
 #endif /* LRELU_INTERNAL_H */

@@ -346,8 +346,10 @@ static void creation(void)
     ++passed;
     /* a kernel build that fails: the status and the build log */
     setenv("LRELU_BUILD_OPTIONS", "-DLRELU_VEC=5", 1);
+    setenv("LRELU_HOST_INPROCESS_BYTES", "0", 1); /* a small call must reach the kernels */
     lrelu_ctx *broken = lt_open();
     unsetenv("LRELU_BUILD_OPTIONS");
+    unsetenv("LRELU_HOST_INPROCESS_BYTES");
     float v[4] = {1, -1, 2, -2}, o[4];
     expect("a failing build reports its log", lrelu_forward_host(broken, LRELU_F32, 4, 0.01, v, o),
            LRELU_ERR_BUILD, "LRELU_VEC");
