@@ -103,7 +103,8 @@
 inline uint bf16_bits(float f)
 {
     uint b = as_uint(f);
-    return isnan(f) ? ((b >> 16) | 0x40u) : ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+    return (b & 0x7fffffffu) > 0x7f800000u ? ((b >> 16) | 0x40u)
+                                           : ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
 }
 inline float bf16_load(size_t i, const __global ushort *p) { return BF16_WIDEN(p[i]); }
 inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)bf16_bits(v); }
@@ -126,9 +127,40 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 {
     UIV b = LRELU_CAT(as_uint, LRELU_VEC)(f);
     UIV r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
-    r = select(r, (b >> 16) | 0x40u, isnan(f));
+    /* NaN found on the bits: isnan on vectors is scalarized by some compilers (PoCL) */
+    r = select(r, (b >> 16) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
     return LRELU_CAT(convert_ushort, LRELU_VEC)(r);
 }
+
+#if LRELU_VEC >= 4 && defined(__ENDIAN_LITTLE__)
+/* Pairs: when every offset is even, VEC bf16 elements are VEC / 2 uints, element 2k in
+ * the low half. Loading and storing uints is much faster on some devices (PoCL: 77 GB/s
+ * against 47 for ushort16 copies) and the halves widen with a shift or a mask. */
+#define BF16_PAIRS 1
+#if LRELU_VEC == 16
+#define PV 8
+#elif LRELU_VEC == 8
+#define PV 4
+#else
+#define PV 2
+#endif
+#define UPV         LRELU_CAT(uint, PV)
+#define FPV         LRELU_CAT(float, PV)
+#define AS_FPV      LRELU_CAT(as_float, PV)
+#define AS_UPV      LRELU_CAT(as_uint, PV)
+inline UPV bf16p_bits(FPV f)
+{
+    UPV b = AS_UPV(f);
+    UPV r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+    return select(r, (b >> 16) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
+}
+#define PAIR_LO(u)  AS_FPV((u) << 16)
+#define PAIR_HI(u)  AS_FPV((u)&0xffff0000u)
+#define PAIR_POS(f) ((AS_UPV(f) - 1u) < 0x7f800000u)
+#define PAIR_STORE(lo, hi, i, p)                                                                   \
+    LRELU_CAT(vstore, PV)(bf16p_bits(lo) | (bf16p_bits(hi) << 16), (i), (__global uint *)(p))
+#define PAIR_LOAD(i, p) LRELU_CAT(vload, PV)((i), (const __global uint *)(p))
+#endif
 #else
 #define LOADV(i, p)     LRELU_CAT(vload, LRELU_VEC)((i), (p))
 #define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)((v), (i), (p))
@@ -153,6 +185,14 @@ __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, _
     const __global S *xp = x + x_off;
     __global S *yp = y + y_off;
     if (i < body) {
+#ifdef BF16_PAIRS
+        if (((x_off | y_off) & 1) == 0) { /* the same for every work-item */
+            UPV u = PAIR_LOAD(i, xp);
+            FPV lo = PAIR_LO(u), hi = PAIR_HI(u);
+            PAIR_STORE(LRELU(PAIR_POS(lo), lo, alpha), LRELU(PAIR_POS(hi), hi, alpha), i, yp);
+            return;
+        }
+#endif
         CV v = LOADV(i, xp);
         STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
     } else if (i == body) {
@@ -172,6 +212,15 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx + dx_off;
     if (i < body) {
+#ifdef BF16_PAIRS
+        if (((s_off | dy_off | dx_off) & 1) == 0) { /* the same for every work-item */
+            UPV su = PAIR_LOAD(i, sp), gu = PAIR_LOAD(i, dyp);
+            FPV s_lo = PAIR_LO(su), s_hi = PAIR_HI(su), g_lo = PAIR_LO(gu), g_hi = PAIR_HI(gu);
+            PAIR_STORE(LRELU(PAIR_POS(s_lo), g_lo, alpha), LRELU(PAIR_POS(s_hi), g_hi, alpha), i,
+                       dxp);
+            return;
+        }
+#endif
         CV sv = LOADV(i, sp);
         CV g = LOADV(i, dyp);
         STOREV(LRELU(IS_POSV(sv), g, alpha), i, dxp);
