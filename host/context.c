@@ -84,6 +84,7 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     }
     if (c->max_alloc != 0 && c->host_chunk_bytes > c->max_alloc)
         c->host_chunk_bytes = (size_t)c->max_alloc;
+    lrelu_shapes_init(c);
 cleanup:
     return st;
 }

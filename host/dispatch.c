@@ -151,19 +151,15 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
                          out->mem, out->off, num_wait, wait, done);
 }
 
-lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                           cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
-                           size_t out_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
+lrelu_status lrelu_launch(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_op op, lrelu_dtype t,
+                          size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
+                          cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
+                          cl_event *done)
 {
     lrelu_status st = LRELU_OK;
-    const lrelu_kernels *k = NULL;
     cl_ulong un = n, us = s_off, udy = dy_off, uout = out_off;
     float af = (float)alpha;
     cl_uint arg = 0;
-    pthread_mutex_lock(&ctx->lock);
-    st = lrelu_get_kernels(ctx, t, &k);
-    if (st != LRELU_OK)
-        goto cleanup;
     cl_kernel kern = op == LRELU_OP_FORWARD ? k->forward : k->backward;
     size_t items = n / k->vec + (n % k->vec != 0);
     size_t global = (items + k->local - 1) / k->local * k->local;
@@ -183,6 +179,19 @@ lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n,
     LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &k->local, num_wait,
                                     num_wait ? wait : NULL, done));
 cleanup:
+    return st;
+}
+
+lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                           cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
+                           size_t out_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    const lrelu_kernels *k = NULL;
+    pthread_mutex_lock(&ctx->lock);
+    lrelu_status st = lrelu_get_kernels(ctx, t, &k);
+    if (st == LRELU_OK)
+        st = lrelu_launch(ctx, k, op, t, n, alpha, s, s_off, dy, dy_off, out, out_off, num_wait,
+                          wait, done);
     pthread_mutex_unlock(&ctx->lock);
     return st;
 }

@@ -13,6 +13,12 @@
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
+/* How a kernel is launched: elements per work-item (LRELU_VEC) and work-group size. */
+typedef struct {
+    size_t vec;
+    size_t local;
+} lrelu_shape;
+
 /* The program of one dtype, built on first use. */
 typedef struct {
     cl_program program;
@@ -39,6 +45,7 @@ struct lrelu_ctx {
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
      * state is shared, so two threads must not interleave on one kernel. */
     pthread_mutex_t lock;
+    lrelu_shape shape[LRELU_NUM_DTYPES]; /* what the next build of each dtype uses */
     lrelu_kernels k[LRELU_NUM_DTYPES];
 };
 
@@ -69,7 +76,23 @@ lrelu_status lrelu_select_device(const char *selector, cl_platform_id *platform,
 
 /* program.c: the kernels of dtype t, built on first use; call with ctx->lock held. */
 lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out);
+/* program.c: builds dtype t's program with the given shape into *k (the local size may
+ * come out smaller where the device allows fewer work-items). */
+lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shape,
+                                 lrelu_kernels *k);
+void lrelu_kernels_release(lrelu_kernels *k);
 void lrelu_release_kernels(lrelu_ctx *ctx);
+
+/* tune.c: each dtype's shape at ctx creation: the default for the device type, then a
+ * measured one from the tuning cache, then $LRELU_KERNEL_SHAPE. Reads the device's facts
+ * from ctx. */
+void lrelu_shapes_init(lrelu_ctx *ctx);
+
+/* dispatch.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks. */
+lrelu_status lrelu_launch(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_op op, lrelu_dtype t,
+                          size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
+                          cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
+                          cl_event *done);
 
 /* dispatch.c: checks nothing, enqueues the kernel of op over n > 0 elements. `s` is x for
  * forward and backward, y for from-output; dy is unused (NULL) for forward. */

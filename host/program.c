@@ -1,6 +1,6 @@
 /* program.c: builds the kernels of one dtype from the source embedded in the library,
- * once per ctx and on first use, and chooses the launch shape (elements per work-item,
- * work-group size) from what the device reports. */
+ * once per ctx and on first use, in the shape (elements per work-item, work-group size)
+ * that tune.c chose for the device. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -9,22 +9,6 @@
 
 extern const char lrelu_src_lrelu[];
 extern const size_t lrelu_src_lrelu_len;
-
-/* The work-group size of every launch: a multiple of every common SIMD width (NVIDIA 32,
- * AMD 64, Intel 8-32, PoCL 8), within AMD's usual 256 limit. One fixed size also keeps
- * the number of work-group functions PoCL compiles small. */
-#define LRELU_LOCAL_DEFAULT 256
-
-/* Elements per work-item: one 64-byte vector on CPUs, where each work-item becomes one
- * wide SIMD operation, 16 bytes on GPUs, the widest load that stays coalesced everywhere.
- * vloadn has no n above 16. */
-static size_t choose_vec(const lrelu_ctx *ctx, lrelu_dtype t)
-{
-    size_t es = lrelu_dtype_size(t);
-    size_t bytes = (ctx->type & CL_DEVICE_TYPE_CPU) ? 64 : 16;
-    size_t v = bytes / es;
-    return v > 16 ? 16 : v;
-}
 
 static lrelu_status build_log(lrelu_ctx *ctx, cl_program prog, const char *options)
 {
@@ -52,12 +36,12 @@ static lrelu_status build_log(lrelu_ctx *ctx, cl_program prog, const char *optio
     return st;
 }
 
-static lrelu_status build(lrelu_ctx *ctx, lrelu_dtype t, lrelu_kernels *k)
+lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shape, lrelu_kernels *k)
 {
     lrelu_status st = LRELU_OK;
     cl_int err = CL_SUCCESS;
     char options[512], name[64];
-    size_t vec = choose_vec(ctx, t);
+    size_t vec = shape.vec;
     snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu %s",
              ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, ctx->build_extra);
     const char *src = lrelu_src_lrelu;
@@ -82,7 +66,7 @@ static lrelu_status build(lrelu_ctx *ctx, lrelu_dtype t, lrelu_kernels *k)
                                       &wg_f, NULL));
     LRELU_CL(clGetKernelWorkGroupInfo(bwd, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_b,
                                       &wg_b, NULL));
-    size_t local = LRELU_LOCAL_DEFAULT;
+    size_t local = shape.local;
     /* A device may allow fewer work-items for these kernels; halve down to what it takes
      * (a power of two always divides the rounded-up global size). */
     while (local > 1 && (local > wg_f || local > wg_b))
@@ -107,7 +91,7 @@ lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernel
 {
     lrelu_kernels *k = &ctx->k[t];
     if (k->program == NULL) {
-        lrelu_status st = build(ctx, t, k);
+        lrelu_status st = lrelu_build_kernels(ctx, t, ctx->shape[t], k);
         if (st != LRELU_OK)
             return st;
     }
@@ -115,16 +99,19 @@ lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernel
     return LRELU_OK;
 }
 
+void lrelu_kernels_release(lrelu_kernels *k)
+{
+    if (k->backward != NULL)
+        (void)clReleaseKernel(k->backward);
+    if (k->forward != NULL)
+        (void)clReleaseKernel(k->forward);
+    if (k->program != NULL)
+        (void)clReleaseProgram(k->program);
+    memset(k, 0, sizeof *k);
+}
+
 void lrelu_release_kernels(lrelu_ctx *ctx)
 {
-    for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
-        lrelu_kernels *k = &ctx->k[t];
-        if (k->backward != NULL)
-            (void)clReleaseKernel(k->backward);
-        if (k->forward != NULL)
-            (void)clReleaseKernel(k->forward);
-        if (k->program != NULL)
-            (void)clReleaseProgram(k->program);
-        memset(k, 0, sizeof *k);
-    }
+    for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
+        lrelu_kernels_release(&ctx->k[t]);
 }

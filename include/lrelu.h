@@ -141,6 +141,33 @@ LRELU_API cl_command_queue lrelu_cl_queue(const lrelu_ctx *ctx);
 LRELU_API cl_device_id lrelu_cl_device(const lrelu_ctx *ctx);
 
 /* ------------------------------------------------------------------------------------
+ * Kernel shapes and tuning
+ *
+ * Each dtype's kernels run with a shape: elements per work-item (1, 2, 4, 8 or 16) and
+ * work-items per work-group. A ctx starts from a default for the device type (64 bytes
+ * per work-item on CPUs, 16 on GPUs; 256 per group), takes the measured shape from the
+ * tuning cache when lrelu_tune() has written one for this device, driver and library,
+ * and lets the environment variable LRELU_KERNEL_SHAPE="VEC:LOCAL" override both.
+ * LRELU_TUNE=0 ignores the cache. The cache lives in $LRELU_CACHE_DIR, else
+ * $XDG_CACHE_HOME/lrelu, else ~/.cache/lrelu; deleting its files resets the tuning.
+ * ---------------------------------------------------------------------------------- */
+
+/* The shape dtype t's kernels use (or will use at their first build) on this ctx.
+ * LRELU_ERR_INVALID_ARG for a NULL argument or an unknown dtype. Thread-safe. */
+LRELU_API lrelu_status lrelu_kernel_shape(const lrelu_ctx *ctx, lrelu_dtype t, size_t *vec,
+                                          size_t *local);
+
+/* Measures every candidate shape (4, 8 or 16 elements per work-item x 64, 256 or 1024
+ * per group) for each dtype the device runs, with forward calls over 32 MiB, and keeps
+ * the fastest: for this ctx from the next call on, and in the tuning cache for every ctx
+ * created afterwards on the same device and driver. Takes seconds (a build per
+ * candidate width); blocks other calls on the ctx meanwhile. Writes the cache file's
+ * path to cache_path (cache_path_len bytes, may be NULL), or "" when the cache could not
+ * be written, which is not an error. Returns LRELU_OK, LRELU_ERR_INVALID_ARG (ctx NULL),
+ * or the status of a failed build or launch. */
+LRELU_API lrelu_status lrelu_tune(lrelu_ctx *ctx, char *cache_path, size_t cache_path_len);
+
+/* ------------------------------------------------------------------------------------
  * Device-buffer API: asynchronous. Each call checks its arguments, enqueues one kernel on
  * the ctx's queue after the events in `wait`, and returns without waiting.
  *

@@ -14,9 +14,11 @@ static int usage(FILE *f, int code)
 {
     fprintf(f, "usage: lrelu demo [--device SEL] [--alpha A]\n"
                "       lrelu devices\n"
+               "       lrelu tune [--device SEL]\n"
                "  demo     forward and backward over x = -19 ... 18 on the device, checked\n"
                "           against the CPU reference\n"
                "  devices  the OpenCL devices and the selector of each\n"
+               "  tune     measure the fastest kernel shapes on the device and cache them\n"
                "SEL: gpu, cpu, P:D or part of the platform and device name; the default is\n"
                "$LRELU_DEVICE, else the first GPU, else the first device.\n"
                "exit codes: 0 ok, 1 runtime failure, 2 usage\n");
@@ -99,6 +101,29 @@ static int devices(void)
     return 0;
 }
 
+static int tune(const char *device)
+{
+    lrelu_ctx *ctx = NULL;
+    lrelu_status st = lrelu_create(&ctx, device);
+    if (st != LRELU_OK)
+        return fail("create", st);
+    device_line(lrelu_cl_device(ctx), "tuning ");
+    char path[1200];
+    if ((st = lrelu_tune(ctx, path, sizeof path)) != LRELU_OK) {
+        lrelu_destroy(ctx);
+        return fail("tune", st);
+    }
+    for (int t = 0; t < 4; ++t) {
+        size_t vec, local;
+        if (lrelu_kernel_shape(ctx, (lrelu_dtype)t, &vec, &local) == LRELU_OK)
+            printf("  %-4s %2zu elements per work-item, %4zu work-items per group\n",
+                   lrelu_dtype_name((lrelu_dtype)t), vec, local);
+    }
+    printf(path[0] ? "cached in %s\n" : "the cache could not be written%s\n", path);
+    lrelu_destroy(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -107,6 +132,13 @@ int main(int argc, char **argv)
         return usage(stdout, 0);
     if (strcmp(argv[1], "devices") == 0)
         return argc == 2 ? devices() : usage(stderr, 2);
+    if (strcmp(argv[1], "tune") == 0) {
+        if (argc == 2)
+            return tune(NULL);
+        if (argc == 4 && strcmp(argv[2], "--device") == 0)
+            return tune(argv[3]);
+        return usage(stderr, 2);
+    }
     if (strcmp(argv[1], "demo") == 0) {
         const char *device = NULL;
         double alpha = LRELU_DEFAULT_ALPHA;
