@@ -172,6 +172,13 @@ void lrelu_destroy(lrelu_ctx *ctx)
     if (ctx == NULL)
         return;
     lrelu_release_kernels(ctx);
+    for (int i = 0; i < 2; ++i) {
+        for (int k = 0; k < 3; ++k)
+            if (ctx->staging[i][k] != NULL)
+                (void)clReleaseMemObject(ctx->staging[i][k]);
+        if (ctx->copy_queue[i] != NULL)
+            (void)clReleaseCommandQueue(ctx->copy_queue[i]);
+    }
     /* Release failures cannot be reported from a void function and must not mask
      * anything: they are ignored, in reverse order of creation. */
     if (ctx->queue != NULL)

@@ -145,16 +145,16 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
         if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
             return st;
     if (op == LRELU_OP_FORWARD)
-        return lrelu_enqueue(ctx, op, t, n, alpha, ops[0].mem, ops[0].off, NULL, 0, out->mem,
-                             out->off, num_wait, wait, done);
-    return lrelu_enqueue(ctx, op, t, n, alpha, ops[0].mem, ops[0].off, ops[1].mem, ops[1].off,
-                         out->mem, out->off, num_wait, wait, done);
+        return lrelu_enqueue(ctx, ctx->queue, op, t, n, alpha, ops[0].mem, ops[0].off, NULL, 0,
+                             out->mem, out->off, num_wait, wait, done);
+    return lrelu_enqueue(ctx, ctx->queue, op, t, n, alpha, ops[0].mem, ops[0].off, ops[1].mem,
+                         ops[1].off, out->mem, out->off, num_wait, wait, done);
 }
 
-lrelu_status lrelu_launch(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_op op, lrelu_dtype t,
-                          size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
-                          cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
-                          cl_event *done)
+lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernels *k, lrelu_op op,
+                          lrelu_dtype t, size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy,
+                          size_t dy_off, cl_mem out, size_t out_off, cl_uint num_wait,
+                          const cl_event *wait, cl_event *done)
 {
     lrelu_status st = LRELU_OK;
     cl_ulong un = n, us = s_off, udy = dy_off, uout = out_off;
@@ -176,21 +176,23 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_op op, l
     }
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof out, &out));
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof uout, &uout));
-    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &k->local, num_wait,
+    (void)ctx;
+    LRELU_CL(clEnqueueNDRangeKernel(q, kern, 1, NULL, &global, &k->local, num_wait,
                                     num_wait ? wait : NULL, done));
 cleanup:
     return st;
 }
 
-lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                           cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
-                           size_t out_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
+lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrelu_dtype t, size_t n,
+                           double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
+                           cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
+                           cl_event *done)
 {
     const lrelu_kernels *k = NULL;
     pthread_mutex_lock(&ctx->lock);
     lrelu_status st = lrelu_get_kernels(ctx, t, &k);
     if (st == LRELU_OK)
-        st = lrelu_launch(ctx, k, op, t, n, alpha, s, s_off, dy, dy_off, out, out_off, num_wait,
+        st = lrelu_launch(ctx, q, k, op, t, n, alpha, s, s_off, dy, dy_off, out, out_off, num_wait,
                           wait, done);
     pthread_mutex_unlock(&ctx->lock);
     return st;

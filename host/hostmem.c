@@ -12,6 +12,9 @@
 #include "internal.h"
 
 #include <stdint.h>
+#include <string.h>
+
+#define LRELU_STAGING_CHUNK ((size_t)16 << 20)
 
 typedef struct {
     const char *name;
@@ -30,51 +33,116 @@ static lrelu_status check_overlap(lrelu_op op, size_t bytes, const host_operand 
                       lrelu_op_name(op), out->name, out->ptr, bytes, in->name, in->ptr);
 }
 
-/* The copying path: device buffers of one chunk each, written, computed, read back. */
+/* The copying path's two queues, created on first use. */
+static lrelu_status copy_queues(lrelu_ctx *ctx, cl_command_queue q[2])
+{
+    lrelu_status st = LRELU_OK;
+    cl_int err = CL_SUCCESS;
+    pthread_mutex_lock(&ctx->lock);
+    for (int i = 0; i < 2 && st == LRELU_OK; ++i) {
+        if (ctx->copy_queue[i] == NULL) {
+            ctx->copy_queue[i] = clCreateCommandQueue(ctx->context, ctx->device, 0, &err);
+            if (err != CL_SUCCESS) {
+                ctx->copy_queue[i] = NULL;
+                st = lrelu_cl_fail(err, "clCreateCommandQueue", __FILE__, __LINE__);
+            }
+        }
+        q[i] = ctx->copy_queue[i];
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+/* Takes the ctx's staging buffers when they are free and large enough (growing them
+ * when free and too small), else leaves bufs empty for the caller to fill. Returns 1
+ * when bufs are the ctx's. */
+static int take_staging(lrelu_ctx *ctx, size_t bytes, cl_mem bufs[2][3])
+{
+    int mine = 0;
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->staging_busy) {
+        ctx->staging_busy = 1;
+        mine = 1;
+        if (ctx->staging_bytes < bytes) {
+            for (int p = 0; p < 2; ++p)
+                for (int i = 0; i < 3; ++i) {
+                    if (ctx->staging[p][i] != NULL)
+                        (void)clReleaseMemObject(ctx->staging[p][i]);
+                    ctx->staging[p][i] = NULL;
+                }
+            ctx->staging_bytes = bytes;
+        }
+        memcpy(bufs, ctx->staging, sizeof ctx->staging);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return mine;
+}
+
+static void give_back_staging(lrelu_ctx *ctx, cl_mem bufs[2][3])
+{
+    pthread_mutex_lock(&ctx->lock);
+    memcpy(ctx->staging, bufs, sizeof ctx->staging);
+    ctx->staging_busy = 0;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+/* The copying path: chunk i goes through pipeline i % 2, each an in-order queue with
+ * device buffers of its own: write the inputs, run the kernel, read the output, none of
+ * it blocking, so one pipeline's transfers overlap the other's kernel on devices with
+ * copy engines. The queues' order keeps a pipeline from reusing its buffers early. The
+ * buffers stay with the ctx for the next call: allocating device memory (and first
+ * touching it) costs more than the transfer on many systems. */
 static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
                              const host_operand *ops, int nops, size_t chunk)
 {
     lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
     const host_operand *out = &ops[nops - 1];
-    cl_mem bufs[3] = {NULL, NULL, NULL};
-    cl_event ev[3] = {NULL, NULL, NULL}, kev = NULL;
+    cl_command_queue q[2] = {NULL, NULL};
+    cl_mem bufs[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};
     cl_int err = CL_SUCCESS;
-    for (int i = 0; i < nops; ++i) {
-        bufs[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, chunk * es, NULL, &err);
-        LRELU_CL(err);
-    }
-    for (size_t done = 0; done < n; done += chunk) {
+    int pipes = n > chunk ? 2 : 1;
+    if ((st = copy_queues(ctx, q)) != LRELU_OK)
+        return st;
+    size_t bytes = ctx->staging_bytes > chunk * es ? ctx->staging_bytes : chunk * es;
+    int pooled = take_staging(ctx, bytes, bufs);
+    if (!pooled)
+        bytes = chunk * es;
+    for (int p = 0; p < pipes; ++p)
+        for (int i = 0; i < nops; ++i)
+            if (bufs[p][i] == NULL) {
+                bufs[p][i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+                LRELU_CL(err);
+            }
+    for (size_t done = 0, c = 0; done < n; done += chunk, ++c) {
         size_t m = n - done < chunk ? n - done : chunk;
         size_t at = done * es;
+        int p = (int)(c % 2);
         for (int i = 0; i < nops - 1; ++i)
-            LRELU_CL(clEnqueueWriteBuffer(ctx->queue, bufs[i], CL_FALSE, 0, m * es,
-                                          (const char *)ops[i].ptr + at, 0, NULL, &ev[i]));
-        st = lrelu_enqueue(ctx, op, t, m, alpha, bufs[0], 0, nops == 3 ? bufs[1] : NULL, 0,
-                           bufs[nops - 1], 0, (cl_uint)(nops - 1), ev, &kev);
+            LRELU_CL(clEnqueueWriteBuffer(q[p], bufs[p][i], CL_FALSE, 0, m * es,
+                                          (const char *)ops[i].ptr + at, 0, NULL, NULL));
+        st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, bufs[p][0], 0, nops == 3 ? bufs[p][1] : NULL,
+                           0, bufs[p][nops - 1], 0, 0, NULL, NULL);
         if (st != LRELU_OK)
             goto cleanup;
-        LRELU_CL(clEnqueueReadBuffer(ctx->queue, bufs[nops - 1], CL_TRUE, 0, m * es,
-                                     (char *)out->ptr + at, 1, &kev, NULL));
-        for (int i = 0; i < nops - 1; ++i) {
-            (void)clReleaseEvent(ev[i]);
-            ev[i] = NULL;
-        }
-        (void)clReleaseEvent(kev);
-        kev = NULL;
+        LRELU_CL(clEnqueueReadBuffer(q[p], bufs[p][nops - 1], CL_FALSE, 0, m * es,
+                                     (char *)out->ptr + at, 0, NULL, NULL));
     }
 cleanup:
-    /* On a failure part way, commands may still be queued that read the caller's input or
-     * write its output: wait for them before returning the memory to the caller. */
-    if (st != LRELU_OK)
-        (void)clFinish(ctx->queue);
-    if (kev != NULL)
-        (void)clReleaseEvent(kev);
-    for (int i = 0; i < 3; ++i) {
-        if (ev[i] != NULL)
-            (void)clReleaseEvent(ev[i]);
-        if (bufs[i] != NULL)
-            (void)clReleaseMemObject(bufs[i]);
+    /* Reads into the caller's output and writes from its input may still be queued, on
+     * success as on failure: both pipelines finish before the memory goes back. */
+    for (int p = 0; p < 2; ++p) {
+        err = q[p] != NULL ? clFinish(q[p]) : CL_SUCCESS;
+        if (err != CL_SUCCESS && st == LRELU_OK)
+            st = lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
+    }
+    if (pooled) {
+        give_back_staging(ctx, bufs);
+    } else {
+        for (int p = 0; p < 2; ++p)
+            for (int i = 0; i < 3; ++i)
+                if (bufs[p][i] != NULL)
+                    (void)clReleaseMemObject(bufs[p][i]);
     }
     return st;
 }
@@ -132,8 +200,9 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
                                      &err);
             LRELU_CL(err);
         }
-        st = lrelu_enqueue(ctx, op, t, m, alpha, bufs[0], offs[0], nops == 3 ? bufs[1] : NULL,
-                           offs[1], bufs[nops - 1], offs[nops - 1], 0, NULL, &kev);
+        st = lrelu_enqueue(ctx, ctx->queue, op, t, m, alpha, bufs[0], offs[0],
+                           nops == 3 ? bufs[1] : NULL, offs[1], bufs[nops - 1], offs[nops - 1], 0,
+                           NULL, &kev);
         if (st != LRELU_OK)
             goto cleanup;
         /* Mapping the output after the kernel is what makes its writes visible to the
@@ -214,6 +283,10 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
             chunk = room;
         return run_wrapped(ctx, op, t, n, alpha, ops, nops, chunk > n ? n : chunk);
     }
+    /* the copying path keeps its staging buffers: 16 MiB chunks bound what it holds
+     * (2 pipelines x 3 operands) while still moving at full transfer speed */
+    if (chunk > LRELU_STAGING_CHUNK / es)
+        chunk = LRELU_STAGING_CHUNK / es;
     return run_copy(ctx, op, t, n, alpha, ops, nops, chunk > n ? n : chunk);
 }
 

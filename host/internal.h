@@ -46,6 +46,14 @@ struct lrelu_ctx {
      * state is shared, so two threads must not interleave on one kernel. */
     pthread_mutex_t lock;
     lrelu_shape shape[LRELU_NUM_DTYPES]; /* what the next build of each dtype uses */
+    /* The copying host path's two pipelines, each an in-order queue of the ctx's own so
+     * one chunk's transfers overlap the other's kernel; created on first use. */
+    cl_command_queue copy_queue[2];
+    /* ... and their staging buffers, kept for the next call: [pipeline][operand], each
+     * staging_bytes long. A call that finds them in use by another thread makes its own. */
+    cl_mem staging[2][3];
+    size_t staging_bytes;
+    int staging_busy;
     lrelu_kernels k[LRELU_NUM_DTYPES];
 };
 
@@ -89,16 +97,17 @@ void lrelu_release_kernels(lrelu_ctx *ctx);
 void lrelu_shapes_init(lrelu_ctx *ctx);
 
 /* dispatch.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks. */
-lrelu_status lrelu_launch(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_op op, lrelu_dtype t,
-                          size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
-                          cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
-                          cl_event *done);
+lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernels *k, lrelu_op op,
+                          lrelu_dtype t, size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy,
+                          size_t dy_off, cl_mem out, size_t out_off, cl_uint num_wait,
+                          const cl_event *wait, cl_event *done);
 
-/* dispatch.c: checks nothing, enqueues the kernel of op over n > 0 elements. `s` is x for
- * forward and backward, y for from-output; dy is unused (NULL) for forward. */
-lrelu_status lrelu_enqueue(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                           cl_mem s, size_t s_off, cl_mem dy, size_t dy_off, cl_mem out,
-                           size_t out_off, cl_uint num_wait, const cl_event *wait, cl_event *done);
+/* dispatch.c: checks nothing, enqueues the kernel of op over n > 0 elements on q. `s` is
+ * x for forward and backward, y for from-output; dy is unused (NULL) for forward. */
+lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrelu_dtype t, size_t n,
+                           double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
+                           cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
+                           cl_event *done);
 
 /* dispatch.c: the argument checks shared by both APIs, in the contract's order up to and
  * including UNSUPPORTED (ctx, dtype, alpha, wait list, device support). */
