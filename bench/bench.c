@@ -8,6 +8,7 @@
  * against. Also the cold start. Table on stdout, CSV and JSON
  * on request, progress on stderr. Not a test: ctest never runs it. */
 #define _POSIX_C_SOURCE 200809L
+#include "bench.h"
 #include "lrelu.h"
 
 #include <math.h>
@@ -391,7 +392,7 @@ static unsigned parse_list(const char *s, const char *const *names, int count)
     return bits;
 }
 
-int main(int argc, char **argv)
+int lrelu_bench_main(int argc, char **argv)
 {
     options o = {NULL, 10, 26, 2, 0.3, NULL, NULL, 0xf, 0x7};
     static const char *const dtype_names[] = {"f32", "f16", "bf16", "f64"};
@@ -442,6 +443,18 @@ int main(int argc, char **argv)
     double cold = now() - t0;
     print_header(b.ctx);
     printf("# cold start (lrelu_create + first f32 forward): %.1f ms\n", cold * 1e3);
+    {
+        const char *zc = getenv("LRELU_HOST_ZERO_COPY"), *ip = getenv("LRELU_HOST_INPROCESS_BYTES");
+        printf("# host API: LRELU_HOST_ZERO_COPY=%s LRELU_HOST_INPROCESS_BYTES=%s "
+               "(unset: zero copy on unified memory, in-process below 256 KiB on CPUs)\n",
+               zc ? zc : "(unset)", ip ? ip : "(unset)");
+        for (int t = 0; t < 4; ++t) {
+            size_t vec, local;
+            if (lrelu_kernel_shape(b.ctx, (lrelu_dtype)t, &vec, &local) == LRELU_OK)
+                printf("# %-4s kernels: %zu elements per work-item, %zu per group\n",
+                       lrelu_dtype_name((lrelu_dtype)t), vec, local);
+        }
+    }
     b.cx = lrelu_cl_context(b.ctx);
     b.q = lrelu_cl_queue(b.ctx);
     cl_int err;

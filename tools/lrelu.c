@@ -3,6 +3,9 @@
  * the table; `lrelu devices` lists what OpenCL offers. Exit codes: 0 ok, 1 runtime
  * failure, 2 usage. */
 #include "lrelu.h"
+#ifdef LRELU_WITH_BENCH
+#include "bench.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +18,12 @@ static int usage(FILE *f, int code)
     fprintf(f, "usage: lrelu demo [--device SEL] [--alpha A]\n"
                "       lrelu devices\n"
                "       lrelu tune [--device SEL]\n"
+               "       lrelu bench [--help | options]\n"
                "  demo     forward and backward over x = -19 ... 18 on the device, checked\n"
                "           against the CPU reference\n"
                "  devices  the OpenCL devices and the selector of each\n"
                "  tune     measure the fastest kernel shapes on the device and cache them\n"
+               "  bench    the benchmark against baselines measured in the same run\n"
                "SEL: gpu, cpu, P:D or part of the platform and device name; the default is\n"
                "$LRELU_DEVICE, else the first GPU, else the first device.\n"
                "exit codes: 0 ok, 1 runtime failure, 2 usage\n");
@@ -132,6 +137,10 @@ int main(int argc, char **argv)
         return usage(stdout, 0);
     if (strcmp(argv[1], "devices") == 0)
         return argc == 2 ? devices() : usage(stderr, 2);
+#ifdef LRELU_WITH_BENCH
+    if (strcmp(argv[1], "bench") == 0)
+        return lrelu_bench_main(argc - 1, argv + 1);
+#endif
     if (strcmp(argv[1], "tune") == 0) {
         if (argc == 2)
             return tune(NULL);
