@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd)
+packages=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libxml2-utils)
 
 install_missing() {
     local missing=()
@@ -45,7 +45,7 @@ case "${1:-}" in
 demo)
     install_missing
     build build >/dev/null
-    ./build/tools/lrelu demo
+    ./build/tools/lrelu demo -o build/leaky_relu.svg
     ;;
 test)
     install_missing
