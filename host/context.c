@@ -113,14 +113,14 @@ lrelu_status lrelu_create(lrelu_ctx **ctx, const char *device)
         return st;
     lrelu_ctx *c = ctx_alloc();
     if (c == NULL)
-        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "lrelu_create: no memory for the ctx");
+        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "lrelu_create: calloc of the ctx failed");
     cl_int err = CL_SUCCESS;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)platform, 0};
     c->device = dev;
     c->context = clCreateContext(props, 1, &dev, NULL, NULL, &err);
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateContext");
     c->queue = clCreateCommandQueue(c->context, dev, 0, &err);
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateCommandQueue");
     st = read_device_facts(c);
     if (st != LRELU_OK)
         goto cleanup;
@@ -145,12 +145,13 @@ lrelu_status lrelu_create_from_queue(lrelu_ctx **ctx, cl_command_queue queue)
         err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
     if (err != CL_SUCCESS)
         return lrelu_fail(LRELU_ERR_INVALID_ARG,
-                          "lrelu_create_from_queue: not a valid command queue (%s)",
+                          "lrelu_create_from_queue: not a valid command queue "
+                          "(clGetCommandQueueInfo: %s)",
                           lrelu_cl_error_name(err));
     lrelu_ctx *c = ctx_alloc();
     if (c == NULL)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
-                          "lrelu_create_from_queue: no memory for the ctx");
+                          "lrelu_create_from_queue: calloc of the ctx failed");
     lrelu_status st = LRELU_OK;
     c->device = dev;
     LRELU_CL(clRetainContext(context));

@@ -33,6 +33,7 @@ static lrelu_status list_devices(device_entry *out, size_t cap, size_t *count)
 {
     cl_platform_id plats[MAX_PLATFORMS];
     cl_uint np = 0;
+    cl_int last_err = CL_DEVICE_NOT_FOUND;
     *count = 0;
     cl_int err = clGetPlatformIDs(MAX_PLATFORMS, plats, &np);
     /* The ICD loader answers CL_PLATFORM_NOT_FOUND_KHR (-1001) when no ICD is installed. */
@@ -46,8 +47,11 @@ static lrelu_status list_devices(device_entry *out, size_t cap, size_t *count)
     for (cl_uint p = 0; p < np; ++p) {
         cl_device_id devs[MAX_DEVICES];
         cl_uint nd = 0;
-        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devs, &nd) != CL_SUCCESS)
-            continue; /* a platform without devices is no error */
+        cl_int derr = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devs, &nd);
+        if (derr != CL_SUCCESS) { /* a platform without devices is no error */
+            last_err = derr;
+            continue;
+        }
         if (nd > MAX_DEVICES)
             nd = MAX_DEVICES;
         for (cl_uint d = 0; d < nd && *count < cap; ++d) {
@@ -62,7 +66,10 @@ static lrelu_status list_devices(device_entry *out, size_t cap, size_t *count)
         }
     }
     if (*count == 0)
-        return lrelu_fail(LRELU_ERR_NO_DEVICE, "the OpenCL platforms have no device");
+        return lrelu_fail(LRELU_ERR_NO_DEVICE,
+                          "the OpenCL platforms have no device (last "
+                          "clGetDeviceIDs: %s)",
+                          lrelu_cl_error_name(last_err));
     return LRELU_OK;
 }
 

@@ -65,7 +65,8 @@ static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o)
     if (err == CL_SUCCESS)
         err = clGetMemObjectInfo(o->mem, CL_MEM_OFFSET, sizeof o->origin, &o->origin, NULL);
     if (err != CL_SUCCESS)
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a valid cl_mem (%s)", fn, o->name,
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: %s is not a valid cl_mem (clGetMemObjectInfo: %s)", fn, o->name,
                           lrelu_cl_error_name(err));
     if (type != CL_MEM_OBJECT_BUFFER)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a buffer", fn, o->name);

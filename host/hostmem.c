@@ -112,7 +112,7 @@ static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         for (int i = 0; i < nops; ++i)
             if (bufs[p][i] == NULL) {
                 bufs[p][i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-                LRELU_CL(err);
+                LRELU_CL_AS(err, "clCreateBuffer");
             }
     for (size_t done = 0, c = 0; done < n; done += chunk, ++c) {
         size_t m = n - done < chunk ? n - done : chunk;
@@ -198,7 +198,7 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
                                                                    : CL_MEM_WRITE_ONLY);
             bufs[i] = clCreateBuffer(ctx->context, flags, (size_t)(p - base) + m * es, (void *)base,
                                      &err);
-            LRELU_CL(err);
+            LRELU_CL_AS(err, "clCreateBuffer");
         }
         st = lrelu_enqueue(ctx, ctx->queue, op, t, m, alpha, bufs[0], offs[0],
                            nops == 3 ? bufs[1] : NULL, offs[1], bufs[nops - 1], offs[nops - 1], 0,
@@ -213,13 +213,13 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
         cl_event mev = NULL, uev = NULL;
         void *mapped = clEnqueueMapBuffer(ctx->queue, bufs[nops - 1], CL_FALSE, CL_MAP_READ,
                                           out_off, m * es, 1, &kev, &mev, &err);
-        LRELU_CL(err);
+        LRELU_CL_AS(err, "clEnqueueMapBuffer");
         err = clEnqueueUnmapMemObject(ctx->queue, bufs[nops - 1], mapped, 1, &mev, &uev);
         (void)clReleaseEvent(mev);
-        LRELU_CL(err);
+        LRELU_CL_AS(err, "clEnqueueUnmapMemObject");
         err = clWaitForEvents(1, &uev);
         (void)clReleaseEvent(uev);
-        LRELU_CL(err);
+        LRELU_CL_AS(err, "clWaitForEvents");
         (void)clReleaseEvent(kev);
         kev = NULL;
         for (int i = 0; i < nops; ++i) {

@@ -78,6 +78,18 @@ const char *lrelu_cl_error_name(cl_int err);
         }                                                                                          \
     } while (0)
 
+/* The same for an error code a call left in a variable (creators, map): `name` is the
+ * call to name in the message. */
+#define LRELU_CL_AS(err, name)                                                                     \
+    do {                                                                                           \
+        cl_int lrelu_e_ = (err);                                                                   \
+        if (lrelu_e_ != CL_SUCCESS) {                                                              \
+            if (st == LRELU_OK)                                                                    \
+                st = lrelu_cl_fail(lrelu_e_, name, __FILE__, __LINE__);                            \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+
 /* device.c: resolves a selector (NULL: $LRELU_DEVICE, then the default) to a device. */
 lrelu_status lrelu_select_device(const char *selector, cl_platform_id *platform,
                                  cl_device_id *device);

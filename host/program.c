@@ -48,19 +48,19 @@ lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shap
     size_t len = lrelu_src_lrelu_len;
     cl_program prog = clCreateProgramWithSource(ctx->context, 1, &src, &len, &err);
     cl_kernel fwd = NULL, bwd = NULL;
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
     if (err == CL_BUILD_PROGRAM_FAILURE) {
         st = build_log(ctx, prog, options);
         goto cleanup;
     }
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clBuildProgram");
     snprintf(name, sizeof name, "lrelu_forward_%s", lrelu_dtype_name(t));
     fwd = clCreateKernel(prog, name, &err);
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateKernel");
     snprintf(name, sizeof name, "lrelu_backward_%s", lrelu_dtype_name(t));
     bwd = clCreateKernel(prog, name, &err);
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateKernel");
     size_t wg_f = 0, wg_b = 0;
     LRELU_CL(clGetKernelWorkGroupInfo(fwd, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_f,
                                       &wg_f, NULL));

@@ -203,9 +203,9 @@ static lrelu_status tune_dtype(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape *best)
     const float pattern[2] = {1.5f, -2.5f}; /* both branches, in every dtype's bits */
     double best_time = -1;
     x = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, n * es, NULL, &err);
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateBuffer");
     y = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, n * es, NULL, &err);
-    LRELU_CL(err);
+    LRELU_CL_AS(err, "clCreateBuffer");
     LRELU_CL(clEnqueueFillBuffer(ctx->queue, x, pattern, sizeof pattern, 0, n * es / 8 * 8, 0, NULL,
                                  NULL));
     for (size_t v = 0; v < COUNT(tune_vecs); ++v) {
