@@ -60,6 +60,13 @@ static int exists(const char *name)
     return stat(path, &sb) == 0;
 }
 
+static void rm_file(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    (void)remove(path);
+}
+
 static int contains(const char *file, const char *needle)
 {
     char *b = slurp(file, NULL);
@@ -234,7 +241,7 @@ static void test_apply(void)
             char what[128];
             snprintf(what, sizeof what, "apply %s %s round trip", flags[mode], kinds[k].descr);
             check(same, what);
-            remove(strcat(strcpy(args, dir), "/o.npy"));
+            rm_file("o.npy");
         }
     }
     /* an empty array and a 0-d array */
@@ -268,7 +275,7 @@ static void test_apply(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
         write_npy("bad.npy", bad[i].descr, bad[i].shape, data, bad[i].bytes, bad[i].fortran);
-        remove(strcat(strcpy(args, dir), "/o.npy"));
+        rm_file("o.npy");
         snprintf(args, sizeof args, "apply %s '%s/bad.npy' '%s/o.npy'", bad[i].flag, dir, dir);
         int rc = run(args);
         char what[160];

@@ -329,16 +329,16 @@ static void expected(scenario s, void *out, size_t *bytes)
     case SC_HOST_ZERO_COPY:
     case SC_HOST_INPROCESS:
         lrelu_ref_forward(LRELU_F32, N, 0.3, hx, out);
-        *bytes = N * 4;
+        *bytes = (size_t)N * 4;
         break;
     case SC_HOST_COPYING:
         lrelu_ref_backward(LRELU_F32, N, 0.3, hx, hdy, out);
-        *bytes = N * 4;
+        *bytes = (size_t)N * 4;
         break;
     case SC_DEVICE_BACKWARD_F16:
         lrelu_ref_backward(LRELU_F16, N, 0.3, (const char *)hx + 2, (const char *)hdy + 4,
                            (char *)out + 6);
-        *bytes = N * 2; /* compared from byte 6 */
+        *bytes = (size_t)N * 2; /* compared from byte 6 */
         break;
     default:
         *bytes = 0;

@@ -82,8 +82,8 @@ int cli_plot_svg(lrelu_ctx *ctx, const char *path, const double *alphas, int nal
                  double hi, int points)
 {
     size_t bytes = (size_t)points * sizeof(float);
-    float *x = malloc(bytes), *f = malloc(bytes * (size_t)nalpha),
-          *df = malloc(bytes * (size_t)nalpha);
+    float *x = malloc(bytes), *f = calloc((size_t)points * (size_t)nalpha, sizeof(float)),
+          *df = calloc((size_t)points * (size_t)nalpha, sizeof(float));
     if (x == NULL || f == NULL || df == NULL) {
         free(x), free(f), free(df);
         fprintf(stderr, "lrelu: plot: out of memory\n");
@@ -134,19 +134,24 @@ int cli_plot_svg(lrelu_ctx *ctx, const char *path, const double *alphas, int nal
     double xs = tick_step(hi - lo), ys = tick_step(ymax - ymin);
     double ax = (lo <= 0 && hi >= 0) ? SX(0) : ML, ay = (ymin <= 0 && ymax >= 0) ? SY(0) : MT + ph;
     fprintf(o, "<g stroke=\"#e5e5e5\" stroke-width=\"1\">\n");
-    for (double t = ceil(lo / xs) * xs; t <= hi + 1e-9; t += xs)
+    for (long i = (long)ceil(lo / xs); i <= (long)floor(hi / xs + 1e-9); ++i) {
+        double t = (double)i * xs;
         fprintf(o, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", SX(t), MT, SX(t),
                 MT + ph);
-    for (double t = ceil(ymin / ys) * ys; t <= ymax + 1e-9; t += ys)
+    }
+    for (long i = (long)ceil(ymin / ys); i <= (long)floor(ymax / ys + 1e-9); ++i) {
+        double t = (double)i * ys;
         fprintf(o, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", ML, SY(t), ML + pw,
                 SY(t));
+    }
     fprintf(o,
             "</g>\n<g stroke=\"black\" stroke-width=\"1.2\">\n"
             "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n"
             "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n</g>\n",
             ML, ay, ML + pw, ay, ax, MT, ax, MT + ph);
     fprintf(o, "<g fill=\"#333\">\n");
-    for (double t = ceil(lo / xs) * xs; t <= hi + 1e-9; t += xs) {
+    for (long i = (long)ceil(lo / xs); i <= (long)floor(hi / xs + 1e-9); ++i) {
+        double t = (double)i * xs;
         double v = fabs(t) < xs * 1e-6 ? 0 : t;
         fprintf(o, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n",
                 SX(t), ay - 4, SX(t), ay + 4);
@@ -154,7 +159,8 @@ int cli_plot_svg(lrelu_ctx *ctx, const char *path, const double *alphas, int nal
             fprintf(o, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%g</text>\n", SX(t),
                     ay + 18, v);
     }
-    for (double t = ceil(ymin / ys) * ys; t <= ymax + 1e-9; t += ys) {
+    for (long i = (long)ceil(ymin / ys); i <= (long)floor(ymax / ys + 1e-9); ++i) {
+        double t = (double)i * ys;
         double v = fabs(t) < ys * 1e-6 ? 0 : t;
         fprintf(o, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n",
                 ax - 4, SY(t), ax + 4, SY(t));
