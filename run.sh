@@ -3,6 +3,9 @@
 #   ./run.sh demo      the demo on the default device (LRELU_DEVICE to choose)
 #   ./run.sh test      the whole test suite
 #   ./run.sh sanitize  the test suite built with AddressSanitizer + UBSan
+#   ./run.sh tsan      the thread tests built with ThreadSanitizer
+#   ./run.sh fuzz [S]  each libFuzzer target for S seconds (default 30), from the corpus in
+#                      tests/fuzz/corpus; new inputs land in build-fuzz/corpus
 #   ./run.sh lint      clang-format, cppcheck and clang-tidy, each failing on any finding
 # Warnings are errors when CI is set (or LRELU_WERROR=ON).
 set -euo pipefail
@@ -54,10 +57,30 @@ test)
     ;;
 sanitize)
     install_missing
-    build build-asan -DLRELU_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    build build-asan -DLRELU_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug
     ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan -j"$jobs" --output-on-failure
+    ;;
+tsan)
+    install_missing
+    build build-tsan -DLRELU_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+        ctest --test-dir build-tsan -j"$jobs" --output-on-failure -R 'threads/|embed/|events/'
+    ;;
+fuzz)
+    packages+=(clang libclang-rt-14-dev)
+    install_missing
+    CC=clang build build-fuzz -DLRELU_FUZZ=ON -DLRELU_BUILD_TESTS=OFF -DLRELU_BUILD_TOOLS=OFF \
+        -DLRELU_BUILD_BENCH=OFF -DLRELU_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    for t in api npy; do
+        mkdir -p "build-fuzz/corpus/$t"
+        ASAN_OPTIONS=detect_leaks=1 \
+            LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+            POCL_CACHE_DIR="$PWD/build-fuzz/pocl-cache" \
+            "./build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="${2:-30}" -print_final_stats=1 \
+            "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t"
+    done
     ;;
 lint)
     packages+=(clang-format clang-tidy cppcheck)
@@ -73,7 +96,7 @@ lint)
     echo "lint: clean"
     ;;
 *)
-    echo "usage: ./run.sh demo|test|sanitize|lint" >&2
+    echo "usage: ./run.sh demo|test|sanitize|tsan|fuzz [SECONDS]|lint" >&2
     exit 2
     ;;
 esac

@@ -272,6 +272,8 @@ static void test_apply(void)
         {"16-bit patterns without --dtype bf16", "<u2", "(2, 3)", "False", "", 12},
         {"dtype that contradicts --dtype", "<f4", "(2, 3)", "False", "--dtype f64", 24},
         {"malformed shape", "<f4", "(2, x)", "False", "", 24},
+        /* found by tests/fuzz/fuzz_npy: the shape must not make the reader allocate */
+        {"a shape far larger than the file", "<f4", "(1000000000000, 1000)", "False", "", 24},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
         write_npy("bad.npy", bad[i].descr, bad[i].shape, data, bad[i].bytes, bad[i].fortran);

@@ -135,6 +135,25 @@ int npy_read(const char *path, npy_array *a, char *err, size_t errlen)
         fclose(f);
         return fail(err, errlen, path, "array too large");
     }
+    /* The shape is only a claim: allocate nothing before the file shows it holds that
+     * much (a tiny file must not make us ask for terabytes). */
+    long here = ftell(f);
+    if (here < 0 || fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return fail(err, errlen, path, "cannot seek in the file");
+    }
+    long end = ftell(f);
+    if (end < here || fseek(f, here, SEEK_SET) != 0) {
+        fclose(f);
+        return fail(err, errlen, path, "cannot seek in the file");
+    }
+    if ((size_t)(end - here) != a->count * a->elem) {
+        fclose(f);
+        return fail(err, errlen, path,
+                    (size_t)(end - here) < a->count * a->elem
+                        ? "truncated data: the file is shorter than its shape"
+                        : "trailing bytes after the data");
+    }
     a->data = malloc(a->count * a->elem > 0 ? a->count * a->elem : 1);
     if (a->data == NULL) {
         fclose(f);

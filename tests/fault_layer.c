@@ -1,0 +1,248 @@
+/* fault_layer.c: the wrappers of tests/fault_layer.h. Every OpenCL call the library
+ * makes comes here first; creators fail with CL_OUT_OF_RESOURCES and NULL, plain calls
+ * and enqueues fail without acting, releases and waits act and then report failure (so
+ * nothing is lost), allocations return NULL. */
+#include "fault_layer.h"
+
+#include "lrelu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int counting;
+long calls, fail_at;
+const char *failed_name;
+long live_objects;
+void *allocs[MAX_ALLOCS];
+
+static int fault(const char *name)
+{
+    if (!counting)
+        return 0;
+    if (++calls == fail_at) {
+        failed_name = name;
+        return 1;
+    }
+    return 0;
+}
+
+static void obj(int delta)
+{
+    if (counting)
+        live_objects += delta;
+}
+
+#define FAIL_ERR CL_OUT_OF_RESOURCES
+
+/* Creators: fail with an error code and NULL, else count the object. */
+#define WRAP_CREATE(ret, name, params, args, errp)                                                 \
+    ret __real_##name params;                                                                      \
+    ret __wrap_##name params;                                                                      \
+    ret __wrap_##name params                                                                       \
+    {                                                                                              \
+        if (fault(#name)) {                                                                        \
+            if (errp)                                                                              \
+                *(errp) = FAIL_ERR;                                                                \
+            return NULL;                                                                           \
+        }                                                                                          \
+        ret r = __real_##name args;                                                                \
+        if (r != NULL)                                                                             \
+            obj(1);                                                                                \
+        return r;                                                                                  \
+    }
+
+/* Plain calls: fail without doing anything. */
+#define WRAP_CALL(name, params, args)                                                              \
+    cl_int __real_##name params;                                                                   \
+    cl_int __wrap_##name params;                                                                   \
+    cl_int __wrap_##name params                                                                    \
+    {                                                                                              \
+        if (fault(#name))                                                                          \
+            return FAIL_ERR;                                                                       \
+        return __real_##name args;                                                                 \
+    }
+
+/* Enqueues: fail without enqueueing; count the event they hand out. */
+#define WRAP_ENQUEUE(name, params, args, evp)                                                      \
+    cl_int __real_##name params;                                                                   \
+    cl_int __wrap_##name params;                                                                   \
+    cl_int __wrap_##name params                                                                    \
+    {                                                                                              \
+        if (fault(#name))                                                                          \
+            return FAIL_ERR;                                                                       \
+        cl_int e = __real_##name args;                                                             \
+        if (e == CL_SUCCESS && (evp) != NULL)                                                      \
+            obj(1);                                                                                \
+        return e;                                                                                  \
+    }
+
+/* Releases and waits: do the real thing (no object is lost), then report a failure,
+ * which the library must survive. */
+#define WRAP_RELEASE(name, type)                                                                   \
+    cl_int __real_##name(type o);                                                                  \
+    cl_int __wrap_##name(type o);                                                                  \
+    cl_int __wrap_##name(type o)                                                                   \
+    {                                                                                              \
+        int f = fault(#name);                                                                      \
+        cl_int e = __real_##name(o);                                                               \
+        if (e == CL_SUCCESS)                                                                       \
+            obj(-1);                                                                               \
+        return f ? FAIL_ERR : e;                                                                   \
+    }
+#define WRAP_RETAIN(name, type)                                                                    \
+    cl_int __real_##name(type o);                                                                  \
+    cl_int __wrap_##name(type o);                                                                  \
+    cl_int __wrap_##name(type o)                                                                   \
+    {                                                                                              \
+        if (fault(#name))                                                                          \
+            return FAIL_ERR;                                                                       \
+        cl_int e = __real_##name(o);                                                               \
+        if (e == CL_SUCCESS)                                                                       \
+            obj(1);                                                                                \
+        return e;                                                                                  \
+    }
+
+WRAP_CREATE(cl_context, clCreateContext,
+            (const cl_context_properties *p, cl_uint n, const cl_device_id *d,
+             void(CL_CALLBACK *cb)(const char *, const void *, size_t, void *), void *u, cl_int *e),
+            (p, n, d, cb, u, e), e)
+WRAP_CREATE(cl_command_queue, clCreateCommandQueue,
+            (cl_context c, cl_device_id d, cl_command_queue_properties p, cl_int *e), (c, d, p, e),
+            e)
+WRAP_CREATE(cl_mem, clCreateBuffer, (cl_context c, cl_mem_flags f, size_t s, void *h, cl_int *e),
+            (c, f, s, h, e), e)
+WRAP_CREATE(cl_program, clCreateProgramWithSource,
+            (cl_context c, cl_uint n, const char **s, const size_t *l, cl_int *e), (c, n, s, l, e),
+            e)
+WRAP_CREATE(cl_kernel, clCreateKernel, (cl_program p, const char *n, cl_int *e), (p, n, e), e)
+
+WRAP_CALL(clGetPlatformIDs, (cl_uint n, cl_platform_id *p, cl_uint *np), (n, p, np))
+WRAP_CALL(clGetDeviceIDs,
+          (cl_platform_id p, cl_device_type t, cl_uint n, cl_device_id *d, cl_uint *nd),
+          (p, t, n, d, nd))
+WRAP_CALL(clGetPlatformInfo, (cl_platform_id p, cl_platform_info i, size_t s, void *v, size_t *r),
+          (p, i, s, v, r))
+WRAP_CALL(clGetDeviceInfo, (cl_device_id d, cl_device_info i, size_t s, void *v, size_t *r),
+          (d, i, s, v, r))
+WRAP_CALL(clGetMemObjectInfo, (cl_mem m, cl_mem_info i, size_t s, void *v, size_t *r),
+          (m, i, s, v, r))
+WRAP_CALL(clGetCommandQueueInfo,
+          (cl_command_queue q, cl_command_queue_info i, size_t s, void *v, size_t *r),
+          (q, i, s, v, r))
+WRAP_CALL(clGetProgramBuildInfo,
+          (cl_program p, cl_device_id d, cl_program_build_info i, size_t s, void *v, size_t *r),
+          (p, d, i, s, v, r))
+WRAP_CALL(clGetKernelWorkGroupInfo,
+          (cl_kernel k, cl_device_id d, cl_kernel_work_group_info i, size_t s, void *v, size_t *r),
+          (k, d, i, s, v, r))
+WRAP_CALL(clBuildProgram,
+          (cl_program p, cl_uint n, const cl_device_id *d, const char *o,
+           void(CL_CALLBACK *cb)(cl_program, void *), void *u),
+          (p, n, d, o, cb, u))
+WRAP_CALL(clSetKernelArg, (cl_kernel k, cl_uint i, size_t s, const void *v), (k, i, s, v))
+
+WRAP_ENQUEUE(clEnqueueNDRangeKernel,
+             (cl_command_queue q, cl_kernel k, cl_uint dim, const size_t *o, const size_t *g,
+              const size_t *l, cl_uint nw, const cl_event *w, cl_event *ev),
+             (q, k, dim, o, g, l, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueWriteBuffer,
+             (cl_command_queue q, cl_mem m, cl_bool b, size_t o, size_t s, const void *p,
+              cl_uint nw, const cl_event *w, cl_event *ev),
+             (q, m, b, o, s, p, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueReadBuffer,
+             (cl_command_queue q, cl_mem m, cl_bool b, size_t o, size_t s, void *p, cl_uint nw,
+              const cl_event *w, cl_event *ev),
+             (q, m, b, o, s, p, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueFillBuffer,
+             (cl_command_queue q, cl_mem m, const void *pat, size_t ps, size_t o, size_t s,
+              cl_uint nw, const cl_event *w, cl_event *ev),
+             (q, m, pat, ps, o, s, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueUnmapMemObject,
+             (cl_command_queue q, cl_mem m, void *p, cl_uint nw, const cl_event *w, cl_event *ev),
+             (q, m, p, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueMarkerWithWaitList,
+             (cl_command_queue q, cl_uint nw, const cl_event *w, cl_event *ev), (q, nw, w, ev), ev)
+
+void *__real_clEnqueueMapBuffer(cl_command_queue q, cl_mem m, cl_bool b, cl_map_flags f, size_t o,
+                                size_t s, cl_uint nw, const cl_event *w, cl_event *ev, cl_int *e);
+void *__wrap_clEnqueueMapBuffer(cl_command_queue q, cl_mem m, cl_bool b, cl_map_flags f, size_t o,
+                                size_t s, cl_uint nw, const cl_event *w, cl_event *ev, cl_int *e);
+void *__wrap_clEnqueueMapBuffer(cl_command_queue q, cl_mem m, cl_bool b, cl_map_flags f, size_t o,
+                                size_t s, cl_uint nw, const cl_event *w, cl_event *ev, cl_int *e)
+{
+    if (fault("clEnqueueMapBuffer")) {
+        if (e)
+            *e = FAIL_ERR;
+        return NULL;
+    }
+    void *p = __real_clEnqueueMapBuffer(q, m, b, f, o, s, nw, w, ev, e);
+    if (p != NULL && ev != NULL)
+        obj(1);
+    return p;
+}
+
+cl_int __real_clFinish(cl_command_queue q);
+cl_int __wrap_clFinish(cl_command_queue q);
+cl_int __wrap_clFinish(cl_command_queue q)
+{
+    int f = fault("clFinish");
+    cl_int e = __real_clFinish(q);
+    return f ? FAIL_ERR : e;
+}
+
+cl_int __real_clWaitForEvents(cl_uint n, const cl_event *l);
+cl_int __wrap_clWaitForEvents(cl_uint n, const cl_event *l);
+cl_int __wrap_clWaitForEvents(cl_uint n, const cl_event *l)
+{
+    int f = fault("clWaitForEvents");
+    cl_int e = __real_clWaitForEvents(n, l);
+    return f ? FAIL_ERR : e;
+}
+
+WRAP_RELEASE(clReleaseMemObject, cl_mem)
+WRAP_RELEASE(clReleaseKernel, cl_kernel)
+WRAP_RELEASE(clReleaseProgram, cl_program)
+WRAP_RELEASE(clReleaseCommandQueue, cl_command_queue)
+WRAP_RELEASE(clReleaseContext, cl_context)
+WRAP_RELEASE(clReleaseEvent, cl_event)
+WRAP_RETAIN(clRetainMemObject, cl_mem)
+WRAP_RETAIN(clRetainContext, cl_context)
+WRAP_RETAIN(clRetainCommandQueue, cl_command_queue)
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t s);
+void __real_free(void *p);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t s);
+void __wrap_free(void *p);
+
+static void *track(void *p)
+{
+    for (int i = 0; p && counting && i < MAX_ALLOCS; ++i)
+        if (allocs[i] == NULL) {
+            allocs[i] = p;
+            break;
+        }
+    return p;
+}
+
+void *__wrap_malloc(size_t n) { return fault("malloc") ? NULL : track(__real_malloc(n)); }
+void *__wrap_calloc(size_t n, size_t s)
+{
+    return fault("calloc") ? NULL : track(__real_calloc(n, s));
+}
+void __wrap_free(void *p)
+{
+    for (int i = 0; p && i < MAX_ALLOCS; ++i)
+        if (allocs[i] == p)
+            allocs[i] = NULL;
+    __real_free(p);
+}
+
+int allocs_alive(void)
+{
+    int n = 0;
+    for (int i = 0; i < MAX_ALLOCS; ++i)
+        n += allocs[i] != NULL;
+    return n;
+}

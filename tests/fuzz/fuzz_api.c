@@ -1,0 +1,219 @@
+/* fuzz_api.c: libFuzzer target over the API's argument space: dtype (valid or not), the
+ * call, n, every offset, the slope's bits, which of three buffers (or NULL) each operand
+ * is, so aliasing and overlap arise by themselves, wait lists, and the host API on
+ * overlapping pointers. The oracle: a call either fails with nothing written anywhere,
+ * or its output range equals the CPU reference on the inputs as they were, and nothing
+ * outside that range changed. Any mismatch aborts, which libFuzzer reports. */
+#include "lrelu.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUF_BYTES 8192
+
+static lrelu_ctx *ctx;
+static cl_mem bufs[3];
+static unsigned char before[3][BUF_BYTES], after[3][BUF_BYTES], host[BUF_BYTES],
+    host_before[BUF_BYTES];
+
+static void die(const char *what)
+{
+    fprintf(stderr, "fuzz_api: %s\n", what);
+    abort();
+}
+
+static void setup(void)
+{
+    if (lrelu_create(&ctx, NULL) != LRELU_OK)
+        die(lrelu_last_error());
+    cl_int err;
+    for (int i = 0; i < 3; ++i) {
+        bufs[i] = clCreateBuffer(lrelu_cl_context(ctx), CL_MEM_READ_WRITE, BUF_BYTES, NULL, &err);
+        if (err != CL_SUCCESS)
+            die("clCreateBuffer");
+    }
+}
+
+/* Reads a little-endian value of `bytes` bytes from the input, 0 past its end. */
+static uint64_t take(const uint8_t **p, size_t *left, size_t bytes)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < bytes; ++i) {
+        uint64_t b = *left ? **p : 0;
+        if (*left) {
+            ++*p;
+            --*left;
+        }
+        v |= b << (8 * i);
+    }
+    return v;
+}
+
+static void reference(int op, lrelu_dtype t, size_t n, double a, const void *s, const void *dy,
+                      void *out)
+{
+    if (op == 0)
+        lrelu_ref_forward(t, n, a, s, out);
+    else if (op == 1)
+        lrelu_ref_backward(t, n, a, s, dy, out);
+    else
+        lrelu_ref_backward_from_output(t, n, a, s, dy, out);
+}
+
+/* Bitwise equality, NaN equal to NaN of the same dtype. */
+static int same(lrelu_dtype t, const unsigned char *a, const unsigned char *b, size_t n)
+{
+    size_t es = lrelu_dtype_size(t);
+    for (size_t i = 0; i < n; ++i, a += es, b += es) {
+        if (memcmp(a, b, es) == 0)
+            continue;
+        float fa, fb;
+        double da, db;
+        uint16_t ha, hb;
+        switch (t) {
+        case LRELU_F32:
+            memcpy(&fa, a, 4), memcpy(&fb, b, 4);
+            if (fa != fa && fb != fb)
+                continue;
+            break;
+        case LRELU_F64:
+            memcpy(&da, a, 8), memcpy(&db, b, 8);
+            if (da != da && db != db)
+                continue;
+            break;
+        case LRELU_F16:
+            memcpy(&ha, a, 2), memcpy(&hb, b, 2);
+            if ((ha & 0x7fff) > 0x7c00 && (hb & 0x7fff) > 0x7c00)
+                continue;
+            break;
+        default:
+            memcpy(&ha, a, 2), memcpy(&hb, b, 2);
+            if ((ha & 0x7fff) > 0x7f80 && (hb & 0x7fff) > 0x7f80)
+                continue;
+            break;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (ctx == NULL)
+        setup();
+    const uint8_t *p = data;
+    size_t left = size;
+    int dt = (int)(take(&p, &left, 1) % 5); /* 4: not a dtype */
+    int op = (int)(take(&p, &left, 1) % 3);
+    int use_host = (int)(take(&p, &left, 1) & 1);
+    size_t n = (size_t)take(&p, &left, 2) % 2100;
+    uint64_t abits = take(&p, &left, 8);
+    double alpha;
+    memcpy(&alpha, &abits, 8);
+    int which[3];
+    size_t off[3];
+    for (int i = 0; i < 3; ++i) {
+        which[i] = (int)(take(&p, &left, 1) % 4); /* 3: NULL */
+        off[i] = (size_t)take(&p, &left, 2) % 2200;
+    }
+    int nwait = (int)(take(&p, &left, 1) % 3); /* 2: num_wait 1 with a NULL list */
+    lrelu_dtype t = (lrelu_dtype)dt;
+    size_t es = dt < 4 ? lrelu_dtype_size(t) : 1;
+    int nops = op == 0 ? 2 : 3;
+    /* fill the buffers (and the host array) with the rest of the input, cycled */
+    for (int b = 0; b < 3; ++b)
+        for (size_t i = 0; i < BUF_BYTES; ++i)
+            before[b][i] = size ? data[(i * 7 + (size_t)b * 131) % size] ^ (uint8_t)i : 0;
+    for (size_t i = 0; i < BUF_BYTES; ++i)
+        host[i] = host_before[i] = before[0][i];
+    cl_command_queue q = lrelu_cl_queue(ctx);
+    for (int b = 0; b < 3; ++b)
+        if (clEnqueueWriteBuffer(q, bufs[b], CL_TRUE, 0, BUF_BYTES, before[b], 0, NULL, NULL))
+            die("write");
+    lrelu_status st;
+    cl_event gate = NULL, done = NULL;
+    if (use_host) {
+        /* operands are pointers into one host array: offsets make them overlap or not */
+        const void *ptr[3];
+        size_t half = BUF_BYTES / es / 2; /* offsets and n each within half the array */
+        for (int i = 0; i < 3; ++i) {
+            off[i] %= half;
+            ptr[i] = which[i] == 3 ? NULL : host + off[i] * es;
+        }
+        n %= half + 1;
+        if (op == 0)
+            st = lrelu_forward_host(ctx, t, n, alpha, ptr[0], (void *)ptr[1]);
+        else if (op == 1)
+            st = lrelu_backward_host(ctx, t, n, alpha, ptr[0], ptr[1], (void *)ptr[2]);
+        else
+            st = lrelu_backward_from_output_host(ctx, t, n, alpha, ptr[0], ptr[1], (void *)ptr[2]);
+        if (st != LRELU_OK) {
+            if (memcmp(host, host_before, BUF_BYTES) != 0)
+                die("a failed host call wrote");
+            return 0;
+        }
+        /* right: reference over the inputs as they were */
+        unsigned char want[BUF_BYTES];
+        size_t o = off[nops - 1] * es;
+        memcpy(want, host_before, BUF_BYTES);
+        reference(op, t, n, alpha, host_before + off[0] * es, op ? host_before + off[1] * es : NULL,
+                  want + o);
+        if (!same(t, want + o, host + o, n))
+            die("host call result differs from the reference");
+        if (memcmp(want, host, o) != 0 ||
+            memcmp(want + o + n * es, host + o + n * es, BUF_BYTES - o - n * es) != 0)
+            die("host call wrote outside its output");
+        return 0;
+    }
+    cl_mem mem[3];
+    for (int i = 0; i < 3; ++i)
+        mem[i] = which[i] == 3 ? NULL : bufs[which[i]];
+    cl_uint num_wait = nwait ? 1 : 0;
+    if (nwait == 1) {
+        cl_int err;
+        gate = clCreateUserEvent(lrelu_cl_context(ctx), &err);
+        clSetUserEventStatus(gate, CL_COMPLETE);
+    }
+    const cl_event *wait = nwait == 1 ? &gate : NULL;
+    if (op == 0)
+        st = lrelu_forward(ctx, t, n, alpha, mem[0], off[0], mem[1], off[1], num_wait, wait, &done);
+    else if (op == 1)
+        st = lrelu_backward(ctx, t, n, alpha, mem[0], off[0], mem[1], off[1], mem[2], off[2],
+                            num_wait, wait, &done);
+    else
+        st = lrelu_backward_from_output(ctx, t, n, alpha, mem[0], off[0], mem[1], off[1], mem[2],
+                                        off[2], num_wait, wait, &done);
+    if (st == LRELU_OK && done != NULL)
+        clWaitForEvents(1, &done);
+    if (done != NULL)
+        clReleaseEvent(done);
+    if (gate != NULL)
+        clReleaseEvent(gate);
+    if (st != LRELU_OK && done != NULL)
+        die("an event was handed out on failure");
+    clFinish(q);
+    for (int b = 0; b < 3; ++b)
+        if (clEnqueueReadBuffer(q, bufs[b], CL_TRUE, 0, BUF_BYTES, after[b], 0, NULL, NULL))
+            die("read");
+    int out = nops - 1;
+    for (int b = 0; b < 3; ++b) {
+        if (st == LRELU_OK && n > 0 && which[out] == b) {
+            size_t o = off[out] * es;
+            unsigned char want[BUF_BYTES];
+            memcpy(want, before[b], BUF_BYTES);
+            reference(op, t, n, alpha, before[which[0]] + off[0] * es,
+                      op ? before[which[1]] + off[1] * es : NULL, want + o);
+            if (!same(t, want + o, after[b] + o, n))
+                die("device result differs from the reference");
+            if (memcmp(want, after[b], o) != 0 ||
+                memcmp(want + o + n * es, after[b] + o + n * es, BUF_BYTES - o - n * es) != 0)
+                die("device call wrote outside its output");
+        } else if (memcmp(before[b], after[b], BUF_BYTES) != 0) {
+            die(st == LRELU_OK ? "a buffer that is no output changed" : "a failed call wrote");
+        }
+    }
+    return 0;
+}
