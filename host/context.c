@@ -89,6 +89,19 @@ cleanup:
     return st;
 }
 
+/* The last step of both creators: read the device's facts, then hand the ctx out, or
+ * release everything it holds. */
+static lrelu_status finish_create(lrelu_ctx *c, lrelu_ctx **out)
+{
+    lrelu_status st = read_device_facts(c);
+    if (st != LRELU_OK) {
+        lrelu_destroy(c);
+        return st;
+    }
+    *out = c;
+    return LRELU_OK;
+}
+
 static lrelu_ctx *ctx_alloc(void)
 {
     lrelu_ctx *c = calloc(1, sizeof *c);
@@ -121,11 +134,7 @@ lrelu_status lrelu_create(lrelu_ctx **ctx, const char *device)
     LRELU_CL_AS(err, "clCreateContext");
     c->queue = clCreateCommandQueue(c->context, dev, 0, &err);
     LRELU_CL_AS(err, "clCreateCommandQueue");
-    st = read_device_facts(c);
-    if (st != LRELU_OK)
-        goto cleanup;
-    *ctx = c;
-    return LRELU_OK;
+    return finish_create(c, ctx);
 cleanup:
     lrelu_destroy(c);
     return st;
@@ -158,11 +167,7 @@ lrelu_status lrelu_create_from_queue(lrelu_ctx **ctx, cl_command_queue queue)
     c->context = context;
     LRELU_CL(clRetainCommandQueue(queue));
     c->queue = queue;
-    st = read_device_facts(c);
-    if (st != LRELU_OK)
-        goto cleanup;
-    *ctx = c;
-    return LRELU_OK;
+    return finish_create(c, ctx);
 cleanup:
     lrelu_destroy(c);
     return st;

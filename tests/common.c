@@ -42,6 +42,21 @@ lrelu_ctx *lt_open(void)
     return ctx;
 }
 
+cl_command_queue lt_caller_queue(cl_command_queue_properties props, cl_context *cx)
+{
+    lrelu_ctx *probe = lt_open();
+    cl_device_id dev = lrelu_cl_device(probe);
+    lrelu_destroy(probe);
+    cl_int err;
+    *cx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    if (err != CL_SUCCESS)
+        lt_die("clCreateContext: %d", err);
+    cl_command_queue q = clCreateCommandQueue(*cx, dev, props, &err);
+    if (err != CL_SUCCESS)
+        lt_die("clCreateCommandQueue: %d", err);
+    return q;
+}
+
 uint64_t lt_seed(void)
 {
     const char *env = getenv("LRELU_TEST_SEED");

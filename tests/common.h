@@ -31,6 +31,9 @@ typedef struct {
 void lt_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Creates a ctx on $LRELU_DEVICE or the default; exits LT_SKIP when there is no device. */
 lrelu_ctx *lt_open(void);
+/* A caller's own context and queue (with `props`) on the device lrelu picks by default,
+ * as a pipeline that embeds lrelu would have them; dies on failure. */
+cl_command_queue lt_caller_queue(cl_command_queue_properties props, cl_context *cx);
 /* Expects st == LRELU_OK, else dies naming what and lrelu_last_error(). */
 void lt_ok(lrelu_status st, const char *what);
 

@@ -47,22 +47,18 @@ static int settles(cl_context cx, cl_uint c0, cl_command_queue q, cl_uint q0)
 
 int main(void)
 {
-    /* the caller's own objects, on the device lrelu would pick */
-    lrelu_ctx *probe = lt_open();
-    cl_device_id dev = lrelu_cl_device(probe);
-    lrelu_destroy(probe);
-    cl_int err;
-    cl_context cx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
-    if (err != CL_SUCCESS)
-        lt_die("clCreateContext");
-    cl_command_queue_properties props = 0;
+    /* the caller's own objects, on the device lrelu would pick; out of order where the
+     * device allows it, the harder case for the host API */
+    cl_context cx;
+    cl_command_queue probe_q = lt_caller_queue(0, &cx);
+    cl_device_id dev;
+    clGetCommandQueueInfo(probe_q, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
+    clReleaseCommandQueue(probe_q);
+    clReleaseContext(cx);
     cl_command_queue_properties supported = 0;
     clGetDeviceInfo(dev, CL_DEVICE_QUEUE_PROPERTIES, sizeof supported, &supported, NULL);
-    if (supported & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
-        props = CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE; /* the harder case for the host API */
-    cl_command_queue q = clCreateCommandQueue(cx, dev, props, &err);
-    if (err != CL_SUCCESS)
-        lt_die("clCreateCommandQueue");
+    cl_command_queue q = lt_caller_queue(supported & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &cx);
+    cl_int err;
     cl_uint c0 = ctx_refs(cx), q0 = queue_refs(q);
 
     for (int round = 0; round < 2; ++round) {
