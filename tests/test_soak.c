@@ -100,9 +100,9 @@ int main(int argc, char **argv)
     printf("%ld calls in %.1f s; resident memory %ld KiB after warm-up, %ld KiB at the end; "
            "%ld OpenCL objects the ctx holds; %d allocations alive\n",
            n_calls, secs, rss0, rss1, objects, alive);
-    long bound = 16 * 1024;
+    long bound = 16L * 1024;
 #ifdef __SANITIZE_ADDRESS__
-    bound += 256 * 1024; /* ASan's quarantine keeps freed memory resident, up to 256 MiB */
+    bound += 256L * 1024; /* ASan's quarantine keeps freed memory resident, up to 256 MiB */
 #endif
     if (rss1 - rss0 > bound) {
         ++failed;
