@@ -47,8 +47,9 @@ static lrelu_status check_support(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype
     return LRELU_OK;
 }
 
-static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o)
+static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o, int is_output)
 {
+    cl_mem_flags flags = 0;
     cl_mem_object_type type = 0;
     cl_context owner = NULL;
     const char *fn = lrelu_op_name(op);
@@ -64,12 +65,21 @@ static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o)
             clGetMemObjectInfo(o->mem, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof o->root, &o->root, NULL);
     if (err == CL_SUCCESS)
         err = clGetMemObjectInfo(o->mem, CL_MEM_OFFSET, sizeof o->origin, &o->origin, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetMemObjectInfo(o->mem, CL_MEM_FLAGS, sizeof flags, &flags, NULL);
     if (err != CL_SUCCESS)
         return lrelu_fail(LRELU_ERR_INVALID_ARG,
                           "%s: %s is not a valid cl_mem (clGetMemObjectInfo: %s)", fn, o->name,
                           lrelu_cl_error_name(err));
     if (type != CL_MEM_OBJECT_BUFFER)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is not a buffer", fn, o->name);
+    /* a kernel that writes a read-only buffer, or reads a write-only one, is undefined */
+    if (is_output && (flags & CL_MEM_READ_ONLY))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: output %s was created CL_MEM_READ_ONLY", fn,
+                          o->name);
+    if (!is_output && (flags & CL_MEM_WRITE_ONLY))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: input %s was created CL_MEM_WRITE_ONLY", fn,
+                          o->name);
     if (owner != ctx->context)
         return lrelu_fail(LRELU_ERR_INVALID_ARG,
                           "%s: %s belongs to another cl_context than the ctx's", fn, o->name);
@@ -125,7 +135,7 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
                           lrelu_op_name(op), (unsigned)num_wait);
     if (n > 0)
         for (int i = 0; i < nops; ++i)
-            if ((st = describe(ctx, op, &ops[i])) != LRELU_OK)
+            if ((st = describe(ctx, op, &ops[i], i == nops - 1)) != LRELU_OK)
                 return st;
     if ((st = check_support(ctx, op, t)) != LRELU_OK)
         return st;

@@ -189,13 +189,14 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
             uintptr_t p = (uintptr_t)ops[i].ptr + done * es;
             uintptr_t base = p / ctx->base_align * ctx->base_align;
             offs[i] = (size_t)(p - base) / es;
-            int is_out = i == nops - 1;
-            int read_too = 0;
+            /* The first operand at this address decides the buffer for all that share
+             * it (in place: the output is an input), so look at all of them. */
+            int read = 0, written = ops[nops - 1].ptr == ops[i].ptr;
             for (int j = 0; j < nops - 1; ++j)
-                read_too |= is_out && ops[j].ptr == ops[i].ptr;
-            cl_mem_flags flags = CL_MEM_USE_HOST_PTR | (!is_out    ? CL_MEM_READ_ONLY
-                                                        : read_too ? CL_MEM_READ_WRITE
-                                                                   : CL_MEM_WRITE_ONLY);
+                read |= ops[j].ptr == ops[i].ptr;
+            cl_mem_flags flags = CL_MEM_USE_HOST_PTR | (!written ? CL_MEM_READ_ONLY
+                                                        : read   ? CL_MEM_READ_WRITE
+                                                                 : CL_MEM_WRITE_ONLY);
             bufs[i] = clCreateBuffer(ctx->context, flags, (size_t)(p - base) + m * es, (void *)base,
                                      &err);
             LRELU_CL_AS(err, "clCreateBuffer");

@@ -76,7 +76,8 @@ typedef enum {
     LRELU_ERR_INVALID_ARG,   /* NULL where data is needed, unknown dtype, non-finite alpha,
                                 alpha < 0 for a from-output backward, a wait list that is
                                 NULL with num_wait > 0, a cl_mem that is not a buffer of the
-                                ctx's context */
+                                ctx's context, an output created CL_MEM_READ_ONLY or an
+                                input created CL_MEM_WRITE_ONLY */
     LRELU_ERR_OUT_OF_RANGE,  /* (offset + n) * element size beyond a buffer, or overflows */
     LRELU_ERR_OVERLAP,       /* an output partly overlaps an input */
     LRELU_ERR_UNSUPPORTED,   /* dtype the device cannot run (F64 without fp64) */
@@ -183,8 +184,9 @@ LRELU_API lrelu_status lrelu_tune(lrelu_ctx *ctx, char *cache_path, size_t cache
  *   is LRELU_ERR_OVERLAP.
  * - Checks run in this order and the first failing one decides the status:
  *   LRELU_ERR_INVALID_ARG (ctx, dtype, alpha, NULL buffer, num_wait > 0 with wait NULL, a
- *   cl_mem from another context), LRELU_ERR_UNSUPPORTED, LRELU_ERR_OUT_OF_RANGE,
- *   LRELU_ERR_OVERLAP. A call that fails enqueues nothing and sets *done to NULL.
+ *   cl_mem from another context, a read-only output or write-only input),
+ *   LRELU_ERR_UNSUPPORTED, LRELU_ERR_OUT_OF_RANGE, LRELU_ERR_OVERLAP. A call that fails
+ *   enqueues nothing and sets *done to NULL.
  * - LRELU_ERR_BUILD on the first use of a dtype whose kernels fail to build;
  *   LRELU_ERR_OPENCL or LRELU_ERR_OUT_OF_MEMORY when the enqueue fails.
  * ---------------------------------------------------------------------------------- */

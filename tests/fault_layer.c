@@ -139,7 +139,27 @@ WRAP_CALL(clBuildProgram,
           (cl_program p, cl_uint n, const cl_device_id *d, const char *o,
            void(CL_CALLBACK *cb)(cl_program, void *), void *u),
           (p, n, d, o, cb, u))
-WRAP_CALL(clSetKernelArg, (cl_kernel k, cl_uint i, size_t s, const void *v), (k, i, s, v))
+/* Besides faults: the buffer set as a kernel's output must be writable. The output is
+ * argument 4 of lrelu_forward_* and 6 of lrelu_backward_* (kernels/lrelu.cl). */
+long readonly_outputs;
+cl_int __real_clSetKernelArg(cl_kernel k, cl_uint i, size_t s, const void *v);
+cl_int __wrap_clSetKernelArg(cl_kernel k, cl_uint i, size_t s, const void *v);
+cl_int __wrap_clSetKernelArg(cl_kernel k, cl_uint i, size_t s, const void *v)
+{
+    if (fault("clSetKernelArg"))
+        return FAIL_ERR;
+    char name[64] = "";
+    if ((i == 4 || i == 6) && s == sizeof(cl_mem) && v != NULL &&
+        clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL) == CL_SUCCESS &&
+        (i == 4) == (strncmp(name, "lrelu_forward_", 14) == 0) && strncmp(name, "lrelu_", 6) == 0) {
+        cl_mem_flags flags = 0;
+        if (clGetMemObjectInfo(*(const cl_mem *)v, CL_MEM_FLAGS, sizeof flags, &flags, NULL) ==
+                CL_SUCCESS &&
+            (flags & CL_MEM_READ_ONLY))
+            ++readonly_outputs;
+    }
+    return __real_clSetKernelArg(k, i, s, v);
+}
 
 WRAP_ENQUEUE(clEnqueueNDRangeKernel,
              (cl_command_queue q, cl_kernel k, cl_uint dim, const size_t *o, const size_t *g,

@@ -12,6 +12,7 @@ extern long calls, fail_at; /* calls so far; the one to fail (0: none) */
 extern const char *failed_name;
 extern long live_objects; /* created + retained - released, while counting */
 extern void *allocs[MAX_ALLOCS];
+extern long readonly_outputs; /* kernel outputs set to CL_MEM_READ_ONLY buffers */
 
 /* Allocations made while counting and not freed yet. */
 int allocs_alive(void);
