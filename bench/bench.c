@@ -3,13 +3,17 @@
  * host-memory API, and, in the same run, the baselines an honest kernel must match: a
  * one-element kernel, a float16-vector kernel, a device copy of the same bytes and a
  * 2-thread C loop on the host. Medians over repeated runs after warm-up; GB/s counts the
- * bytes really moved (forward 2 x size, backward 3 x size). At 2^10 elements the
+ * bytes really moved (forward 2 x size, backward 3 x size). Where oneDNN is installed
+ * its CPU eltwise_relu is one more baseline, on the host API's arrays. At 2^10 elements the
  * baselines' rows are the raw enqueue + finish round trip lrelu's overhead is judged
  * against. Also the cold start. Table on stdout, CSV and JSON
  * on request, progress on stderr. Not a test: ctest never runs it. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench.h"
 #include "lrelu.h"
+#ifdef LRELU_BENCH_ONEDNN
+#include "onednn.h"
+#endif
 
 #include <math.h>
 #include <pthread.h>
@@ -134,6 +138,15 @@ static void run_copy(bench *b)
              "copy");
     check_cl(clFinish(b->q), "clFinish");
 }
+
+#ifdef LRELU_BENCH_ONEDNN
+static onednn_op *onednn;
+static void run_onednn(bench *b)
+{
+    (void)b;
+    onednn_run(onednn);
+}
+#endif
 
 typedef struct {
     const float *x, *dy;
@@ -348,6 +361,14 @@ static int bench_size(bench *b, const options *o, size_t n)
                 add_row("base_float16", b, measure(run_base16, b, o->budget), n);
             add_row("base_device_copy", b, measure(run_copy, b, o->budget), n);
             add_row("base_c_loop_2threads", b, measure(run_c_loop, b, o->budget), n);
+#ifdef LRELU_BENCH_ONEDNN
+            onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f);
+            if (onednn != NULL) {
+                add_row("base_onednn_cpu", b, measure(run_onednn, b, o->budget), n);
+                onednn_destroy(onednn);
+                onednn = NULL;
+            }
+#endif
             double best = 0;
             for (size_t i = first; i < nrows; ++i)
                 if (strncmp(rows[i].impl, "base_", 5) == 0 && rows[i].gbs > best)
