@@ -5,7 +5,8 @@
 #   ./run.sh sanitize  the test suite built with AddressSanitizer + UBSan
 #   ./run.sh tsan      the thread tests built with ThreadSanitizer
 #   ./run.sh fuzz [S]  each libFuzzer target for S seconds (default 30), from the corpus in
-#                      tests/fuzz/corpus; new inputs land in build-fuzz/corpus
+#                      tests/fuzz/corpus; new inputs land in build-fuzz/corpus; with CI
+#                      set the seed is fixed, so a CI run can be replayed
 #   ./run.sh lint      clang-format, cppcheck and clang-tidy, each failing on any finding
 # Warnings are errors when CI is set (or LRELU_WERROR=ON).
 set -euo pipefail
@@ -79,6 +80,7 @@ fuzz)
             LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
             POCL_CACHE_DIR="$PWD/build-fuzz/pocl-cache" \
             "./build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="${2:-30}" -print_final_stats=1 \
+            ${CI:+-seed=1} \
             "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t"
     done
     ;;
