@@ -5,6 +5,7 @@
 
 #include <dnnl.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct onednn_op {
     dnnl_engine_t engine;
@@ -45,6 +46,9 @@ onednn_op *onednn_create(int backward, size_t n, const float *x, const float *dy
     dnnl_memory_desc_t md;
     dnnl_dims_t dims = {(dnnl_dim_t)n};
     dnnl_eltwise_desc_t fd, bd;
+    memset(&md, 0, sizeof md);
+    memset(&fd, 0, sizeof fd);
+    memset(&bd, 0, sizeof bd);
     int ok = dnnl_engine_create(&o->engine, dnnl_cpu, 0) == dnnl_success &&
              dnnl_stream_create(&o->stream, o->engine, dnnl_stream_default_flags) == dnnl_success &&
              dnnl_memory_desc_init_by_tag(&md, 1, dims, dnnl_f32, dnnl_a) == dnnl_success &&
@@ -57,11 +61,11 @@ onednn_op *onednn_create(int backward, size_t n, const float *x, const float *dy
                  dnnl_success &&
              dnnl_primitive_desc_create(&o->pd, &bd, NULL, o->engine, o->fwd_pd) == dnnl_success;
     ok = ok && dnnl_primitive_create(&o->prim, backward ? o->pd : o->fwd_pd) == dnnl_success;
-    const void *ptrs[3] = {x, backward ? dy : out, out};
     int kinds[3] = {DNNL_ARG_SRC, backward ? DNNL_ARG_DIFF_DST : DNNL_ARG_DST, DNNL_ARG_DIFF_SRC};
     o->nargs = backward ? 3 : 2;
     for (int i = 0; ok && i < o->nargs; ++i) {
-        ok = dnnl_memory_create(&o->mem[i], &md, o->engine, (void *)ptrs[i]) == dnnl_success;
+        void *ptr = i == 0 ? (void *)x : (i == 1 && backward) ? (void *)dy : (void *)out;
+        ok = dnnl_memory_create(&o->mem[i], &md, o->engine, ptr) == dnnl_success;
         o->args[i] = (dnnl_exec_arg_t){kinds[i], o->mem[i]};
     }
     if (!ok) {
