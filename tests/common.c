@@ -449,6 +449,18 @@ size_t lt_run_host(lrelu_ctx *ctx, const lt_case *c, const void *s, const void *
     return bad;
 }
 
+size_t lt_passed, lt_failed;
+
+void lt_check(int ok, const char *what)
+{
+    if (ok) {
+        ++lt_passed;
+        return;
+    }
+    ++lt_failed;
+    printf("FAIL %s (last error: %s)\n", what, lrelu_last_error());
+}
+
 int lt_report(size_t passed, size_t failed)
 {
     printf("%zu passed, %zu failed\n", passed, failed);

@@ -69,6 +69,10 @@ size_t lt_run_device(lrelu_ctx *ctx, const lt_case *c, const void *s, const void
 /* The same case through the host-memory API, with guard bands in host memory. */
 size_t lt_run_host(lrelu_ctx *ctx, const lt_case *c, const void *s, const void *dy);
 
+/* Counts one check: passed, or failed with "FAIL what" and the last error printed. */
+extern size_t lt_passed, lt_failed;
+void lt_check(int ok, const char *what);
+
 /* Prints "N passed, M failed" and returns the exit code. */
 int lt_report(size_t passed, size_t failed);
 

@@ -12,16 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static size_t passed, failed;
 static const char *exe;
 static char dir[256];
-
-static void check(int ok, const char *what)
-{
-    ok ? ++passed : ++failed;
-    if (!ok)
-        printf("FAIL %s\n", what);
-}
 
 /* Runs "lrelu ARGS" with stdout and stderr to files; returns the exit code. */
 static int run(const char *args)
@@ -77,19 +69,19 @@ static int contains(const char *file, const char *needle)
 
 static void test_devices(void)
 {
-    check(run("devices") == 0, "devices exits 0");
-    check(contains("out.txt", "0:0") && contains("out.txt", "[default]") &&
-              contains("out.txt", "fp64") && contains("out.txt", "compute units"),
-          "devices lists the device, its facts and the default");
+    lt_check(run("devices") == 0, "devices exits 0");
+    lt_check(contains("out.txt", "0:0") && contains("out.txt", "[default]") &&
+                 contains("out.txt", "fp64") && contains("out.txt", "compute units"),
+             "devices lists the device, its facts and the default");
 }
 
 static void test_demo(void)
 {
     char args[512];
     snprintf(args, sizeof args, "demo -o '%s/demo.svg'", dir);
-    check(run(args) == 0, "demo exits 0");
-    check(contains("out.txt", "38 of 38 values match") && !contains("out.txt", "MISMATCH"),
-          "demo confirms every value");
+    lt_check(run(args) == 0, "demo exits 0");
+    lt_check(contains("out.txt", "38 of 38 values match") && !contains("out.txt", "MISMATCH"),
+             "demo confirms every value");
     /* the table, row by row, against the reference formatted the same way */
     char *out = slurp("out.txt", NULL);
     int rows = 0;
@@ -102,10 +94,10 @@ static void test_demo(void)
         rows += strstr(out, row) != NULL;
     }
     free(out);
-    check(rows == 38, "demo's table matches the reference");
-    check(contains("out.txt", "Range: (-inf, inf)") && contains("out.txt", "Bandwidth:"),
-          "demo states the range and a bandwidth");
-    check(exists("demo.svg"), "demo writes the graph");
+    lt_check(rows == 38, "demo's table matches the reference");
+    lt_check(contains("out.txt", "Range: (-inf, inf)") && contains("out.txt", "Bandwidth:"),
+             "demo states the range and a bandwidth");
+    lt_check(exists("demo.svg"), "demo writes the graph");
 }
 
 /* Compares every "x,y" pair of each curve's data-points with the reference. */
@@ -114,12 +106,12 @@ static void test_plot(void)
     char args[512], cmd[600];
     snprintf(args, sizeof args, "plot -o '%s/p.svg' --alpha 0.01,0.2,-0.5 --range -4:3 --points 57",
              dir);
-    check(run(args) == 0, "plot exits 0");
+    lt_check(run(args) == 0, "plot exits 0");
     snprintf(cmd, sizeof cmd, "xmllint --noout '%s/p.svg'", dir);
-    check(system(cmd) == 0, "plot writes well-formed XML (xmllint)");
+    lt_check(system(cmd) == 0, "plot writes well-formed XML (xmllint)");
     char *svg = slurp("p.svg", NULL);
     if (svg == NULL) {
-        check(0, "plot's file exists");
+        lt_check(0, "plot's file exists");
         return;
     }
     int curves = 0, points = 0, bad = 0;
@@ -141,10 +133,10 @@ static void test_plot(void)
         }
     }
     free(svg);
-    check(curves == 6 && points == 6 * 57, "plot draws f and f' for each slope at every point");
-    check(bad == 0, "plot's points are the reference's values, bit for bit");
-    check(run("plot --points 1") == 2 && run("plot --range 3:1") == 2 && run("plot --help") == 0,
-          "plot: usage errors exit 2, --help 0");
+    lt_check(curves == 6 && points == 6 * 57, "plot draws f and f' for each slope at every point");
+    lt_check(bad == 0, "plot's points are the reference's values, bit for bit");
+    lt_check(run("plot --points 1") == 2 && run("plot --range 3:1") == 2 && run("plot --help") == 0,
+             "plot: usage errors exit 2, --help 0");
 }
 
 /* ---- .npy files written by hand, independently of the tool's reader ---- */
@@ -240,7 +232,7 @@ static void test_apply(void)
             free(got);
             char what[128];
             snprintf(what, sizeof what, "apply %s %s round trip", flags[mode], kinds[k].descr);
-            check(same, what);
+            lt_check(same, what);
             rm_file("o.npy");
         }
     }
@@ -250,12 +242,12 @@ static void test_apply(void)
     char args[1024];
     snprintf(args, sizeof args, "apply --alpha 0.2 '%s/s.npy' '%s/o.npy'", dir, dir);
     float *got = read_npy("o.npy", "<f4", "()", run(args) == 0 ? 4 : 0);
-    check(got != NULL && memcmp(got, &want, 4) == 0, "apply on a 0-d array");
+    lt_check(got != NULL && memcmp(got, &want, 4) == 0, "apply on a 0-d array");
     free(got);
     write_npy("e.npy", "<f4", "(0,)", NULL, 0, "False");
     snprintf(args, sizeof args, "apply '%s/e.npy' '%s/o.npy'", dir, dir);
-    check(run(args) == 0 && (got = read_npy("o.npy", "<f4", "(0,)", 0)) != NULL,
-          "apply on an empty array");
+    lt_check(run(args) == 0 && (got = read_npy("o.npy", "<f4", "(0,)", 0)) != NULL,
+             "apply on an empty array");
     free(got);
 
     /* bad files: exit 1, the file named, no output left behind */
@@ -283,9 +275,9 @@ static void test_apply(void)
         char what[160];
         snprintf(what, sizeof what, "apply rejects %s (exit 1, names the file, no output)",
                  bad[i].what);
-        check(rc == 1 && contains("err.txt", "bad.npy") && !exists("o.npy") &&
-                  !exists("o.npy.partial"),
-              what);
+        lt_check(rc == 1 && contains("err.txt", "bad.npy") && !exists("o.npy") &&
+                     !exists("o.npy.partial"),
+                 what);
     }
     {
         char path[512];
@@ -294,26 +286,26 @@ static void test_apply(void)
         fputs("PK\x03\x04 not numpy at all", f);
         fclose(f);
         snprintf(args, sizeof args, "apply '%s/junk.npy' '%s/o.npy'", dir, dir);
-        check(run(args) == 1 && contains("err.txt", "magic") && !exists("o.npy"),
-              "apply rejects a file that is not .npy");
+        lt_check(run(args) == 1 && contains("err.txt", "magic") && !exists("o.npy"),
+                 "apply rejects a file that is not .npy");
         snprintf(args, sizeof args, "apply '%s/missing.npy' '%s/o.npy'", dir, dir);
-        check(run(args) == 1 && contains("err.txt", "missing.npy"), "apply: a missing file");
+        lt_check(run(args) == 1 && contains("err.txt", "missing.npy"), "apply: a missing file");
         /* dy of another shape */
         write_npy("x.npy", "<f4", "(6,)", data, 24, "False");
         write_npy("dy.npy", "<f4", "(3, 2)", data, 24, "False");
         snprintf(args, sizeof args, "apply --backward '%s/x.npy' '%s/dy.npy' '%s/o.npy'", dir, dir,
                  dir);
-        check(run(args) == 1 && contains("err.txt", "shape") && !exists("o.npy"),
-              "apply rejects a dy of another shape");
+        lt_check(run(args) == 1 && contains("err.txt", "shape") && !exists("o.npy"),
+                 "apply rejects a dy of another shape");
         snprintf(args, sizeof args,
                  "apply --backward-from-output --alpha -1 '%s/x.npy' '%s/x.npy' '%s/o.npy'", dir,
                  dir, dir);
-        check(run(args) == 1 && contains("err.txt", "LRELU_ERR_INVALID_ARG") && !exists("o.npy"),
-              "apply reports the library's status by name");
+        lt_check(run(args) == 1 && contains("err.txt", "LRELU_ERR_INVALID_ARG") && !exists("o.npy"),
+                 "apply reports the library's status by name");
     }
-    check(run("apply") == 2 && run("apply a.npy") == 2 && run("apply --dtype f8 a b") == 2 &&
-              run("apply --help") == 0,
-          "apply: usage errors exit 2, --help 0");
+    lt_check(run("apply") == 2 && run("apply a.npy") == 2 && run("apply --dtype f8 a b") == 2 &&
+                 run("apply --help") == 0,
+             "apply: usage errors exit 2, --help 0");
 }
 
 int main(int argc, char **argv)
@@ -328,12 +320,12 @@ int main(int argc, char **argv)
     test_demo();
     test_plot();
     test_apply();
-    check(run("") == 2 && run("nonsense") == 2 && run("--help") == 0 && run("demo --help") == 0 &&
-              run("devices --help") == 0 && run("tune --help") == 0,
-          "top level: usage errors exit 2, --help 0");
+    lt_check(run("") == 2 && run("nonsense") == 2 && run("--help") == 0 &&
+                 run("demo --help") == 0 && run("devices --help") == 0 && run("tune --help") == 0,
+             "top level: usage errors exit 2, --help 0");
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         printf("note: could not remove %s\n", dir);
-    return lt_report(passed, failed);
+    return lt_report(lt_passed, lt_failed);
 }

@@ -6,15 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-static size_t passed, failed;
-
-static void check(int ok, const char *what)
-{
-    ok ? ++passed : ++failed;
-    if (!ok)
-        printf("FAIL %s\n", what);
-}
-
 static cl_int status_of(cl_event e)
 {
     cl_int s = 0;
@@ -54,14 +45,14 @@ int main(void)
     lt_ok(lrelu_forward(ctx, LRELU_F32, N, 0.1, bx, 0, by, 0, 1, &gate, &done), "forward");
     clFlush(q);
     pause_ms(100);
-    check(done != NULL, "forward hands back an event");
-    check(status_of(done) != CL_COMPLETE, "the kernel waits for the user event");
+    lt_check(done != NULL, "forward hands back an event");
+    lt_check(status_of(done) != CL_COMPLETE, "the kernel waits for the user event");
     clSetUserEventStatus(gate, CL_COMPLETE);
-    check(clWaitForEvents(1, &done) == CL_SUCCESS && status_of(done) == CL_COMPLETE,
-          "the event completes after the gate opens");
+    lt_check(clWaitForEvents(1, &done) == CL_SUCCESS && status_of(done) == CL_COMPLETE,
+             "the event completes after the gate opens");
     clEnqueueReadBuffer(q, by, CL_TRUE, 0, sizeof y, y, 0, NULL, NULL);
     lrelu_ref_forward(LRELU_F32, N, 0.1, x, want);
-    check(memcmp(y, want, sizeof y) == 0, "the result is there when the event completes");
+    lt_check(memcmp(y, want, sizeof y) == 0, "the result is there when the event completes");
     clReleaseEvent(done);
     clReleaseEvent(gate);
 
@@ -72,16 +63,16 @@ int main(void)
           "backward n == 0");
     clFlush(q);
     pause_ms(50);
-    check(done != NULL, "n == 0 hands back an event");
-    check(status_of(done) != CL_COMPLETE, "the n == 0 marker waits for its wait list");
+    lt_check(done != NULL, "n == 0 hands back an event");
+    lt_check(status_of(done) != CL_COMPLETE, "the n == 0 marker waits for its wait list");
     clSetUserEventStatus(gate, CL_COMPLETE);
-    check(clWaitForEvents(1, &done) == CL_SUCCESS, "the n == 0 marker completes");
+    lt_check(clWaitForEvents(1, &done) == CL_SUCCESS, "the n == 0 marker completes");
     clReleaseEvent(done);
     clReleaseEvent(gate);
     done = NULL;
     lt_ok(lrelu_forward(ctx, LRELU_F32, 0, 0.1, NULL, 0, NULL, 0, 0, NULL, &done), "n == 0");
-    check(done != NULL && clWaitForEvents(1, &done) == CL_SUCCESS,
-          "n == 0 without a wait list completes");
+    lt_check(done != NULL && clWaitForEvents(1, &done) == CL_SUCCESS,
+             "n == 0 without a wait list completes");
     if (done)
         clReleaseEvent(done);
 
@@ -94,11 +85,11 @@ int main(void)
     clEnqueueReadBuffer(q, by, CL_TRUE, 0, sizeof y, y, 0, NULL, NULL);
     lrelu_ref_forward(LRELU_F32, N, 0.5, x, want);
     lrelu_ref_backward(LRELU_F32, N, 0.5, x, want, want);
-    check(memcmp(y, want, sizeof y) == 0, "a chained forward then backward");
+    lt_check(memcmp(y, want, sizeof y) == 0, "a chained forward then backward");
     clReleaseEvent(e1);
 
     clReleaseMemObject(by);
     clReleaseMemObject(bx);
     lrelu_destroy(ctx);
-    return lt_report(passed, failed);
+    return lt_report(lt_passed, lt_failed);
 }

@@ -6,15 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-static size_t passed, failed;
-
-static void check(int ok, const char *what)
-{
-    ok ? ++passed : ++failed;
-    if (!ok)
-        printf("FAIL %s\n", what);
-}
-
 static cl_uint ctx_refs(cl_context c)
 {
     cl_uint r = 0;
@@ -64,9 +55,9 @@ int main(void)
     for (int round = 0; round < 2; ++round) {
         lrelu_ctx *ctx = NULL;
         lt_ok(lrelu_create_from_queue(&ctx, q), "lrelu_create_from_queue");
-        check(lrelu_cl_queue(ctx) == q, "the ctx uses the caller's queue");
-        check(lrelu_cl_context(ctx) == cx, "the ctx uses the caller's context");
-        check(lrelu_cl_device(ctx) == dev, "the ctx uses the queue's device");
+        lt_check(lrelu_cl_queue(ctx) == q, "the ctx uses the caller's queue");
+        lt_check(lrelu_cl_context(ctx) == cx, "the ctx uses the caller's context");
+        lt_check(lrelu_cl_device(ctx) == dev, "the ctx uses the queue's device");
         enum { N = 10007 };
         static float x[N], dy[N], y[N], dx[N], want[N];
         for (int i = 0; i < N; ++i)
@@ -79,19 +70,19 @@ int main(void)
         clEnqueueReadBuffer(q, by, CL_TRUE, 0, sizeof y, y, 1, &done, NULL);
         clReleaseEvent(done);
         lrelu_ref_forward(LRELU_F32, N, 0.3, x, want);
-        check(memcmp(y, want, sizeof y) == 0, "forward on the caller's queue");
+        lt_check(memcmp(y, want, sizeof y) == 0, "forward on the caller's queue");
         /* host API streams through the caller's (out-of-order) queue */
         lt_ok(lrelu_backward_host(ctx, LRELU_F32, N, 0.3, x, dy, dx), "backward_host");
         lrelu_ref_backward(LRELU_F32, N, 0.3, x, dy, want);
-        check(memcmp(dx, want, sizeof dx) == 0, "host API on the caller's queue");
+        lt_check(memcmp(dx, want, sizeof dx) == 0, "host API on the caller's queue");
         clReleaseMemObject(by);
         clReleaseMemObject(bx);
         clFinish(q);
         lrelu_destroy(ctx);
-        check(settles(cx, c0, q, q0),
-              "the context's and queue's reference counts are back where they were");
+        lt_check(settles(cx, c0, q, q0),
+                 "the context's and queue's reference counts are back where they were");
     }
     clReleaseCommandQueue(q);
     clReleaseContext(cx);
-    return lt_report(passed, failed);
+    return lt_report(lt_passed, lt_failed);
 }

@@ -7,15 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t passed, failed;
-
-static void check(int ok, const char *what)
-{
-    ok ? ++passed : ++failed;
-    if (!ok)
-        printf("FAIL %s (last error: %s)\n", what, lrelu_last_error());
-}
-
 /* Creates a ctx with sel and returns its device, or NULL with *st set. */
 static cl_device_id pick(const char *sel, lrelu_status *st)
 {
@@ -64,39 +55,40 @@ int main(void)
     }
     lrelu_status st;
     cl_device_id d = pick(NULL, &st);
-    check(st == LRELU_OK && d == (first_gpu ? first_gpu : first), "default device");
+    lt_check(st == LRELU_OK && d == (first_gpu ? first_gpu : first), "default device");
     d = pick("", &st);
-    check(st == LRELU_OK && d == (first_gpu ? first_gpu : first), "empty selector = default");
+    lt_check(st == LRELU_OK && d == (first_gpu ? first_gpu : first), "empty selector = default");
     d = pick("0:0", &st);
-    check(st == LRELU_OK && d == dev00, "selector 0:0");
+    lt_check(st == LRELU_OK && d == dev00, "selector 0:0");
     d = pick("CPU", &st);
-    check(first_cpu ? st == LRELU_OK && d == first_cpu : st == LRELU_ERR_NO_DEVICE,
-          "selector CPU (case-insensitive type)");
+    lt_check(first_cpu ? st == LRELU_OK && d == first_cpu : st == LRELU_ERR_NO_DEVICE,
+             "selector CPU (case-insensitive type)");
     d = pick("gpu", &st);
-    check(first_gpu ? st == LRELU_OK && d == first_gpu : st == LRELU_ERR_NO_DEVICE, "selector gpu");
+    lt_check(first_gpu ? st == LRELU_OK && d == first_gpu : st == LRELU_ERR_NO_DEVICE,
+             "selector gpu");
     /* a fragment of device 0:0's name, upper-cased */
     char frag[8] = "";
     for (size_t i = 0; i < 5 && name00[i] != '\0'; ++i)
         frag[i] = (char)toupper((unsigned char)name00[i]);
     d = pick(frag, &st);
-    check(st == LRELU_OK && d != NULL, "selector by name fragment");
+    lt_check(st == LRELU_OK && d != NULL, "selector by name fragment");
     (void)pick("no-such-device-xyz", &st);
-    check(st == LRELU_ERR_NO_DEVICE && strstr(lrelu_last_error(), "0:0") &&
-              strstr(lrelu_last_error(), "no-such-device-xyz"),
-          "unknown name: NO_DEVICE naming the devices");
+    lt_check(st == LRELU_ERR_NO_DEVICE && strstr(lrelu_last_error(), "0:0") &&
+                 strstr(lrelu_last_error(), "no-such-device-xyz"),
+             "unknown name: NO_DEVICE naming the devices");
     (void)pick("99:0", &st);
-    check(st == LRELU_ERR_NO_DEVICE, "index past the platforms");
+    lt_check(st == LRELU_ERR_NO_DEVICE, "index past the platforms");
     d = pick("0:99", &st);
-    check(st == LRELU_ERR_NO_DEVICE && d == NULL, "index past the devices");
+    lt_check(st == LRELU_ERR_NO_DEVICE && d == NULL, "index past the devices");
     setenv("LRELU_DEVICE", "no-such-device-xyz", 1);
     (void)pick(NULL, &st);
-    check(st == LRELU_ERR_NO_DEVICE && strstr(lrelu_last_error(), "LRELU_DEVICE"),
-          "LRELU_DEVICE is used when the selector is NULL");
+    lt_check(st == LRELU_ERR_NO_DEVICE && strstr(lrelu_last_error(), "LRELU_DEVICE"),
+             "LRELU_DEVICE is used when the selector is NULL");
     setenv("LRELU_DEVICE", "0:0", 1);
     d = pick(NULL, &st);
-    check(st == LRELU_OK && d == dev00, "LRELU_DEVICE=0:0");
+    lt_check(st == LRELU_OK && d == dev00, "LRELU_DEVICE=0:0");
     (void)pick("no-such-device-xyz", &st);
-    check(st == LRELU_ERR_NO_DEVICE, "an explicit selector beats LRELU_DEVICE");
+    lt_check(st == LRELU_ERR_NO_DEVICE, "an explicit selector beats LRELU_DEVICE");
     unsetenv("LRELU_DEVICE");
-    return lt_report(passed, failed);
+    return lt_report(lt_passed, lt_failed);
 }

@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t passed, failed;
-
-static void check(int ok, const char *what)
-{
-    ok ? ++passed : ++failed;
-    if (!ok)
-        printf("FAIL %s\n", what);
-}
-
 static int candidate(size_t vec, size_t local)
 {
     return (vec == 4 || vec == 8 || vec == 16) && (local == 64 || local == 256 || local == 1024);
@@ -30,15 +21,15 @@ int main(void)
     char path[1200];
     lt_ok(lrelu_tune(ctx, path, sizeof path), "lrelu_tune");
     printf("cache: %s\n", path);
-    check(path[0] != '\0', "the cache was written");
+    lt_check(path[0] != '\0', "the cache was written");
     FILE *f = fopen(path, "r");
-    check(f != NULL, "the cache file exists");
+    lt_check(f != NULL, "the cache file exists");
     size_t tuned[4][2];
     for (int t = 0; t < 4; ++t) {
         lt_ok(lrelu_kernel_shape(ctx, (lrelu_dtype)t, &tuned[t][0], &tuned[t][1]), "shape");
         printf("%s: %zu per work-item, %zu per group\n", lrelu_dtype_name((lrelu_dtype)t),
                tuned[t][0], tuned[t][1]);
-        check(candidate(tuned[t][0], tuned[t][1]), "the tuned shape is a candidate");
+        lt_check(candidate(tuned[t][0], tuned[t][1]), "the tuned shape is a candidate");
     }
     /* right results with the tuned shapes */
     uint64_t rng = 7;
@@ -47,20 +38,20 @@ int main(void)
         lt_fill((lrelu_dtype)t, x, 40009, &rng, 1, 0);
         lt_fill((lrelu_dtype)t, dy, 40009, &rng, 1, 0);
         lt_case c = {LT_BACKWARD, (lrelu_dtype)t, 40001, 5, 0.3, LT_OUT_OF_PLACE};
-        check(lt_run_device(ctx, &c, x, dy) == 0, "backward after tuning");
+        lt_check(lt_run_device(ctx, &c, x, dy) == 0, "backward after tuning");
     }
     lrelu_destroy(ctx);
     /* a new ctx reads the cache */
     ctx = lt_open();
     size_t v, l;
     lt_ok(lrelu_kernel_shape(ctx, LRELU_F16, &v, &l), "shape");
-    check(v == tuned[1][0] && l == tuned[1][1], "a new ctx takes the shape from the cache");
+    lt_check(v == tuned[1][0] && l == tuned[1][1], "a new ctx takes the shape from the cache");
     lrelu_destroy(ctx);
     setenv("LRELU_TUNE", "0", 1);
     ctx = lt_open();
     unsetenv("LRELU_TUNE");
     lt_ok(lrelu_kernel_shape(ctx, LRELU_F32, &v, &l), "shape");
-    check(v == v0 && l == l0, "LRELU_TUNE=0 ignores the cache");
+    lt_check(v == v0 && l == l0, "LRELU_TUNE=0 ignores the cache");
     lrelu_destroy(ctx);
     /* a damaged cache is ignored */
     if (f != NULL)
@@ -72,11 +63,11 @@ int main(void)
     fclose(f);
     ctx = lt_open();
     lt_ok(lrelu_kernel_shape(ctx, LRELU_F32, &v, &l), "shape");
-    check(v == v0 && l == l0, "a damaged cache is ignored");
+    lt_check(v == v0 && l == l0, "a damaged cache is ignored");
     lrelu_destroy(ctx);
-    check(lrelu_tune(NULL, NULL, 0) == LRELU_ERR_INVALID_ARG, "lrelu_tune(NULL)");
-    check(lrelu_kernel_shape(NULL, LRELU_F32, &v, &l) == LRELU_ERR_INVALID_ARG,
-          "lrelu_kernel_shape(NULL)");
+    lt_check(lrelu_tune(NULL, NULL, 0) == LRELU_ERR_INVALID_ARG, "lrelu_tune(NULL)");
+    lt_check(lrelu_kernel_shape(NULL, LRELU_F32, &v, &l) == LRELU_ERR_INVALID_ARG,
+             "lrelu_kernel_shape(NULL)");
     remove(path);
-    return lt_report(passed, failed);
+    return lt_report(lt_passed, lt_failed);
 }
