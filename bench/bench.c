@@ -190,27 +190,49 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static stats measure(void (*fn)(bench *), bench *b, double budget)
+/* One implementation in a measurement: its run function and the n and offset it runs at. */
+typedef struct {
+    const char *name;
+    void (*fn)(bench *);
+    size_t n, off;
+    stats s;
+} bench_impl;
+
+#define MAX_IMPLS 8
+#define MAX_REPS  201
+
+static double run_once(bench *b, const bench_impl *m)
 {
-    enum { MAX_REPS = 201 };
-    double t[MAX_REPS] = {0};
-    fn(b); /* warm-up: first build, first launch, first touch of the pages */
-    fn(b);
+    b->n = m->n;
+    b->off = m->off;
     double t0 = now();
-    fn(b);
-    double one = now() - t0;
-    int reps = one > 0 ? (int)(budget / one) : MAX_REPS;
-    if (reps < 7)
-        reps = 7;
-    if (reps > MAX_REPS)
-        reps = MAX_REPS;
-    for (int r = 0; r < reps; ++r) {
-        t0 = now();
-        fn(b);
-        t[r] = now() - t0;
+    m->fn(b);
+    return now() - t0;
+}
+
+/* Times the implementations interleaved, one run of each per round (A B C A B C ...), so
+ * that a change in the machine's load between two of them cannot skew their ratio: each
+ * is warmed up twice (first build, first launch, first touch of the pages), the rounds fit
+ * the budget (at least 7, at most 201), and each gets its median and 10th/90th
+ * percentiles over the rounds. */
+static void measure(bench *b, bench_impl *ms, int count, double budget)
+{
+    static double t[MAX_IMPLS][MAX_REPS];
+    double round = 0;
+    for (int i = 0; i < count; ++i) {
+        run_once(b, &ms[i]);
+        run_once(b, &ms[i]);
+        round += run_once(b, &ms[i]);
     }
-    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-    return (stats){t[reps / 2], t[reps / 10], t[reps - 1 - reps / 10]};
+    int reps = round > 0 ? (int)(budget * count / round) : MAX_REPS;
+    reps = reps < 7 ? 7 : reps > MAX_REPS ? MAX_REPS : reps;
+    for (int r = 0; r < reps; ++r)
+        for (int i = 0; i < count; ++i)
+            t[i][r] = run_once(b, &ms[i]);
+    for (int i = 0; i < count; ++i) {
+        qsort(t[i], (size_t)reps, sizeof t[i][0], cmp_double);
+        ms[i].s = (stats){t[i][reps / 2], t[i][reps / 10], t[i][reps - 1 - reps / 10]};
+    }
 }
 
 /* ---- output ---- */
@@ -225,7 +247,7 @@ typedef struct {
 static row *rows;
 static size_t nrows, caprows;
 
-static void add_row(const char *impl, const bench *b, stats s, size_t n_elems)
+static void add_row(const char *name, const bench *b, stats s, size_t n_elems, size_t off)
 {
     if (nrows == caprows) {
         caprows = caprows ? 2 * caprows : 64;
@@ -235,7 +257,7 @@ static void add_row(const char *impl, const bench *b, stats s, size_t n_elems)
     }
     double bytes = (double)n_elems * (double)lrelu_dtype_size(b->t) * (b->op == FWD ? 2 : 3);
     rows[nrows++] =
-        (row){op_names[b->op],     lrelu_dtype_name(b->t),        impl, n_elems, b->off, s, bytes,
+        (row){op_names[b->op],     lrelu_dtype_name(b->t),        name, n_elems, off, s, bytes,
               bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};
 }
 
@@ -346,29 +368,33 @@ static int bench_size(bench *b, const options *o, size_t n)
         ok = 0;
     if (ok) {
         size_t first = nrows;
-        b->n = n;
-        b->off = 0;
-        add_row("lrelu", b, measure(run_lrelu, b, o->budget), n);
-        b->n = n - 5; /* odd, a multiple of nothing, at an unaligned offset */
-        b->off = 3;
-        add_row("lrelu_odd_n_offset3", b, measure(run_lrelu, b, o->budget), n - 5);
-        b->n = n;
-        b->off = 0;
-        add_row("lrelu_host", b, measure(run_lrelu_host, b, o->budget), n);
-        if (b->t == LRELU_F32 && b->op != BWD_Y) {
-            add_row("base_one_element", b, measure(run_base1, b, o->budget), n);
+        bench_impl ms[MAX_IMPLS];
+        int count = 0;
+        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}};
+        /* odd, a multiple of nothing, at an unaligned offset */
+        ms[count++] = (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}};
+        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}};
+        int baselines = b->t == LRELU_F32 && b->op != BWD_Y;
+        if (baselines) {
+            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}};
             if (n % 16 == 0)
-                add_row("base_float16", b, measure(run_base16, b, o->budget), n);
-            add_row("base_device_copy", b, measure(run_copy, b, o->budget), n);
-            add_row("base_c_loop_2threads", b, measure(run_c_loop, b, o->budget), n);
+                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}};
+            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}};
+            ms[count++] = (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}};
 #ifdef LRELU_BENCH_ONEDNN
             onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f);
-            if (onednn != NULL) {
-                add_row("base_onednn_cpu", b, measure(run_onednn, b, o->budget), n);
-                onednn_destroy(onednn);
-                onednn = NULL;
-            }
+            if (onednn != NULL)
+                ms[count++] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}};
 #endif
+        }
+        measure(b, ms, count, o->budget);
+        for (int i = 0; i < count; ++i)
+            add_row(ms[i].name, b, ms[i].s, ms[i].n, ms[i].off);
+#ifdef LRELU_BENCH_ONEDNN
+        onednn_destroy(onednn);
+        onednn = NULL;
+#endif
+        if (baselines) {
             double best = 0;
             for (size_t i = first; i < nrows; ++i)
                 if (strncmp(rows[i].impl, "base_", 5) == 0 && rows[i].gbs > best)
