@@ -8,7 +8,9 @@
  *   and a map of the output makes the result visible to the host;
  * - copying, elsewhere: write the inputs, run the kernel, read the output.
  * Works on in-order and out-of-order queues alike: each step waits on the event of the
- * one before. */
+ * one before. Strided views (the _ex calls) are wrapped over their span on the first
+ * path and moved element by element with rectangle copies on the second, so the
+ * elements between them are never written. */
 #include "internal.h"
 
 #include <stdint.h>
@@ -19,18 +21,52 @@
 typedef struct {
     const char *name;
     const void *ptr;
+    size_t inc; /* elements between consecutive elements, >= 1 */
 } host_operand;
 
-static lrelu_status check_overlap(lrelu_op op, size_t bytes, const host_operand *out,
+/* Bytes from a view's first element to the end of its n-th. */
+static size_t span_bytes(const host_operand *o, size_t n, size_t es)
+{
+    return ((n - 1) * o->inc + 1) * es;
+}
+
+static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const host_operand *out,
                                   const host_operand *in)
 {
     uintptr_t a = (uintptr_t)out->ptr, b = (uintptr_t)in->ptr;
-    if (a == b || a + bytes <= b || b + bytes <= a)
+    if (a == b && (out->inc == in->inc || n == 1))
+        return LRELU_OK; /* the very same view: in place */
+    if (!lrelu_views_meet(a, out->inc * es, b, in->inc * es, n, es))
         return LRELU_OK;
     return lrelu_fail(LRELU_ERR_OVERLAP,
-                      "%s_host: output %s [%p, +%zu bytes) partly overlaps input %s [%p); "
-                      "only the very same pointer is allowed (in place)",
-                      lrelu_op_name(op), out->name, out->ptr, bytes, in->name, in->ptr);
+                      "%s_host: output %s partly overlaps input %s (%p with a stride of %zu "
+                      "elements, against %p with %zu); only the very same view is allowed (in "
+                      "place)",
+                      lrelu_op_name(op), out->name, in->name, out->ptr, out->inc, in->ptr, in->inc);
+}
+
+/* Moves m elements between a contiguous device buffer and a host view of stride inc:
+ * a plain copy, or one element per row of a rectangle copy. */
+static cl_int write_view(cl_command_queue q, cl_mem buf, size_t m, size_t es, const host_operand *o,
+                         size_t at)
+{
+    const char *host = (const char *)o->ptr + at;
+    if (o->inc == 1)
+        return clEnqueueWriteBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL);
+    size_t origin[3] = {0, 0, 0}, region[3] = {es, m, 1};
+    return clEnqueueWriteBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, o->inc * es, 0,
+                                    host, 0, NULL, NULL);
+}
+
+static cl_int read_view(cl_command_queue q, cl_mem buf, size_t m, size_t es, const host_operand *o,
+                        size_t at)
+{
+    char *host = (char *)o->ptr + at;
+    if (o->inc == 1)
+        return clEnqueueReadBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL);
+    size_t origin[3] = {0, 0, 0}, region[3] = {es, m, 1};
+    return clEnqueueReadBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, o->inc * es, 0,
+                                   host, 0, NULL, NULL);
 }
 
 /* The copying path's two queues, created on first use. */
@@ -93,8 +129,12 @@ static void give_back_staging(lrelu_ctx *ctx, cl_mem bufs[2][3])
  * buffers stay with the ctx for the next call: allocating device memory (and first
  * touching it) costs more than the transfer on many systems. */
 static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const host_operand *ops, int nops, size_t chunk)
+                             const lrelu_opts *o, const host_operand *ops, int nops, size_t chunk)
 {
+    /* the device buffers are contiguous: the kernel blends, the copies do the strides */
+    lrelu_opts dev = *o;
+    dev.src_stride = dev.dy_stride = dev.dst_stride = 1;
+    int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0;
     lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
     const host_operand *out = &ops[nops - 1];
@@ -118,15 +158,15 @@ static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         size_t m = n - done < chunk ? n - done : chunk;
         size_t at = done * es;
         int p = (int)(c % 2);
-        for (int i = 0; i < nops - 1; ++i)
-            LRELU_CL(clEnqueueWriteBuffer(q[p], bufs[p][i], CL_FALSE, 0, m * es,
-                                          (const char *)ops[i].ptr + at, 0, NULL, NULL));
-        st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, bufs[p][0], 0, nops == 3 ? bufs[p][1] : NULL,
-                           0, bufs[p][nops - 1], 0, 0, NULL, NULL);
+        for (int i = 0; i < nops - (reads_out ? 0 : 1); ++i)
+            LRELU_CL_AS(write_view(q[p], bufs[p][i], m, es, &ops[i], at * ops[i].inc),
+                        ops[i].inc == 1 ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect");
+        st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, &dev, bufs[p][0], 0,
+                           nops == 3 ? bufs[p][1] : NULL, 0, bufs[p][nops - 1], 0, 0, NULL, NULL);
         if (st != LRELU_OK)
             goto cleanup;
-        LRELU_CL(clEnqueueReadBuffer(q[p], bufs[p][nops - 1], CL_FALSE, 0, m * es,
-                                     (char *)out->ptr + at, 0, NULL, NULL));
+        LRELU_CL_AS(read_view(q[p], bufs[p][nops - 1], m, es, out, at * out->inc),
+                    out->inc == 1 ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect");
     }
 cleanup:
     /* Reads into the caller's output and writes from its input may still be queued, on
@@ -149,13 +189,16 @@ cleanup:
 
 /* Zero copy needs each distinct array wrapped once: two buffers over partly overlapping
  * host memory are undefined in OpenCL. Inputs may overlap each other (the API allows
- * it), so such calls take the copying path. */
-static int can_wrap(const host_operand *ops, int nops, size_t bytes)
+ * it), and interleaved strided views share their spans, so such calls take the copying
+ * path. Operands with the same pointer and stride share one buffer. */
+static int can_wrap(const host_operand *ops, int nops, size_t n, size_t es)
 {
     for (int i = 0; i < nops; ++i)
         for (int j = i + 1; j < nops; ++j) {
             uintptr_t a = (uintptr_t)ops[i].ptr, b = (uintptr_t)ops[j].ptr;
-            if (a != b && a < b + bytes && b < a + bytes)
+            if (a == b && ops[i].inc == ops[j].inc)
+                continue;
+            if (a < b + span_bytes(&ops[j], n, es) && b < a + span_bytes(&ops[i], n, es))
                 return 0;
         }
     return 1;
@@ -163,8 +206,10 @@ static int can_wrap(const host_operand *ops, int nops, size_t bytes)
 
 /* The zero-copy path: the caller's arrays, chunk by chunk, wrapped in place. */
 static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                                const host_operand *ops, int nops, size_t chunk)
+                                const lrelu_opts *o, const host_operand *ops, int nops,
+                                size_t chunk)
 {
+    int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0;
     lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
     cl_mem bufs[3] = {NULL, NULL, NULL};
@@ -178,7 +223,7 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
             for (int j = 0; j < i; ++j)
                 if (ops[j].ptr == ops[i].ptr)
                     same = j;
-            if (same >= 0) {
+            if (same >= 0 && ops[same].inc == ops[i].inc) {
                 bufs[i] = bufs[same];
                 LRELU_CL(clRetainMemObject(bufs[i]));
                 offs[i] = offs[same];
@@ -186,7 +231,7 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
             }
             /* Rounding down stays within the page of the array's first byte (pages are
              * multiples of the alignment); nothing before the array is ever written. */
-            uintptr_t p = (uintptr_t)ops[i].ptr + done * es;
+            uintptr_t p = (uintptr_t)ops[i].ptr + done * ops[i].inc * es;
             uintptr_t base = p / ctx->base_align * ctx->base_align;
             offs[i] = (size_t)(p - base) / es;
             /* The first operand at this address decides the buffer for all that share
@@ -194,14 +239,16 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
             int read = 0, written = ops[nops - 1].ptr == ops[i].ptr;
             for (int j = 0; j < nops - 1; ++j)
                 read |= ops[j].ptr == ops[i].ptr;
+            read |= written && reads_out;
             cl_mem_flags flags = CL_MEM_USE_HOST_PTR | (!written ? CL_MEM_READ_ONLY
                                                         : read   ? CL_MEM_READ_WRITE
                                                                  : CL_MEM_WRITE_ONLY);
-            bufs[i] = clCreateBuffer(ctx->context, flags, (size_t)(p - base) + m * es, (void *)base,
-                                     &err);
+            bufs[i] =
+                clCreateBuffer(ctx->context, flags, (size_t)(p - base) + span_bytes(&ops[i], m, es),
+                               (void *)base, &err);
             LRELU_CL_AS(err, "clCreateBuffer");
         }
-        st = lrelu_enqueue(ctx, ctx->queue, op, t, m, alpha, bufs[0], offs[0],
+        st = lrelu_enqueue(ctx, ctx->queue, op, t, m, alpha, o, bufs[0], offs[0],
                            nops == 3 ? bufs[1] : NULL, offs[1], bufs[nops - 1], offs[nops - 1], 0,
                            NULL, &kev);
         if (st != LRELU_OK)
@@ -212,8 +259,9 @@ static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size
          * wait costs a round trip through the driver's threads. */
         size_t out_off = offs[nops - 1] * es;
         cl_event mev = NULL, uev = NULL;
-        void *mapped = clEnqueueMapBuffer(ctx->queue, bufs[nops - 1], CL_FALSE, CL_MAP_READ,
-                                          out_off, m * es, 1, &kev, &mev, &err);
+        void *mapped =
+            clEnqueueMapBuffer(ctx->queue, bufs[nops - 1], CL_FALSE, CL_MAP_READ, out_off,
+                               span_bytes(&ops[nops - 1], m, es), 1, &kev, &mev, &err);
         LRELU_CL_AS(err, "clEnqueueMapBuffer");
         err = clEnqueueUnmapMemObject(ctx->queue, bufs[nops - 1], mapped, 1, &mev, &uev);
         (void)clReleaseEvent(mev);
@@ -239,14 +287,37 @@ cleanup:
     return st;
 }
 
+/* The in-process path: the plain loops of cpu.c, or the reference for the _ex calls
+ * (bit for bit the general kernel's results; those calls are rarely small and hot). */
+static void run_inprocess(lrelu_op op, lrelu_dtype t, size_t n, double alpha, const lrelu_opts *o,
+                          const host_operand *ops, int nops)
+{
+    void *out = (void *)ops[nops - 1].ptr;
+    if (lrelu_opts_plain(o)) {
+        lrelu_cpu_run(t, n, alpha, ops[0].ptr, ops[nops == 3 ? 1 : 0].ptr, out);
+        return;
+    }
+    if (op == LRELU_OP_FORWARD)
+        lrelu_ref_forward_ex(t, n, alpha, o, ops[0].ptr, out);
+    else if (op == LRELU_OP_BACKWARD)
+        lrelu_ref_backward_ex(t, n, alpha, o, ops[0].ptr, ops[1].ptr, out);
+    else
+        lrelu_ref_backward_from_output_ex(t, n, alpha, o, ops[0].ptr, ops[1].ptr, out);
+}
+
 /* ops: the inputs, then the output. */
 static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const host_operand *ops, int nops)
+                             const lrelu_opts *opts, host_operand *ops, int nops)
 {
     const char *fn = lrelu_op_name(op);
-    lrelu_status st = lrelu_check_call(ctx, op, t, alpha);
+    lrelu_status st = lrelu_check_call(ctx, op, t, alpha, opts);
     if (st != LRELU_OK || n == 0)
         return st;
+    lrelu_opts o = lrelu_opts_resolve(opts);
+    ops[0].inc = o.src_stride;
+    if (nops == 3)
+        ops[1].inc = o.dy_stride;
+    ops[nops - 1].inc = o.dst_stride;
     for (int i = 0; i < nops; ++i)
         if (ops[i].ptr == NULL)
             return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s_host: %s is NULL", fn, ops[i].name);
@@ -254,63 +325,89 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s_host: the device has no fp64 (cl_khr_fp64)",
                           fn);
     size_t es = lrelu_dtype_size(t);
-    if (n > SIZE_MAX / es)
-        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                          "%s_host: n %zu elements of %zu bytes overflows size_t", fn, n, es);
-    for (int i = 0; i < nops; ++i)
-        if ((uintptr_t)ops[i].ptr > UINTPTR_MAX - n * es)
+    for (int i = 0; i < nops; ++i) {
+        size_t inc = ops[i].inc;
+        if (n - 1 > (SIZE_MAX / es - 1) / inc)
+            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                              "%s_host: %s: n %zu elements (stride %zu) of %zu bytes overflows "
+                              "size_t",
+                              fn, ops[i].name, n, inc, es);
+        if ((uintptr_t)ops[i].ptr > UINTPTR_MAX - span_bytes(&ops[i], n, es))
             return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
                               "%s_host: %s + %zu bytes wraps the address space", fn, ops[i].name,
-                              n * es);
+                              span_bytes(&ops[i], n, es));
+    }
     const host_operand *out = &ops[nops - 1];
     for (int i = 0; i < nops - 1; ++i)
-        if ((st = check_overlap(op, n * es, out, &ops[i])) != LRELU_OK)
+        if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
             return st;
 
     /* f16 narrows through a branchy C conversion that runs at about a tenth of the speed
      * of the other dtypes' loops (bench/ on PoCL): its crossover is lower. */
     size_t inprocess = t == LRELU_F16 ? ctx->inprocess_bytes / 8 : ctx->inprocess_bytes;
     if (n * es <= inprocess / (size_t)nops) {
-        lrelu_cpu_run(t, n, alpha, ops[0].ptr, ops[nops == 3 ? 1 : 0].ptr, (void *)out->ptr);
+        run_inprocess(op, t, n, alpha, &o, ops, nops);
         return LRELU_OK;
     }
     size_t chunk = ctx->host_chunk_bytes / es;
     if (chunk == 0)
         chunk = 1;
-    if (ctx->zero_copy && can_wrap(ops, nops, n * es)) {
-        /* room for the rounding down in front of each chunk */
-        size_t room = ((size_t)ctx->max_alloc - ctx->base_align) / es;
+    if (ctx->zero_copy && can_wrap(ops, nops, n, es)) {
+        /* room for the rounding down in front of each chunk, and for its span */
+        size_t inc = 1;
+        for (int i = 0; i < nops; ++i)
+            inc = ops[i].inc > inc ? ops[i].inc : inc;
+        size_t room = ((size_t)ctx->max_alloc - ctx->base_align) / es / inc;
         if (chunk > room)
-            chunk = room;
-        return run_wrapped(ctx, op, t, n, alpha, ops, nops, chunk > n ? n : chunk);
+            chunk = room > 0 ? room : 1;
+        return run_wrapped(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);
     }
     /* the copying path keeps its staging buffers: 16 MiB chunks bound what it holds
      * (2 pipelines x 3 operands) while still moving at full transfer speed */
     if (chunk > LRELU_STAGING_CHUNK / es)
         chunk = LRELU_STAGING_CHUNK / es;
-    return run_copy(ctx, op, t, n, alpha, ops, nops, chunk > n ? n : chunk);
+    return run_copy(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);
+}
+
+lrelu_status lrelu_forward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                   const lrelu_opts *opts, const void *x, void *y)
+{
+    /* y is only written (or read and written when blending); cppcheck's whole-program
+     * pass takes callers' fresh arrays for reads of uninitialized memory */
+    // cppcheck-suppress ctuuninitvar
+    host_operand ops[2] = {{"x", x, 1}, {"y", y, 1}};
+    return run_host(ctx, LRELU_OP_FORWARD, t, n, alpha, opts, ops, 2);
+}
+
+lrelu_status lrelu_backward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                    const lrelu_opts *opts, const void *x, const void *dy, void *dx)
+{
+    host_operand ops[3] = {{"x", x, 1}, {"dy", dy, 1}, {"dx", dx, 1}};
+    return run_host(ctx, LRELU_OP_BACKWARD, t, n, alpha, opts, ops, 3);
+}
+
+lrelu_status lrelu_backward_from_output_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                                double alpha, const lrelu_opts *opts, const void *y,
+                                                const void *dy, void *dx)
+{
+    host_operand ops[3] = {{"y", y, 1}, {"dy", dy, 1}, {"dx", dx, 1}};
+    return run_host(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, opts, ops, 3);
 }
 
 lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                 const void *x, void *y)
 {
-    /* y is only written; cppcheck's whole-program pass takes callers' fresh arrays for
-     * reads of uninitialized memory */
-    // cppcheck-suppress ctuuninitvar
-    host_operand ops[2] = {{"x", x}, {"y", y}};
-    return run_host(ctx, LRELU_OP_FORWARD, t, n, alpha, ops, 2);
+    return lrelu_forward_host_ex(ctx, t, n, alpha, NULL, x, y);
 }
 
 lrelu_status lrelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                  const void *x, const void *dy, void *dx)
 {
-    host_operand ops[3] = {{"x", x}, {"dy", dy}, {"dx", dx}};
-    return run_host(ctx, LRELU_OP_BACKWARD, t, n, alpha, ops, 3);
+    return lrelu_backward_host_ex(ctx, t, n, alpha, NULL, x, dy, dx);
 }
 
 lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                              const void *y, const void *dy, void *dx)
 {
-    host_operand ops[3] = {{"y", y}, {"dy", dy}, {"dx", dx}};
-    return run_host(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, ops, 3);
+    return lrelu_backward_from_output_host_ex(ctx, t, n, alpha, NULL, y, dy, dx);
 }

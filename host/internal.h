@@ -24,8 +24,9 @@ typedef struct {
     cl_program program;
     cl_kernel forward;
     cl_kernel backward;
-    size_t vec;   /* elements per work-item in the body (LRELU_VEC) */
-    size_t local; /* work-group size used for every launch */
+    cl_kernel general; /* blending and strides: the _ex calls */
+    size_t vec;        /* elements per work-item in the body (LRELU_VEC) */
+    size_t local;      /* work-group size used for every launch */
 } lrelu_kernels;
 
 struct lrelu_ctx {
@@ -108,22 +109,36 @@ void lrelu_release_kernels(lrelu_ctx *ctx);
  * from ctx. */
 void lrelu_shapes_init(lrelu_ctx *ctx);
 
-/* dispatch.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks. */
+/* reference.c: opts with the defaults filled in (NULL or zeroed: plain): strides of 0
+ * become 1; without LRELU_BLEND, scale 1 and beta 0 and flags 0. */
+lrelu_opts lrelu_opts_resolve(const lrelu_opts *o);
+/* Whether resolved opts ask for nothing the plain kernels do not do. */
+int lrelu_opts_plain(const lrelu_opts *o);
+
+/* dispatch.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks.
+ * o: resolved opts; plain ones take the forward/backward kernels, others the general. */
 lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernels *k, lrelu_op op,
-                          lrelu_dtype t, size_t n, double alpha, cl_mem s, size_t s_off, cl_mem dy,
-                          size_t dy_off, cl_mem out, size_t out_off, cl_uint num_wait,
-                          const cl_event *wait, cl_event *done);
+                          lrelu_dtype t, size_t n, double alpha, const lrelu_opts *o, cl_mem s,
+                          size_t s_off, cl_mem dy, size_t dy_off, cl_mem out, size_t out_off,
+                          cl_uint num_wait, const cl_event *wait, cl_event *done);
 
 /* dispatch.c: checks nothing, enqueues the kernel of op over n > 0 elements on q. `s` is
  * x for forward and backward, y for from-output; dy is unused (NULL) for forward. */
 lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrelu_dtype t, size_t n,
-                           double alpha, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
-                           cl_mem out, size_t out_off, cl_uint num_wait, const cl_event *wait,
-                           cl_event *done);
+                           double alpha, const lrelu_opts *o, cl_mem s, size_t s_off, cl_mem dy,
+                           size_t dy_off, cl_mem out, size_t out_off, cl_uint num_wait,
+                           const cl_event *wait, cl_event *done);
 
 /* dispatch.c: the argument checks shared by both APIs, in the contract's order up to and
- * including UNSUPPORTED (ctx, dtype, alpha, wait list, device support). */
-lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, double alpha);
+ * including UNSUPPORTED (ctx, dtype, alpha, opts, wait list, device support). */
+lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, double alpha,
+                              const lrelu_opts *opts);
+
+/* overlap.c: whether two strided views share a byte. View A's element i occupies bytes
+ * [a + i * sa, a + i * sa + es), B's likewise; both have n >= 1 elements, sa and sb are
+ * multiples of es, and every byte they name is addressable (so nothing wraps). Exact
+ * where the compiler has 128-bit integers, else true whenever the spans intersect. */
+int lrelu_views_meet(size_t a, size_t sa, size_t b, size_t sb, size_t n, size_t es);
 
 const char *lrelu_op_name(lrelu_op op);
 

@@ -47,7 +47,7 @@ lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shap
     const char *src = lrelu_src_lrelu;
     size_t len = lrelu_src_lrelu_len;
     cl_program prog = clCreateProgramWithSource(ctx->context, 1, &src, &len, &err);
-    cl_kernel fwd = NULL, bwd = NULL;
+    cl_kernel fwd = NULL, bwd = NULL, gen = NULL;
     LRELU_CL_AS(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
     if (err == CL_BUILD_PROGRAM_FAILURE) {
@@ -61,23 +61,31 @@ lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shap
     snprintf(name, sizeof name, "lrelu_backward_%s", lrelu_dtype_name(t));
     bwd = clCreateKernel(prog, name, &err);
     LRELU_CL_AS(err, "clCreateKernel");
-    size_t wg_f = 0, wg_b = 0;
+    snprintf(name, sizeof name, "lrelu_general_%s", lrelu_dtype_name(t));
+    gen = clCreateKernel(prog, name, &err);
+    LRELU_CL_AS(err, "clCreateKernel");
+    size_t wg_f = 0, wg_b = 0, wg_g = 0;
     LRELU_CL(clGetKernelWorkGroupInfo(fwd, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_f,
                                       &wg_f, NULL));
     LRELU_CL(clGetKernelWorkGroupInfo(bwd, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_b,
                                       &wg_b, NULL));
+    LRELU_CL(clGetKernelWorkGroupInfo(gen, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg_g,
+                                      &wg_g, NULL));
     size_t local = shape.local;
     /* A device may allow fewer work-items for these kernels; halve down to what it takes
      * (a power of two always divides the rounded-up global size). */
-    while (local > 1 && (local > wg_f || local > wg_b))
+    while (local > 1 && (local > wg_f || local > wg_b || local > wg_g))
         local /= 2;
     k->program = prog;
     k->forward = fwd;
     k->backward = bwd;
+    k->general = gen;
     k->vec = vec;
     k->local = local;
     return LRELU_OK;
 cleanup:
+    if (gen != NULL)
+        (void)clReleaseKernel(gen);
     if (bwd != NULL)
         (void)clReleaseKernel(bwd);
     if (fwd != NULL)
@@ -101,6 +109,8 @@ lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernel
 
 void lrelu_kernels_release(lrelu_kernels *k)
 {
+    if (k->general != NULL)
+        (void)clReleaseKernel(k->general);
     if (k->backward != NULL)
         (void)clReleaseKernel(k->backward);
     if (k->forward != NULL)

@@ -168,8 +168,8 @@ static lrelu_status time_shape(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_dty
     double times[5];
     for (int r = -1; r < 5; ++r) {
         double t0 = seconds();
-        lrelu_status st = lrelu_launch(ctx, ctx->queue, k, LRELU_OP_FORWARD, t, n, 0.01, x, 0, NULL,
-                                       0, y, 0, 0, NULL, NULL);
+        lrelu_status st = lrelu_launch(ctx, ctx->queue, k, LRELU_OP_FORWARD, t, n, 0.01, NULL, x, 0,
+                                       NULL, 0, y, 0, 0, NULL, NULL);
         cl_int err = st == LRELU_OK ? clFinish(ctx->queue) : CL_SUCCESS;
         if (st != LRELU_OK)
             return st;

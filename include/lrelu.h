@@ -230,6 +230,69 @@ LRELU_API lrelu_status lrelu_backward_from_output_host(lrelu_ctx *ctx, lrelu_dty
                                                        void *dx);
 
 /* ------------------------------------------------------------------------------------
+ * Extended calls: blending and strided views
+ *
+ * The _ex calls take an lrelu_opts; NULL, or a zero-initialised one, is exactly the
+ * plain call. Everything the plain calls say (checks, events, in place, n == 0) holds.
+ *
+ * Blending, as cuDNN defines it (flags & LRELU_BLEND):
+ *     forward:   y  = scale * f(x)             + beta * y
+ *     backward:  dx = scale * (x > 0 ? dy : dy * alpha) + beta * dx
+ *   with this rounding order, in the compute type (float, or double for f64): the
+ *   plain result r (one rounding of dy * alpha or x * alpha), then p = scale * r rounded,
+ *   then, when beta != 0, q = beta * out rounded and p + q rounded; finally one rounding,
+ *   to nearest even, to the storage type. No step is fused (no FMA). beta == 0 (either
+ *   sign) never reads the output, so whatever it holds, NaN included, cannot leak into
+ *   the result; beta == 1 accumulates into it (gradient accumulation). scale and beta
+ *   must be finite in the compute type, else LRELU_ERR_INVALID_ARG.
+ *
+ * Strided views (BLAS's inc): element i of an operand is element off + i * stride of its
+ * buffer (or pointer). A stride of 0 means 1. The range check covers the last element,
+ * off + (n - 1) * stride. The overlap check is exact: views that interleave without
+ * sharing a byte (x on the even elements, y on the odd ones) are fine; an output is
+ * allowed to share bytes with an input only when it is the very same view (same start and
+ * stride); anything else is LRELU_ERR_OVERLAP. Elements that the stride steps over are
+ * never read or written, on the device and through the host API alike.
+ * ---------------------------------------------------------------------------------- */
+
+/* Flags of lrelu_opts. */
+#define LRELU_BLEND 1u /* out = scale * f + beta * out */
+
+typedef struct lrelu_opts {
+    unsigned flags;    /* LRELU_BLEND or 0; other bits are LRELU_ERR_INVALID_ARG */
+    double scale;      /* with LRELU_BLEND: the factor of the activation's result */
+    double beta;       /* with LRELU_BLEND: the factor of the output's old value */
+    size_t src_stride; /* x, or y for the from-output backward; 0 means 1 */
+    size_t dy_stride;  /* dy (backward calls only); 0 means 1 */
+    size_t dst_stride; /* y for the forward, dx for the backward calls; 0 means 1 */
+} lrelu_opts;
+
+LRELU_API lrelu_status lrelu_forward_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                        const lrelu_opts *opts, cl_mem x, size_t x_off, cl_mem y,
+                                        size_t y_off, cl_uint num_wait, const cl_event *wait,
+                                        cl_event *done);
+LRELU_API lrelu_status lrelu_backward_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                         const lrelu_opts *opts, cl_mem x, size_t x_off, cl_mem dy,
+                                         size_t dy_off, cl_mem dx, size_t dx_off, cl_uint num_wait,
+                                         const cl_event *wait, cl_event *done);
+LRELU_API lrelu_status lrelu_backward_from_output_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                                     double alpha, const lrelu_opts *opts, cl_mem y,
+                                                     size_t y_off, cl_mem dy, size_t dy_off,
+                                                     cl_mem dx, size_t dx_off, cl_uint num_wait,
+                                                     const cl_event *wait, cl_event *done);
+
+/* Host-memory versions: strides step over host elements that are never touched (the
+ * copying path moves only the strided elements, with rectangle copies). */
+LRELU_API lrelu_status lrelu_forward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                             const lrelu_opts *opts, const void *x, void *y);
+LRELU_API lrelu_status lrelu_backward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
+                                              const lrelu_opts *opts, const void *x, const void *dy,
+                                              void *dx);
+LRELU_API lrelu_status lrelu_backward_from_output_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
+                                                          double alpha, const lrelu_opts *opts,
+                                                          const void *y, const void *dy, void *dx);
+
+/* ------------------------------------------------------------------------------------
  * CPU reference: the same semantics on the host, one element at a time, what the tests
  * compare the device against. No checks: the caller passes valid arguments (alpha < 0
  * in the from-output reference computes the formula as written). Thread-safe.
@@ -239,6 +302,15 @@ LRELU_API void lrelu_ref_backward(lrelu_dtype t, size_t n, double alpha, const v
                                   const void *dy, void *dx);
 LRELU_API void lrelu_ref_backward_from_output(lrelu_dtype t, size_t n, double alpha, const void *y,
                                               const void *dy, void *dx);
+
+/* The references of the _ex calls: blending and strides as described above. */
+LRELU_API void lrelu_ref_forward_ex(lrelu_dtype t, size_t n, double alpha, const lrelu_opts *opts,
+                                    const void *x, void *y);
+LRELU_API void lrelu_ref_backward_ex(lrelu_dtype t, size_t n, double alpha, const lrelu_opts *opts,
+                                     const void *x, const void *dy, void *dx);
+LRELU_API void lrelu_ref_backward_from_output_ex(lrelu_dtype t, size_t n, double alpha,
+                                                 const lrelu_opts *opts, const void *y,
+                                                 const void *dy, void *dx);
 
 /* ------------------------------------------------------------------------------------
  * Storage conversions used by the reference and matching the kernels: widening is exact;

@@ -14,6 +14,16 @@
  *       dx[dx_off + i] = s[s_off + i] > 0 ? dy : dy * alpha         for i in [0, n)
  *       s is the forward's input x, or its output y (the host allows y only for
  *       alpha >= 0, where y > 0 exactly when x > 0).
+ *   lrelu_general_SFX(n, alpha, scale, beta, s, s_off, s_inc, v, v_off, v_inc,
+ *                     out, out_off, out_inc)
+ *       out[out_off + i * out_inc] = scale * (s[..] > 0 ? v[..] : v[..] * alpha)
+ *                                    + beta * out[out_off + i * out_inc]
+ *       the _ex calls' kernel: blending and strided views (inc in elements, >= 1). The
+ *       forward passes v == s. beta == 0 skips the read of out, so garbage there (NaN)
+ *       cannot leak in. Each product and the sum are rounded in the compute type, in
+ *       that order, then once to storage; FP_CONTRACT is off, so nothing is fused. With
+ *       every inc 1 it runs the vector body below, else VEC strided elements per
+ *       work-item, one at a time.
  *   n and every offset are in elements (ulong); alpha is float, or double for f64.
  *   Work-item i handles elements [i * VEC, i * VEC + VEC); the one work-item with
  *   i == n / VEC handles the n % VEC elements that remain, one at a time; work-items past
@@ -31,6 +41,9 @@
  *   reads its elements before it writes them, and no pointer is declared restrict.
  *   The product is computed in the compute type and rounded once to the storage type,
  *   to nearest even; f16/bf16 overflow to infinity and NaN stays NaN. */
+
+/* Bit-exact results need every product rounded on its own: no a * b + c as one FMA. */
+#pragma OPENCL FP_CONTRACT OFF
 
 #ifndef LRELU_DTYPE
 #define LRELU_DTYPE 0
@@ -230,5 +243,42 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
             C g = LOAD1(k, dyp);
             STORE1(LRELU(IS_POS1(sv), g, alpha), k, dxp);
         }
+    }
+}
+
+/* The blend: scale * r, then + beta * old when beta != 0, each step rounded in C. */
+#define BLEND(r, old) ((scale * (r)) + (beta * (old)))
+#define GENERAL_NAME  LRELU_CAT(lrelu_general_, SFX)
+
+__kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *s, ulong s_off,
+                           ulong s_inc, const __global S *v, ulong v_off, ulong v_inc,
+                           __global S *out, ulong out_off, ulong out_inc)
+{
+    size_t i = get_global_id(0);
+    size_t body = (size_t)(n / LRELU_VEC);
+    const __global S *sp = s + s_off;
+    const __global S *vp = v + v_off;
+    __global S *op = out + out_off;
+    int read_out = beta != (C)0; /* the same for every work-item */
+    if ((s_inc | v_inc | out_inc) == 1) {
+        if (i < body) {
+            CV sv = LOADV(i, sp);
+            CV g = LOADV(i, vp);
+            CV r = LRELU(IS_POSV(sv), g, alpha);
+            STOREV(read_out ? BLEND(r, LOADV(i, op)) : scale * r, i, op);
+        } else if (i == body) {
+            for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {
+                C r = LRELU(IS_POS1(LOAD1(k, sp)), LOAD1(k, vp), alpha);
+                STORE1(read_out ? BLEND(r, LOAD1(k, op)) : scale * r, k, op);
+            }
+        }
+        return;
+    }
+    size_t first = i * LRELU_VEC;
+    size_t last = first + LRELU_VEC < (size_t)n ? first + LRELU_VEC : (size_t)n;
+    for (size_t k = first; k < last; ++k) {
+        C r = LRELU(IS_POS1(LOAD1(k * s_inc, sp)), LOAD1(k * v_inc, vp), alpha);
+        size_t o = k * out_inc;
+        STORE1(read_out ? BLEND(r, LOAD1(o, op)) : scale * r, o, op);
     }
 }

@@ -449,6 +449,236 @@ size_t lt_run_host(lrelu_ctx *ctx, const lt_case *c, const void *s, const void *
     return bad;
 }
 
+/* ---- the _ex calls ---- */
+
+static size_t ex_nops(const lt_ex_case *c) { return c->op == LT_FORWARD ? 2 : 3; }
+
+static size_t ex_inc(const lt_ex_case *c, size_t k)
+{
+    size_t v = k == 0 ? c->opts.src_stride
+                      : (k == ex_nops(c) - 1 ? c->opts.dst_stride : c->opts.dy_stride);
+    return v ? v : 1;
+}
+
+/* The image of each operand, bytes from the image's start to its element i. */
+static size_t ex_at(const lt_ex_case *c, size_t k, size_t i)
+{
+    return LT_GUARD + (c->off[k] + i * ex_inc(c, k)) * lrelu_dtype_size(c->t);
+}
+
+typedef struct {
+    size_t bytes[3];
+    unsigned char *img[3], *expect[3];
+    unsigned char *is_out[3]; /* per byte: inside an output element */
+} ex_images;
+
+static void ex_images_init(ex_images *im, const lt_ex_case *c, const void *s, const void *dy,
+                           const void *old)
+{
+    size_t es = lrelu_dtype_size(c->t), nops = ex_nops(c), out = nops - 1;
+    memset(im, 0, sizeof *im);
+    for (size_t k = 0; k < nops; ++k) {
+        size_t end = c->n ? ex_at(c, k, c->n - 1) + es : LT_GUARD + es;
+        if (end + LT_GUARD > im->bytes[c->img[k]])
+            im->bytes[c->img[k]] = end + LT_GUARD;
+    }
+    for (int g = 0; g < 3; ++g) {
+        if (im->bytes[g] == 0)
+            continue;
+        im->img[g] = xmalloc(im->bytes[g]);
+        im->expect[g] = xmalloc(im->bytes[g]);
+        im->is_out[g] = xmalloc(im->bytes[g]);
+        memset(im->img[g], LT_POISON, im->bytes[g]);
+        memset(im->is_out[g], 0, im->bytes[g]);
+    }
+    const unsigned char *src[3] = {s, c->op == LT_FORWARD ? NULL : dy, NULL};
+    /* outputs first, so an input sharing an element (in place) overwrites `old` */
+    for (size_t i = 0; i < c->n; ++i) {
+        size_t at = ex_at(c, out, i);
+        memcpy(im->img[c->img[out]] + at, (const unsigned char *)old + i * es, es);
+        memset(im->is_out[c->img[out]] + at, 1, es);
+    }
+    for (size_t k = 0; k < out; ++k)
+        if (src[k] != NULL)
+            for (size_t i = 0; i < c->n; ++i)
+                memcpy(im->img[c->img[k]] + ex_at(c, k, i), src[k] + i * es, es);
+    for (int g = 0; g < 3; ++g)
+        if (im->img[g] != NULL)
+            memcpy(im->expect[g], im->img[g], im->bytes[g]);
+}
+
+static void ex_images_free(ex_images *im)
+{
+    for (int g = 0; g < 3; ++g) {
+        free(im->img[g]);
+        free(im->expect[g]);
+        free(im->is_out[g]);
+    }
+}
+
+static void ex_print_case(const lt_ex_case *c, lt_api api)
+{
+    printf("  %s %s_ex %s n=%zu alpha=%g flags=%u scale=%a beta=%a strides %zu/%zu/%zu, "
+           "images %d/%d/%d offsets %zu/%zu/%zu\n",
+           api == LT_API_DEVICE ? "device" : "host", lt_op_name(c->op), lrelu_dtype_name(c->t),
+           c->n, c->alpha, c->opts.flags, c->opts.scale, c->opts.beta, c->opts.src_stride,
+           c->opts.dy_stride, c->opts.dst_stride, c->img[0], c->img[1], c->img[2], c->off[0],
+           c->off[1], c->off[2]);
+}
+
+/* Calls the API with operand k at base[img[k]] (a buffer view or a host pointer). */
+static lrelu_status ex_call(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api, void *const *base,
+                            cl_event *done)
+{
+    const lrelu_opts *o = &c->opts;
+    if (api == LT_API_HOST) {
+        size_t es = lrelu_dtype_size(c->t);
+        char *p[3];
+        for (size_t k = 0; k < ex_nops(c); ++k)
+            p[k] = (char *)base[c->img[k]] + c->off[k] * es;
+        switch (c->op) {
+        case LT_FORWARD:
+            return lrelu_forward_host_ex(ctx, c->t, c->n, c->alpha, o, p[0], p[1]);
+        case LT_BACKWARD:
+            return lrelu_backward_host_ex(ctx, c->t, c->n, c->alpha, o, p[0], p[1], p[2]);
+        default:
+            return lrelu_backward_from_output_host_ex(ctx, c->t, c->n, c->alpha, o, p[0], p[1],
+                                                      p[2]);
+        }
+    }
+    cl_mem m[3];
+    for (size_t k = 0; k < ex_nops(c); ++k)
+        m[k] = (cl_mem)base[c->img[k]];
+    switch (c->op) {
+    case LT_FORWARD:
+        return lrelu_forward_ex(ctx, c->t, c->n, c->alpha, o, m[0], c->off[0], m[1], c->off[1], 0,
+                                NULL, done);
+    case LT_BACKWARD:
+        return lrelu_backward_ex(ctx, c->t, c->n, c->alpha, o, m[0], c->off[0], m[1], c->off[1],
+                                 m[2], c->off[2], 0, NULL, done);
+    default:
+        return lrelu_backward_from_output_ex(ctx, c->t, c->n, c->alpha, o, m[0], c->off[0], m[1],
+                                             c->off[1], m[2], c->off[2], 0, NULL, done);
+    }
+}
+
+/* Runs the call on the images (device: through buffers, read back after). */
+static lrelu_status ex_run(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api, ex_images *im)
+{
+    void *base[3] = {NULL, NULL, NULL};
+    if (api == LT_API_HOST) {
+        for (int g = 0; g < 3; ++g)
+            base[g] = im->img[g] ? im->img[g] + LT_GUARD : NULL;
+        return ex_call(ctx, c, api, base, NULL);
+    }
+    cl_context cx = lrelu_cl_context(ctx);
+    cl_command_queue q = lrelu_cl_queue(ctx);
+    cl_mem parent[3] = {NULL, NULL, NULL};
+    cl_int err;
+    for (int g = 0; g < 3; ++g) {
+        if (im->img[g] == NULL)
+            continue;
+        parent[g] = clCreateBuffer(cx, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, im->bytes[g],
+                                   im->img[g], &err);
+        if (err != CL_SUCCESS)
+            lt_die("clCreateBuffer(%zu): %d", im->bytes[g], err);
+        cl_buffer_region region = {LT_GUARD, im->bytes[g] - 2 * LT_GUARD};
+        base[g] = clCreateSubBuffer(parent[g], CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                    &region, &err);
+        if (err != CL_SUCCESS)
+            lt_die("clCreateSubBuffer: %d", err);
+    }
+    cl_event done = NULL;
+    lrelu_status st = ex_call(ctx, c, api, base, &done);
+    if (st == LRELU_OK) {
+        if (done == NULL || clWaitForEvents(1, &done) != CL_SUCCESS)
+            lt_die("the returned event is missing or failed");
+        clReleaseEvent(done);
+    }
+    for (int g = 0; g < 3; ++g) {
+        if (parent[g] == NULL)
+            continue;
+        if (clEnqueueReadBuffer(q, parent[g], CL_TRUE, 0, im->bytes[g], im->img[g], 0, NULL,
+                                NULL) != CL_SUCCESS)
+            lt_die("clEnqueueReadBuffer");
+        clReleaseMemObject((cl_mem)base[g]);
+        clReleaseMemObject(parent[g]);
+    }
+    return st;
+}
+
+size_t lt_run_ex(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api, const void *s, const void *dy,
+                 const void *old)
+{
+    ex_images im;
+    ex_images_init(&im, c, s, dy, old);
+    size_t es = lrelu_dtype_size(c->t), bad = 0, printed = 0;
+    /* the reference on the expected images, laid out as the call sees them */
+    char *p[3];
+    for (size_t k = 0; k < ex_nops(c); ++k)
+        p[k] = (char *)im.expect[c->img[k]] + LT_GUARD + c->off[k] * es;
+    switch (c->op) {
+    case LT_FORWARD:
+        lrelu_ref_forward_ex(c->t, c->n, c->alpha, &c->opts, p[0], p[1]);
+        break;
+    case LT_BACKWARD:
+        lrelu_ref_backward_ex(c->t, c->n, c->alpha, &c->opts, p[0], p[1], p[2]);
+        break;
+    default:
+        lrelu_ref_backward_from_output_ex(c->t, c->n, c->alpha, &c->opts, p[0], p[1], p[2]);
+        break;
+    }
+    lrelu_status st = ex_run(ctx, c, api, &im);
+    if (st != LRELU_OK) {
+        ex_print_case(c, api);
+        printf("    call failed: %s\n    %s\n", lrelu_status_str(st), lrelu_last_error());
+        ex_images_free(&im);
+        return 1;
+    }
+    int flush = lt_device_flushes(ctx, c->t);
+    for (int g = 0; g < 3; ++g) {
+        for (size_t b = 0; b < im.bytes[g]; b += im.is_out[g] && im.is_out[g][b] ? es : 1) {
+            int inside = im.is_out[g][b];
+            int ok = inside ? lt_same(c->t, im.expect[g] + b, im.img[g] + b, flush)
+                            : im.img[g][b] == im.expect[g][b];
+            if (ok)
+                continue;
+            if (bad++ == 0 || printed < LT_MAX_PRINT) {
+                if (printed++ == 0)
+                    ex_print_case(c, api);
+                if (inside) {
+                    printf("    image %d byte %zu (an output element): expected ", g, b);
+                    print_value(c->t, im.expect[g] + b);
+                    printf(", got ");
+                    print_value(c->t, im.img[g] + b);
+                    printf("\n");
+                } else {
+                    printf("    image %d byte %zu (not an output element) changed: 0x%02x -> "
+                           "0x%02x\n",
+                           g, b, im.expect[g][b], im.img[g][b]);
+                }
+            }
+        }
+    }
+    ex_images_free(&im);
+    return bad;
+}
+
+lrelu_status lt_call_ex_status(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api)
+{
+    size_t es = lrelu_dtype_size(c->t);
+    size_t n = c->n ? c->n : 1;
+    unsigned char *v = xmalloc(n * 8);
+    memset(v, 0x3c, n * 8); /* ordinary positive numbers in every dtype */
+    (void)es;
+    ex_images im;
+    ex_images_init(&im, c, v, v, v);
+    lrelu_status st = ex_run(ctx, c, api, &im);
+    ex_images_free(&im);
+    free(v);
+    return st;
+}
+
 size_t lt_passed, lt_failed;
 
 void lt_check(int ok, const char *what)

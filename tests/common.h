@@ -69,6 +69,33 @@ size_t lt_run_device(lrelu_ctx *ctx, const lt_case *c, const void *s, const void
 /* The same case through the host-memory API, with guard bands in host memory. */
 size_t lt_run_host(lrelu_ctx *ctx, const lt_case *c, const void *s, const void *dy);
 
+/* A case of the _ex calls: operand k (0 s, 1 dy, 2 out; forward: 0 x, 1 y) lives in
+ * image img[k] (0..2; operands may share one) at element off[k], stride opts.*_stride.
+ * Inputs get `s`/`dy` values at their elements (the first operand to claim an element
+ * decides it); an output's own elements get `old` (its value before the call: what beta
+ * blends, or NaN when beta is 0 to show it is never read); all else in an image is
+ * poison, and must stay so. */
+typedef struct {
+    lt_op op;
+    lrelu_dtype t;
+    size_t n;
+    double alpha;
+    lrelu_opts opts;
+    int img[3];
+    size_t off[3];
+} lt_ex_case;
+
+typedef enum { LT_API_DEVICE, LT_API_HOST } lt_api;
+
+/* Runs the case through the device API (each image a buffer, views sub-buffers past a
+ * guard band) or the host API, and compares every byte of every image with the
+ * reference run on a copy. Returns the number of failures; prints the first few. */
+size_t lt_run_ex(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api, const void *s, const void *dy,
+                 const void *old);
+/* The status of the case's call on fresh images, for the overlap checks, without
+ * comparing anything: the call's status. */
+lrelu_status lt_call_ex_status(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api);
+
 /* Counts one check: passed, or failed with "FAIL what" and the last error printed. */
 extern size_t lt_passed, lt_failed;
 void lt_check(int ok, const char *what);

@@ -173,6 +173,16 @@ WRAP_ENQUEUE(clEnqueueReadBuffer,
              (cl_command_queue q, cl_mem m, cl_bool b, size_t o, size_t s, void *p, cl_uint nw,
               const cl_event *w, cl_event *ev),
              (q, m, b, o, s, p, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueWriteBufferRect,
+             (cl_command_queue q, cl_mem m, cl_bool b, const size_t *bo, const size_t *ho,
+              const size_t *r, size_t brp, size_t bsp, size_t hrp, size_t hsp, const void *p,
+              cl_uint nw, const cl_event *w, cl_event *ev),
+             (q, m, b, bo, ho, r, brp, bsp, hrp, hsp, p, nw, w, ev), ev)
+WRAP_ENQUEUE(clEnqueueReadBufferRect,
+             (cl_command_queue q, cl_mem m, cl_bool b, const size_t *bo, const size_t *ho,
+              const size_t *r, size_t brp, size_t bsp, size_t hrp, size_t hsp, void *p, cl_uint nw,
+              const cl_event *w, cl_event *ev),
+             (q, m, b, bo, ho, r, brp, bsp, hrp, hsp, p, nw, w, ev), ev)
 WRAP_ENQUEUE(clEnqueueFillBuffer,
              (cl_command_queue q, cl_mem m, const void *pat, size_t ps, size_t o, size_t s,
               cl_uint nw, const cl_event *w, cl_event *ev),

@@ -324,6 +324,75 @@ static void host_api(void)
 #undef HOST_UNTOUCHED
 }
 
+/* The _ex calls: their options are checked with the arguments (INVALID_ARG first), the
+ * strided range covers the last element, and the overlap check sees strides. */
+static void ex_calls(void)
+{
+    lrelu_opts o = {0};
+    o.flags = 4;
+    CALL_FAILS("ex unknown flag", lrelu_forward_ex, LRELU_ERR_INVALID_ARG, "flags", ctx, LRELU_F32,
+               N, 0.01, &o, bx, 0, by, 0, 0, NULL);
+    o = (lrelu_opts){LRELU_BLEND, NAN, 0.0, 0, 0, 0};
+    CALL_FAILS("ex NaN scale", lrelu_backward_ex, LRELU_ERR_INVALID_ARG, "scale", ctx, LRELU_F32, N,
+               0.01, &o, bx, 0, bdy, 0, bdx, 0, 0, NULL);
+    o = (lrelu_opts){LRELU_BLEND, 1.0, 1e300, 0, 0, 0}; /* finite as a double only */
+    CALL_FAILS("ex beta infinite as a float", lrelu_forward_ex, LRELU_ERR_INVALID_ARG, "beta", ctx,
+               LRELU_F16, N, 0.01, &o, bx, 0, by, 0, 0, NULL);
+    /* the order: a bad option is INVALID_ARG even where the range is also bad */
+    o = (lrelu_opts){LRELU_BLEND, INFINITY, 0.0, 5, 0, 0};
+    CALL_FAILS("ex bad scale before a bad range", lrelu_forward_ex, LRELU_ERR_INVALID_ARG, "scale",
+               ctx, LRELU_F32, N, 0.01, &o, bx, 0, by, 0, 0, NULL);
+    /* without LRELU_BLEND, scale and beta are not looked at */
+    o = (lrelu_opts){0, NAN, NAN, 0, 0, 0};
+    expect("ex factors ignored without the flag",
+           lrelu_forward_ex(ctx, LRELU_F32, 0, 0.01, &o, bx, 0, by, 0, 0, NULL, NULL), LRELU_OK,
+           NULL);
+    /* N / 4 elements of stride 4 from element 4 end at element N: one past the buffer */
+    o = (lrelu_opts){0, 0, 0, 4, 0, 0};
+    CALL_FAILS("ex strided x past its buffer", lrelu_forward_ex, LRELU_ERR_OUT_OF_RANGE, "stride",
+               ctx, LRELU_F32, N / 4, 0.01, &o, bx, 4, by, 0, 0, NULL);
+    expect("ex strided x just fits",
+           lrelu_forward_ex(ctx, LRELU_F32, N / 4, 0.01, &o, bx, 3, bdx, 0, 0, NULL, NULL),
+           LRELU_OK, NULL);
+    (void)clFinish(q);
+    poison(bdx);
+    o = (lrelu_opts){0, 0, 0, 0, 0, SIZE_MAX / 2};
+    CALL_FAILS("ex stride overflows", lrelu_forward_ex, LRELU_ERR_OUT_OF_RANGE, "overflows", ctx,
+               LRELU_F32, 3, 0.01, &o, bx, 0, by, 0, 0, NULL);
+    /* x on even elements, y on odd ones of the same buffer: no element shared, fine; y one
+     * element further with stride 2 shares x's elements 1.. */
+    o = (lrelu_opts){0, 0, 0, 2, 0, 2};
+    expect("ex interleaved views",
+           lrelu_forward_ex(ctx, LRELU_F32, N / 2, 0.01, &o, bdy, 0, bdy, 1, 0, NULL, NULL),
+           LRELU_OK, NULL);
+    CALL_FAILS("ex strided y over x", lrelu_forward_ex, LRELU_ERR_OVERLAP, "overlaps input x", ctx,
+               LRELU_F32, N / 4, 0.01, &o, by, 0, by, 2, 0, NULL);
+    o = (lrelu_opts){0, 0, 0, 1, 0, 2};
+    CALL_FAILS("ex same start, other stride", lrelu_forward_ex, LRELU_ERR_OVERLAP, "overlaps", ctx,
+               LRELU_F32, N / 4, 0.01, &o, by, 0, by, 0, 0, NULL);
+    /* host: the same checks on pointers */
+    float hx[64], hy[64];
+    for (int i = 0; i < 64; ++i)
+        hx[i] = (float)i, hy[i] = -7.0f;
+    o = (lrelu_opts){0, 0, 0, 2, 0, 2};
+    expect("ex host strided y over x",
+           lrelu_forward_host_ex(ctx, LRELU_F32, 16, 0.01, &o, hy, hy + 2), LRELU_ERR_OVERLAP,
+           "overlaps input x");
+    o = (lrelu_opts){0, 0, 0, 0, 0, SIZE_MAX / 4};
+    expect("ex host stride overflows", lrelu_forward_host_ex(ctx, LRELU_F32, 3, 0.01, &o, hx, hy),
+           LRELU_ERR_OUT_OF_RANGE, "overflows");
+    o = (lrelu_opts){LRELU_BLEND, 1.0, NAN, 0, 0, 0};
+    expect("ex host NaN beta", lrelu_forward_host_ex(ctx, LRELU_F32, 64, 0.01, &o, hx, hy),
+           LRELU_ERR_INVALID_ARG, "beta");
+    int clean = 1;
+    for (int i = 0; i < 64; ++i)
+        clean &= hy[i] == -7.0f;
+    if (clean)
+        ++passed;
+    else
+        ++failed, printf("FAIL ex host failures wrote the output\n");
+}
+
 static void creation(void)
 {
     expect("create with NULL ctx", lrelu_create(NULL, NULL), LRELU_ERR_INVALID_ARG, "ctx");
@@ -421,6 +490,7 @@ int main(void)
     overlap();
     unsupported();
     host_api();
+    ex_calls();
     creation();
     strings();
     for (int i = 0; i < 4; ++i) {

@@ -116,11 +116,12 @@ int main(int argc, char **argv)
     } else {
         ++passed;
     }
-    /* alive now: the ctx's context and queue, and a program with two kernels for each of
-     * the three dtypes the loop built (f32, f16, bf16); and the ctx itself */
-    if (objects != 11 || alive != 1) {
+    /* alive now: the ctx's context and queue, and a program with three kernels (forward,
+     * backward, general) for each of the three dtypes the loop built (f32, f16, bf16);
+     * and the ctx itself */
+    if (objects != 14 || alive != 1) {
         ++failed;
-        printf("FAIL %ld OpenCL objects and %d allocations alive, expected 11 and 1\n", objects,
+        printf("FAIL %ld OpenCL objects and %d allocations alive, expected 14 and 1\n", objects,
                alive);
     } else {
         ++passed;
