@@ -94,6 +94,36 @@ static void run_lrelu(bench *b)
     check_cl(clFinish(b->q), "clFinish");
 }
 
+/* The _ex calls: blending into the output (beta 1: it is read too) and stride-2 views. */
+static void run_ex(bench *b, const lrelu_opts *o)
+{
+    lrelu_status st;
+    if (b->op == FWD)
+        st = lrelu_forward_ex(b->ctx, b->t, b->n, 0.01, o, b->bx, b->off, b->bout, b->off, 0, NULL,
+                              NULL);
+    else if (b->op == BWD)
+        st = lrelu_backward_ex(b->ctx, b->t, b->n, 0.01, o, b->bx, b->off, b->bdy, b->off, b->bout,
+                               b->off, 0, NULL, NULL);
+    else
+        st = lrelu_backward_from_output_ex(b->ctx, b->t, b->n, 0.01, o, b->bx, b->off, b->bdy,
+                                           b->off, b->bout, b->off, 0, NULL, NULL);
+    if (st != LRELU_OK)
+        die("lrelu _ex call", st);
+    check_cl(clFinish(b->q), "clFinish");
+}
+
+static void run_blend(bench *b)
+{
+    const lrelu_opts o = {LRELU_BLEND, 0.5, 1.0, 0, 0, 0};
+    run_ex(b, &o);
+}
+
+static void run_strided2(bench *b)
+{
+    const lrelu_opts o = {0, 0, 0, 2, 2, 2};
+    run_ex(b, &o);
+}
+
 static void run_lrelu_host(bench *b)
 {
     lrelu_status st;
@@ -196,9 +226,10 @@ typedef struct {
     void (*fn)(bench *);
     size_t n, off;
     stats s;
+    int reads_out; /* blending reads the output too: one more array moved */
 } bench_impl;
 
-#define MAX_IMPLS 8
+#define MAX_IMPLS 10
 #define MAX_REPS  201
 
 static double run_once(bench *b, const bench_impl *m)
@@ -247,7 +278,8 @@ typedef struct {
 static row *rows;
 static size_t nrows, caprows;
 
-static void add_row(const char *name, const bench *b, stats s, size_t n_elems, size_t off)
+static void add_row(const char *name, const bench *b, stats s, size_t n_elems, size_t off,
+                    int reads_out)
 {
     if (nrows == caprows) {
         caprows = caprows ? 2 * caprows : 64;
@@ -255,7 +287,8 @@ static void add_row(const char *name, const bench *b, stats s, size_t n_elems, s
         if (rows == NULL)
             exit(1);
     }
-    double bytes = (double)n_elems * (double)lrelu_dtype_size(b->t) * (b->op == FWD ? 2 : 3);
+    double bytes =
+        (double)n_elems * (double)lrelu_dtype_size(b->t) * ((b->op == FWD ? 2 : 3) + reads_out);
     rows[nrows++] =
         (row){op_names[b->op],     lrelu_dtype_name(b->t),        name, n_elems, off, s, bytes,
               bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};
@@ -370,17 +403,21 @@ static int bench_size(bench *b, const options *o, size_t n)
         size_t first = nrows;
         bench_impl ms[MAX_IMPLS];
         int count = 0;
-        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}};
+        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}, 0};
         /* odd, a multiple of nothing, at an unaligned offset */
-        ms[count++] = (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}};
-        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}};
+        ms[count++] = (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}, 0};
+        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0};
+        /* the _ex calls: 0.5 f + 1 out (GB/s counts the output's read), and every
+         * operand at stride 2 over n / 2 elements (GB/s counts the elements used) */
+        ms[count++] = (bench_impl){"lrelu_blend_beta1", run_blend, n, 0, {0, 0, 0}, 1};
+        ms[count++] = (bench_impl){"lrelu_strided2", run_strided2, n / 2, 0, {0, 0, 0}, 0};
         int baselines = b->t == LRELU_F32 && b->op != BWD_Y;
         if (baselines) {
-            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}};
+            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}, 0};
             if (n % 16 == 0)
-                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}};
-            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}};
-            ms[count++] = (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}};
+                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}, 0};
+            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}, 0};
+            ms[count++] = (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}, 0};
         }
         measure(b, ms, count, o->budget);
 #ifdef LRELU_BENCH_ONEDNN
@@ -388,14 +425,14 @@ static int bench_size(bench *b, const options *o, size_t n)
          * spinning after each call and would take the cores from whatever ran next */
         if (baselines &&
             (onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f)) != NULL) {
-            ms[count] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}};
+            ms[count] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}, 0};
             measure(b, &ms[count++], 1, o->budget);
             onednn_destroy(onednn);
             onednn = NULL;
         }
 #endif
         for (int i = 0; i < count; ++i)
-            add_row(ms[i].name, b, ms[i].s, ms[i].n, ms[i].off);
+            add_row(ms[i].name, b, ms[i].s, ms[i].n, ms[i].off, ms[i].reads_out);
         if (baselines) {
             double best = 0;
             for (size_t i = first; i < nrows; ++i)
