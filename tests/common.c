@@ -156,6 +156,15 @@ void lt_fill(lrelu_dtype t, void *p, size_t n, uint64_t *rng, int random, size_t
     }
 }
 
+int lt_supported(lrelu_ctx *ctx, lrelu_dtype t)
+{
+    double x = 1.0, y = 0.0; /* room for one element of any dtype */
+    if (lrelu_forward_host(ctx, t, 1, 0.01, &x, &y) != LRELU_ERR_UNSUPPORTED)
+        return 1;
+    printf("%s: not supported by the device, not tested\n", lrelu_dtype_name(t));
+    return 0;
+}
+
 int lt_device_flushes(lrelu_ctx *ctx, lrelu_dtype t)
 {
     cl_device_fp_config cfg = 0;

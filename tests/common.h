@@ -51,6 +51,10 @@ void lt_special(lrelu_dtype t, size_t i, void *out);
  * (NaN payloads and all). */
 void lt_fill(lrelu_dtype t, void *p, size_t n, uint64_t *rng, int random, size_t phase);
 
+/* Whether the ctx's device runs dtype t; prints "not tested" when it does not (F64
+ * without fp64), so a test can go on with the others. */
+int lt_supported(lrelu_ctx *ctx, lrelu_dtype t);
+
 /* Whether the device flushes denormals for dtype t (no CL_FP_DENORM in its float or
  * double config): then subnormal expected results may come back as ±0. */
 int lt_device_flushes(lrelu_ctx *ctx, lrelu_dtype t);
