@@ -52,6 +52,8 @@ static wide gcd(wide u, wide v)
 static int difference_reached(wide sa, wide sb, wide g, wide d, wide n)
 {
     wide sa1 = sa / g, sb1 = sb / g, d1 = d / g;
+    if (sa1 <= 0 || sb1 <= 0)
+        return 1; /* no stride is 0 (callers pass multiples of es >= 1); say "meet" if one were */
     /* i == d1 / sa1 (mod sb1): the smallest such i >= 0 */
     wide dm = d1 % sb1;
     if (dm < 0)
