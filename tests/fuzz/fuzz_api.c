@@ -1,9 +1,11 @@
 /* fuzz_api.c: libFuzzer target over the API's argument space: dtype (valid or not), the
  * call, n, every offset, the slope's bits, which of three buffers (or NULL) each operand
- * is, so aliasing and overlap arise by themselves, wait lists, and the host API on
- * overlapping pointers. The oracle: a call either fails with nothing written anywhere,
- * or its output range equals the CPU reference on the inputs as they were, and nothing
- * outside that range changed. Any mismatch aborts, which libFuzzer reports. */
+ * is, so aliasing and overlap arise by themselves, wait lists, the host API on
+ * overlapping pointers, and the _ex calls' options (blend factors' bits, strides 0-4, so
+ * strided views interleave, overlap or run past their buffer by themselves). The oracle: a call
+ * either fails with nothing written anywhere, or its output range equals the CPU reference on the
+ * inputs as they were, and nothing outside that range changed. Any mismatch aborts, which libFuzzer
+ * reports. */
 #include "lrelu.h"
 
 #include <stdint.h>
@@ -51,15 +53,34 @@ static uint64_t take(const uint8_t **p, size_t *left, size_t bytes)
     return v;
 }
 
-static void reference(int op, lrelu_dtype t, size_t n, double a, const void *s, const void *dy,
-                      void *out)
+static int same(lrelu_dtype t, const unsigned char *a, const unsigned char *b, size_t n);
+
+static void reference(int op, lrelu_dtype t, size_t n, double a, const lrelu_opts *o, const void *s,
+                      const void *dy, void *out)
 {
     if (op == 0)
-        lrelu_ref_forward(t, n, a, s, out);
+        lrelu_ref_forward_ex(t, n, a, o, s, out);
     else if (op == 1)
-        lrelu_ref_backward(t, n, a, s, dy, out);
+        lrelu_ref_backward_ex(t, n, a, o, s, dy, out);
     else
-        lrelu_ref_backward_from_output(t, n, a, s, dy, out);
+        lrelu_ref_backward_from_output_ex(t, n, a, o, s, dy, out);
+}
+
+/* Checks a whole buffer image after a successful call against `want` (the image before,
+ * with the reference written over the output view): the output's elements equal up to
+ * NaN payloads, every other byte identical. */
+static void check_image(lrelu_dtype t, size_t n, size_t at, size_t inc, const unsigned char *want,
+                        unsigned char *got, const char *what)
+{
+    size_t es = lrelu_dtype_size(t);
+    for (size_t i = 0; i < n; ++i) {
+        size_t b = at + i * inc * es;
+        if (!same(t, want + b, got + b, 1))
+            die(what);
+        memcpy(got + b, want + b, es); /* NaN payloads aside, now equal */
+    }
+    if (memcmp(want, got, BUF_BYTES) != 0)
+        die("a call wrote outside its output elements");
 }
 
 /* Bitwise equality, NaN equal to NaN of the same dtype. */
@@ -120,6 +141,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off[i] = (size_t)take(&p, &left, 2) % 2200;
     }
     int nwait = (int)(take(&p, &left, 1) % 3); /* 2: num_wait 1 with a NULL list */
+    /* the _ex options, or NULL (the plain calls' path through the _ex entry points) */
+    lrelu_opts opts = {0}, *o = NULL;
+    if (take(&p, &left, 1) & 1) {
+        o = &opts;
+        opts.flags = (unsigned)take(&p, &left, 1) % 3; /* 2: an unknown bit */
+        uint64_t bits = take(&p, &left, 8);
+        memcpy(&opts.scale, &bits, 8);
+        bits = take(&p, &left, 8);
+        memcpy(&opts.beta, &bits, 8);
+        if (take(&p, &left, 1) & 1) { /* small factors, so results are ordinary numbers too */
+            opts.scale = (double)(int8_t)take(&p, &left, 1) / 16;
+            opts.beta = (double)(int8_t)take(&p, &left, 1) / 16;
+        }
+        opts.src_stride = (size_t)take(&p, &left, 1) % 5;
+        opts.dy_stride = (size_t)take(&p, &left, 1) % 5;
+        opts.dst_stride = (size_t)take(&p, &left, 1) % 5;
+    }
+    size_t inc[3] = {1, 1, 1};
+    if (o != NULL) {
+        inc[0] = opts.src_stride ? opts.src_stride : 1;
+        inc[1] = opts.dy_stride ? opts.dy_stride : 1;
+        inc[2] = opts.dst_stride ? opts.dst_stride : 1;
+    }
     lrelu_dtype t = (lrelu_dtype)dt;
     size_t es = dt < 4 ? lrelu_dtype_size(t) : 1;
     int nops = op == 0 ? 2 : 3;
@@ -144,12 +188,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ptr[i] = which[i] == 3 ? NULL : host + off[i] * es;
         }
         n %= half + 1;
+        /* keep strided host views inside the array: the API cannot see its end */
+        size_t incs[3] = {inc[0], nops == 2 ? inc[2] : inc[1], inc[2]}; /* per operand */
+        for (int i = 0; i < nops; ++i)
+            while (n > 0 && off[i] + (n - 1) * incs[i] >= BUF_BYTES / es)
+                n /= 2;
         if (op == 0)
-            st = lrelu_forward_host(ctx, t, n, alpha, ptr[0], (void *)ptr[1]);
+            st = lrelu_forward_host_ex(ctx, t, n, alpha, o, ptr[0], (void *)ptr[1]);
         else if (op == 1)
-            st = lrelu_backward_host(ctx, t, n, alpha, ptr[0], ptr[1], (void *)ptr[2]);
+            st = lrelu_backward_host_ex(ctx, t, n, alpha, o, ptr[0], ptr[1], (void *)ptr[2]);
         else
-            st = lrelu_backward_from_output_host(ctx, t, n, alpha, ptr[0], ptr[1], (void *)ptr[2]);
+            st = lrelu_backward_from_output_host_ex(ctx, t, n, alpha, o, ptr[0], ptr[1],
+                                                    (void *)ptr[2]);
         if (st != LRELU_OK) {
             if (memcmp(host, host_before, BUF_BYTES) != 0)
                 die("a failed host call wrote");
@@ -157,15 +207,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* right: reference over the inputs as they were */
         unsigned char want[BUF_BYTES];
-        size_t o = off[nops - 1] * es;
+        size_t at = off[nops - 1] * es;
         memcpy(want, host_before, BUF_BYTES);
-        reference(op, t, n, alpha, host_before + off[0] * es, op ? host_before + off[1] * es : NULL,
-                  want + o);
-        if (!same(t, want + o, host + o, n))
-            die("host call result differs from the reference");
-        if (memcmp(want, host, o) != 0 ||
-            memcmp(want + o + n * es, host + o + n * es, BUF_BYTES - o - n * es) != 0)
-            die("host call wrote outside its output");
+        reference(op, t, n, alpha, o, host_before + off[0] * es,
+                  op ? host_before + off[1] * es : NULL, want + at);
+        check_image(t, n, at, incs[nops - 1], want, host,
+                    "host call result differs from the reference");
         return 0;
     }
     cl_mem mem[3];
@@ -179,13 +226,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const cl_event *wait = nwait == 1 ? &gate : NULL;
     if (op == 0)
-        st = lrelu_forward(ctx, t, n, alpha, mem[0], off[0], mem[1], off[1], num_wait, wait, &done);
+        st = lrelu_forward_ex(ctx, t, n, alpha, o, mem[0], off[0], mem[1], off[1], num_wait, wait,
+                              &done);
     else if (op == 1)
-        st = lrelu_backward(ctx, t, n, alpha, mem[0], off[0], mem[1], off[1], mem[2], off[2],
-                            num_wait, wait, &done);
+        st = lrelu_backward_ex(ctx, t, n, alpha, o, mem[0], off[0], mem[1], off[1], mem[2], off[2],
+                               num_wait, wait, &done);
     else
-        st = lrelu_backward_from_output(ctx, t, n, alpha, mem[0], off[0], mem[1], off[1], mem[2],
-                                        off[2], num_wait, wait, &done);
+        st = lrelu_backward_from_output_ex(ctx, t, n, alpha, o, mem[0], off[0], mem[1], off[1],
+                                           mem[2], off[2], num_wait, wait, &done);
     if (st == LRELU_OK && done != NULL)
         clWaitForEvents(1, &done);
     if (done != NULL)
@@ -201,16 +249,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int out = nops - 1;
     for (int b = 0; b < 3; ++b) {
         if (st == LRELU_OK && n > 0 && which[out] == b) {
-            size_t o = off[out] * es;
+            size_t at = off[out] * es;
             unsigned char want[BUF_BYTES];
             memcpy(want, before[b], BUF_BYTES);
-            reference(op, t, n, alpha, before[which[0]] + off[0] * es,
-                      op ? before[which[1]] + off[1] * es : NULL, want + o);
-            if (!same(t, want + o, after[b] + o, n))
-                die("device result differs from the reference");
-            if (memcmp(want, after[b], o) != 0 ||
-                memcmp(want + o + n * es, after[b] + o + n * es, BUF_BYTES - o - n * es) != 0)
-                die("device call wrote outside its output");
+            reference(op, t, n, alpha, o, before[which[0]] + off[0] * es,
+                      op ? before[which[1]] + off[1] * es : NULL, want + at);
+            check_image(t, n, at, inc[2], want, after[b],
+                        "device result differs from the reference");
         } else if (memcmp(before[b], after[b], BUF_BYTES) != 0) {
             die(st == LRELU_OK ? "a buffer that is no output changed" : "a failed call wrote");
         }
