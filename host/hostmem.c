@@ -45,28 +45,24 @@ static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const host_o
                       lrelu_op_name(op), out->name, in->name, out->ptr, out->inc, in->ptr, in->inc);
 }
 
-/* Moves m elements between a contiguous device buffer and a host view of stride inc:
- * a plain copy, or one element per row of a rectangle copy. */
-static cl_int write_view(cl_command_queue q, cl_mem buf, size_t m, size_t es, const host_operand *o,
-                         size_t at)
+/* Moves m elements between a contiguous device buffer and a host view of stride inc
+ * (to the device when `write`): a plain copy, or one element per row of a rectangle
+ * copy. *call names the OpenCL call, for the error message. */
+static cl_int move_view(cl_command_queue q, cl_mem buf, int write, size_t m, size_t es,
+                        const host_operand *o, size_t at, const char **call)
 {
-    const char *host = (const char *)o->ptr + at;
-    if (o->inc == 1)
-        return clEnqueueWriteBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL);
-    size_t origin[3] = {0, 0, 0}, region[3] = {es, m, 1};
-    return clEnqueueWriteBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, o->inc * es, 0,
-                                    host, 0, NULL, NULL);
-}
-
-static cl_int read_view(cl_command_queue q, cl_mem buf, size_t m, size_t es, const host_operand *o,
-                        size_t at)
-{
-    char *host = (char *)o->ptr + at;
-    if (o->inc == 1)
-        return clEnqueueReadBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL);
-    size_t origin[3] = {0, 0, 0}, region[3] = {es, m, 1};
-    return clEnqueueReadBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, o->inc * es, 0,
-                                   host, 0, NULL, NULL);
+    void *host = (char *)o->ptr + at; /* only read when writing to the device */
+    if (o->inc == 1) {
+        *call = write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer";
+        return write ? clEnqueueWriteBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL)
+                     : clEnqueueReadBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL);
+    }
+    size_t origin[3] = {0, 0, 0}, region[3] = {es, m, 1}, pitch = o->inc * es;
+    *call = write ? "clEnqueueWriteBufferRect" : "clEnqueueReadBufferRect";
+    return write ? clEnqueueWriteBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, pitch,
+                                            0, host, 0, NULL, NULL)
+                 : clEnqueueReadBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, pitch,
+                                           0, host, 0, NULL, NULL);
 }
 
 /* The copying path's two queues, created on first use. */
@@ -134,6 +130,7 @@ static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
     /* the device buffers are contiguous: the kernel blends, the copies do the strides */
     lrelu_opts dev = *o;
     dev.src_stride = dev.dy_stride = dev.dst_stride = 1;
+    const char *call = ""; /* the transfer that failed, for the message */
     int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0;
     lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
@@ -159,14 +156,13 @@ static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         size_t at = done * es;
         int p = (int)(c % 2);
         for (int i = 0; i < nops - (reads_out ? 0 : 1); ++i)
-            LRELU_CL_AS(write_view(q[p], bufs[p][i], m, es, &ops[i], at * ops[i].inc),
-                        ops[i].inc == 1 ? "clEnqueueWriteBuffer" : "clEnqueueWriteBufferRect");
+            LRELU_CL_AS(move_view(q[p], bufs[p][i], 1, m, es, &ops[i], at * ops[i].inc, &call),
+                        call);
         st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, &dev, bufs[p][0], 0,
                            nops == 3 ? bufs[p][1] : NULL, 0, bufs[p][nops - 1], 0, 0, NULL, NULL);
         if (st != LRELU_OK)
             goto cleanup;
-        LRELU_CL_AS(read_view(q[p], bufs[p][nops - 1], m, es, out, at * out->inc),
-                    out->inc == 1 ? "clEnqueueReadBuffer" : "clEnqueueReadBufferRect");
+        LRELU_CL_AS(move_view(q[p], bufs[p][nops - 1], 0, m, es, out, at * out->inc, &call), call);
     }
 cleanup:
     /* Reads into the caller's output and writes from its input may still be queued, on
