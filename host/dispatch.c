@@ -5,18 +5,6 @@
 
 #include <math.h>
 
-/* One buffer operand as the checks see it: where its range starts in the memory it lives
- * in (the parent buffer for a sub-buffer) and how large it is. */
-typedef struct {
-    const char *name;
-    cl_mem mem;
-    size_t off; /* elements */
-    size_t inc; /* elements between consecutive elements of the view, >= 1 */
-    cl_mem root;
-    size_t origin; /* bytes from the start of root */
-    size_t size;   /* bytes of mem */
-} operand;
-
 /* A blend factor must be finite in the compute type, as alpha. */
 static lrelu_status check_factor(lrelu_op op, lrelu_dtype t, const char *name, double v)
 {
@@ -68,12 +56,12 @@ static lrelu_status check_support(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype
     return LRELU_OK;
 }
 
-static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o, int is_output)
+lrelu_status lrelu_describe_operand(const lrelu_ctx *ctx, const char *fn, lrelu_operand *o,
+                                    int is_output)
 {
     cl_mem_flags flags = 0;
     cl_mem_object_type type = 0;
     cl_context owner = NULL;
-    const char *fn = lrelu_op_name(op);
     if (o->mem == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is NULL", fn, o->name);
     cl_int err = clGetMemObjectInfo(o->mem, CL_MEM_TYPE, sizeof type, &type, NULL);
@@ -112,24 +100,24 @@ static lrelu_status describe(const lrelu_ctx *ctx, lrelu_op op, operand *o, int 
 }
 
 /* The view's last element is off + (n - 1) * inc; it must end inside the buffer. */
-static lrelu_status check_range(lrelu_op op, size_t n, size_t es, const operand *o)
+lrelu_status lrelu_check_range(const char *fn, size_t n, size_t es, const lrelu_operand *o)
 {
     size_t end = o->off + (n - 1) * o->inc + 1;
     if ((n - 1) > (SIZE_MAX - 1) / o->inc || end <= o->off || end > SIZE_MAX / es)
         return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
                           "%s: %s offset %zu + n %zu elements (stride %zu) of %zu bytes "
                           "overflows size_t",
-                          lrelu_op_name(op), o->name, o->off, n, o->inc, es);
+                          fn, o->name, o->off, n, o->inc, es);
     if (end * es > o->size)
         return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
                           "%s: %s elements [%zu, %zu) (stride %zu) of %zu bytes end past its %zu "
                           "bytes",
-                          lrelu_op_name(op), o->name, o->off, end, o->inc, es, o->size);
+                          fn, o->name, o->off, end, o->inc, es, o->size);
     return LRELU_OK;
 }
 
-static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const operand *out,
-                                  const operand *in)
+static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const lrelu_operand *out,
+                                  const lrelu_operand *in)
 {
     if (out->root != in->root)
         return LRELU_OK;
@@ -148,7 +136,7 @@ static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const operan
 
 /* Runs the checks over the operands (inputs first, the output last) and enqueues. */
 static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                        const lrelu_opts *opts, operand *ops, int nops, cl_uint num_wait,
+                        const lrelu_opts *opts, lrelu_operand *ops, int nops, cl_uint num_wait,
                         const cl_event *wait, cl_event *done)
 {
     if (done != NULL)
@@ -166,7 +154,7 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
                           lrelu_op_name(op), (unsigned)num_wait);
     if (n > 0)
         for (int i = 0; i < nops; ++i)
-            if ((st = describe(ctx, op, &ops[i], i == nops - 1)) != LRELU_OK)
+            if ((st = lrelu_describe_operand(ctx, lrelu_op_name(op), &ops[i], i == nops - 1)) != LRELU_OK)
                 return st;
     if ((st = check_support(ctx, op, t)) != LRELU_OK)
         return st;
@@ -180,9 +168,9 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
     }
     size_t es = lrelu_dtype_size(t);
     for (int i = 0; i < nops; ++i)
-        if ((st = check_range(op, n, es, &ops[i])) != LRELU_OK)
+        if ((st = lrelu_check_range(lrelu_op_name(op), n, es, &ops[i])) != LRELU_OK)
             return st;
-    const operand *out = &ops[nops - 1];
+    const lrelu_operand *out = &ops[nops - 1];
     for (int i = 0; i < nops - 1; ++i)
         if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
             return st;
@@ -289,7 +277,7 @@ lrelu_status lrelu_forward_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double al
                               const lrelu_opts *opts, cl_mem x, size_t x_off, cl_mem y,
                               size_t y_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
-    operand ops[2] = {{.name = "x", .mem = x, .off = x_off}, {.name = "y", .mem = y, .off = y_off}};
+    lrelu_operand ops[2] = {{.name = "x", .mem = x, .off = x_off}, {.name = "y", .mem = y, .off = y_off}};
     return run(ctx, LRELU_OP_FORWARD, t, n, alpha, opts, ops, 2, num_wait, wait, done);
 }
 
@@ -298,7 +286,7 @@ lrelu_status lrelu_backward_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double a
                                size_t dy_off, cl_mem dx, size_t dx_off, cl_uint num_wait,
                                const cl_event *wait, cl_event *done)
 {
-    operand ops[3] = {{.name = "x", .mem = x, .off = x_off},
+    lrelu_operand ops[3] = {{.name = "x", .mem = x, .off = x_off},
                       {.name = "dy", .mem = dy, .off = dy_off},
                       {.name = "dx", .mem = dx, .off = dx_off}};
     return run(ctx, LRELU_OP_BACKWARD, t, n, alpha, opts, ops, 3, num_wait, wait, done);
@@ -309,7 +297,7 @@ lrelu_status lrelu_backward_from_output_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t
                                            cl_mem dy, size_t dy_off, cl_mem dx, size_t dx_off,
                                            cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
-    operand ops[3] = {{.name = "y", .mem = y, .off = y_off},
+    lrelu_operand ops[3] = {{.name = "y", .mem = y, .off = y_off},
                       {.name = "dy", .mem = dy, .off = dy_off},
                       {.name = "dx", .mem = dx, .off = dx_off}};
     return run(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, opts, ops, 3, num_wait, wait, done);

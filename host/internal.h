@@ -10,6 +10,9 @@
 
 #define LRELU_NUM_DTYPES 4
 
+/* Terms per block of the per-channel sums; kernels/lrelu.cl has the same. */
+#define LRELU_RBLOCK 256
+
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
@@ -25,6 +28,14 @@ typedef struct {
     cl_kernel forward;
     cl_kernel backward;
     cl_kernel general; /* blending and strides: the _ex calls */
+    /* Created on the first per-channel or quantized call (program.c), NULL before:
+     * PReLU/bias_act forward, backward with block sums, the sums' final pass; and in the
+     * f32 program the quantized forward of LRELU_QS8 and LRELU_QU8. */
+    cl_kernel chan_forward;
+    cl_kernel chan_backward;
+    cl_kernel chan_sum;
+    cl_kernel q8[2];
+    size_t ext_local; /* work-group size of those: local, or less where they allow less */
     size_t vec;        /* elements per work-item in the body (LRELU_VEC) */
     size_t local;      /* work-group size used for every launch */
 } lrelu_kernels;
@@ -102,12 +113,20 @@ lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernel
 lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shape,
                                  lrelu_kernels *k);
 void lrelu_kernels_release(lrelu_kernels *k);
+/* program.c: dtype t's kernels with the per-channel and quantized ones created; call
+ * with ctx->lock held. */
+lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out);
 void lrelu_release_kernels(lrelu_ctx *ctx);
 
 /* tune.c: each dtype's shape at ctx creation: the default for the device type, then a
  * measured one from the tuning cache, then $LRELU_KERNEL_SHAPE. Reads the device's facts
  * from ctx. */
 void lrelu_shapes_init(lrelu_ctx *ctx);
+
+/* reference.c: element i of a float-computed dtype (f32, f16, bf16) as float, and back
+ * with one rounding to storage. */
+float lrelu_load_f(lrelu_dtype t, const void *p, size_t i);
+void lrelu_store_f(lrelu_dtype t, void *p, size_t i, float v);
 
 /* reference.c: opts with the defaults filled in (NULL or zeroed: plain): strides of 0
  * become 1; without LRELU_BLEND, scale 1 and beta 0 and flags 0. */
@@ -129,6 +148,26 @@ lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrel
                            size_t dy_off, cl_mem out, size_t out_off, cl_uint num_wait,
                            const cl_event *wait, cl_event *done);
 
+/* One buffer operand as the checks see it: where its range starts in the memory it lives
+ * in (the parent buffer for a sub-buffer) and how large it is. */
+typedef struct {
+    const char *name;
+    cl_mem mem;
+    size_t off; /* elements */
+    size_t inc; /* elements between consecutive elements of the view, >= 1 */
+    cl_mem root;
+    size_t origin; /* bytes from the start of root */
+    size_t size;   /* bytes of mem */
+} lrelu_operand;
+
+/* dispatch.c: fills in root, origin and size of o from its cl_mem, checking that it is a
+ * buffer of the ctx's context that may be read (written when is_output); fn names the
+ * call in the message. */
+lrelu_status lrelu_describe_operand(const lrelu_ctx *ctx, const char *fn, lrelu_operand *o,
+                                    int is_output);
+/* dispatch.c: OUT_OF_RANGE unless o's n elements (stride o->inc) of es bytes fit o. */
+lrelu_status lrelu_check_range(const char *fn, size_t n, size_t es, const lrelu_operand *o);
+
 /* dispatch.c: the argument checks shared by both APIs, in the contract's order up to and
  * including UNSUPPORTED (ctx, dtype, alpha, opts, wait list, device support). */
 lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, double alpha,
@@ -141,6 +180,15 @@ lrelu_status lrelu_check_call(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, 
 int lrelu_views_meet(size_t a, size_t sa, size_t b, size_t sb, size_t n, size_t es);
 
 const char *lrelu_op_name(lrelu_op op);
+
+/* ext.c: the quantized call's parameters as the kernel takes them. */
+typedef struct {
+    float alpha, s_in, inv_out;
+    cl_int zp_in, zp_out;
+} lrelu_q8_args;
+/* ext.c: checks ctx, the qtype and the parameters (INVALID_ARG) and converts them. */
+lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t, double alpha,
+                            lrelu_quant in, lrelu_quant out, lrelu_q8_args *a);
 
 /* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
  * the kernels compute. out may equal s or v. */

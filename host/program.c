@@ -107,8 +107,73 @@ lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernel
     return LRELU_OK;
 }
 
+/* Creates kernel `name`_SFX of k's program into *out and lowers *local to what it allows. */
+static lrelu_status ext_kernel(lrelu_ctx *ctx, const lrelu_kernels *k, const char *name,
+                               const char *sfx, cl_kernel *out, size_t *local)
+{
+    lrelu_status st = LRELU_OK;
+    cl_int err = CL_SUCCESS;
+    char full[64];
+    size_t wg = 0;
+    snprintf(full, sizeof full, "%s_%s", name, sfx);
+    cl_kernel kern = clCreateKernel(k->program, full, &err);
+    LRELU_CL_AS(err, "clCreateKernel");
+    LRELU_CL(clGetKernelWorkGroupInfo(kern, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg,
+                                      NULL));
+    while (*local > 1 && *local > wg)
+        *local /= 2;
+    *out = kern;
+    return LRELU_OK;
+cleanup:
+    if (kern != NULL)
+        (void)clReleaseKernel(kern);
+    return st;
+}
+
+lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out)
+{
+    const lrelu_kernels *base = NULL;
+    lrelu_status st = lrelu_get_kernels(ctx, t, &base);
+    lrelu_kernels *k = &ctx->k[t];
+    if (st != LRELU_OK || k->chan_sum != NULL) {
+        *out = k;
+        return st;
+    }
+    /* all or nothing: chan_sum, created last, marks the set complete */
+    lrelu_kernels e = {.ext_local = k->local};
+    const char *sfx = lrelu_dtype_name(t);
+    st = ext_kernel(ctx, k, "lrelu_chan_forward", sfx, &e.chan_forward, &e.ext_local);
+    if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_chan_backward", sfx, &e.chan_backward, &e.ext_local);
+    if (st == LRELU_OK && t == LRELU_F32)
+        st = ext_kernel(ctx, k, "lrelu_forward_q8", "s8", &e.q8[LRELU_QS8], &e.ext_local);
+    if (st == LRELU_OK && t == LRELU_F32)
+        st = ext_kernel(ctx, k, "lrelu_forward_q8", "u8", &e.q8[LRELU_QU8], &e.ext_local);
+    if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_chan_sum", sfx, &e.chan_sum, &e.ext_local);
+    if (st != LRELU_OK) {
+        cl_kernel made[] = {e.chan_forward, e.chan_backward, e.q8[0], e.q8[1]};
+        for (size_t i = 0; i < sizeof made / sizeof made[0]; ++i)
+            if (made[i] != NULL)
+                (void)clReleaseKernel(made[i]);
+        return st;
+    }
+    k->chan_forward = e.chan_forward;
+    k->chan_backward = e.chan_backward;
+    k->chan_sum = e.chan_sum;
+    k->q8[0] = e.q8[0];
+    k->q8[1] = e.q8[1];
+    k->ext_local = e.ext_local;
+    *out = k;
+    return LRELU_OK;
+}
+
 void lrelu_kernels_release(lrelu_kernels *k)
 {
+    cl_kernel ext[] = {k->chan_forward, k->chan_backward, k->chan_sum, k->q8[0], k->q8[1]};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
+        if (ext[i] != NULL)
+            (void)clReleaseKernel(ext[i]);
     if (k->general != NULL)
         (void)clReleaseKernel(k->general);
     if (k->backward != NULL)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Loads element i of a float-computed dtype as float. */
-static float load_f(lrelu_dtype t, const void *p, size_t i)
+float lrelu_load_f(lrelu_dtype t, const void *p, size_t i)
 {
     uint16_t h;
     float f;
@@ -23,7 +23,7 @@ static float load_f(lrelu_dtype t, const void *p, size_t i)
     }
 }
 
-static void store_f(lrelu_dtype t, void *p, size_t i, float v)
+void lrelu_store_f(lrelu_dtype t, void *p, size_t i, float v)
 {
     uint16_t h;
     switch (t) {
@@ -92,16 +92,16 @@ static void lrelu_ref(lrelu_dtype t, size_t n, double alpha, const lrelu_opts *o
     }
     float a = (float)alpha, scale = (float)o.scale, beta = (float)o.beta;
     for (size_t i = 0; i < n; ++i) {
-        float sv = load_f(t, s, i * s_inc), vv = load_f(t, v, i * v_inc);
+        float sv = lrelu_load_f(t, s, i * s_inc), vv = lrelu_load_f(t, v, i * v_inc);
         float r = sv > 0 ? vv : vv * a;
         if (o.flags & LRELU_BLEND) {
             r = scale * r;
             if (beta != 0) {
-                float q = beta * load_f(t, out, i * o_inc);
+                float q = beta * lrelu_load_f(t, out, i * o_inc);
                 r = r + q;
             }
         }
-        store_f(t, out, i * o_inc, r);
+        lrelu_store_f(t, out, i * o_inc, r);
     }
 }
 

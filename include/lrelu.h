@@ -313,6 +313,137 @@ LRELU_API void lrelu_ref_backward_from_output_ex(lrelu_dtype t, size_t n, double
                                                  const void *dy, void *dx);
 
 /* ------------------------------------------------------------------------------------
+ * Quantized forward: int8 / uint8, as the Arm Compute Library's QASYMM8(_SIGNED) leaky
+ * ReLU, in the float domain, with separate input and output quantization:
+ *
+ *     f = (float)(x - in.zero_point) * in.scale        rounded in float
+ *     f = f > 0 ? f : f * alpha                          rounded in float
+ *     v = rint(f * inv)      inv = 1.0f / out.scale in float (PyTorch's quantize_val);
+ *                            the product rounded in float, rint to nearest even
+ *     y = clamp(v, lo - out.zero_point, hi - out.zero_point) + out.zero_point
+ *
+ * with [lo, hi] = [-128, 127] (LRELU_QS8) or [0, 255] (LRELU_QU8): saturation, never
+ * wrap-around. The scales are converted once to float and must be normal positive floats
+ * with 255 * in.scale finite and inv normal; the zero points must lie in [lo, hi]; alpha
+ * must be finite as a float; else LRELU_ERR_INVALID_ARG. The device call follows the
+ * device-buffer API's rules (offsets in bytes, which are elements here; in place when
+ * y is x at the same offset; events), the host call the host-memory API's, and the
+ * reference is what both are compared with, bit for bit. No device extension is needed.
+ * ---------------------------------------------------------------------------------- */
+typedef enum { LRELU_QS8 = 0, LRELU_QU8 = 1 } lrelu_qtype;
+
+typedef struct lrelu_quant {
+    double scale;   /* real value of one step */
+    int zero_point; /* the integer that stands for 0.0 */
+} lrelu_quant;
+
+LRELU_API lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
+                                        lrelu_quant in, lrelu_quant out, cl_mem x, size_t x_off,
+                                        cl_mem y, size_t y_off, cl_uint num_wait,
+                                        const cl_event *wait, cl_event *done);
+LRELU_API lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
+                                             lrelu_quant in, lrelu_quant out, const void *x,
+                                             void *y);
+LRELU_API void lrelu_ref_forward_q8(lrelu_qtype t, size_t n, double alpha, lrelu_quant in,
+                                    lrelu_quant out, const void *x, void *y);
+
+/* ------------------------------------------------------------------------------------
+ * Per-channel calls: PReLU and bias_act
+ *
+ * The data is laid out as (outer, channels, inner), row-major: element
+ * (o * channels + c) * inner + r belongs to channel c. NCHW is (N, C, H * W); NHWC is
+ * (N * H * W, C, 1); one shared slope is channels == 1. n = outer * channels * inner
+ * elements in every data operand; a per-channel operand (slope, bias and their
+ * gradients) has `channels` elements. Every dtype, computed as the plain calls (float,
+ * or double for f64; one rounding to storage); any extent 0 does nothing, as n == 0.
+ *
+ * PReLU (PyTorch's prelu):
+ *     forward:   y  = x > 0 ? x  : x  * slope[c]
+ *     backward:  dx = x > 0 ? dy : dy * slope[c]
+ *                dslope[c] = sum over o, r of (x > 0 ? 0 : x * dy)
+ *
+ * bias_act (StyleGAN2/3's fused bias + leaky ReLU + gain + clamp):
+ *     forward:   t = x + bias[c]  (t = x when bias is NULL)
+ *                y = clamp(gain * (t > 0 ? t : t * alpha), -limit, limit)
+ *                no clamp when limit is 0 or +inf; NaN stays NaN
+ *     backward:  dx = 0 where the forward clamped (|y| > limit, or y NaN), else
+ *                     g = dy * gain, t > 0 ? g : g * alpha
+ *                dbias[c] = sum over o, r of dx (before dx is rounded to storage)
+ *   Each arithmetic step is rounded in the compute type, in the order written.
+ *
+ * The sums are deterministic: the same bits on every run, device and work-group size.
+ * Channel c's m = outer * inner terms, in (o, r) order, are summed from +0 left to
+ * right in blocks of 256 in the compute type, and the block sums likewise, in order;
+ * the result is rounded once to storage. The reference does exactly this.
+ *
+ * Backward calls write dx, the per-channel gradient, or both: either may be NULL, not
+ * both. In place: y may be x, dx may be x or dy (the very same range); a per-channel
+ * output may overlap nothing. Inputs and the rest of the rules are the device-buffer
+ * API's (checks in the same order, events, nothing written on failure). The backward
+ * calls allocate a scratch buffer of channels * ceil(m / 256) compute-type values for
+ * the block sums, released once the kernels are done.
+ * ---------------------------------------------------------------------------------- */
+typedef struct lrelu_layout {
+    size_t outer;
+    size_t channels;
+    size_t inner;
+} lrelu_layout;
+
+typedef struct lrelu_bias_act {
+    double alpha; /* negative slope, as alpha of the plain calls */
+    double gain;  /* factor after the activation (StyleGAN: sqrt(2)) */
+    double limit; /* clamp to [-limit, limit]; 0 or +inf: none */
+} lrelu_bias_act;
+
+LRELU_API lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
+                                           size_t x_off, cl_mem slope, size_t slope_off, cl_mem y,
+                                           size_t y_off, cl_uint num_wait, const cl_event *wait,
+                                           cl_event *done);
+LRELU_API lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
+                                            size_t x_off, cl_mem slope, size_t slope_off,
+                                            cl_mem dy, size_t dy_off, cl_mem dx, size_t dx_off,
+                                            cl_mem dslope, size_t dslope_off, cl_uint num_wait,
+                                            const cl_event *wait, cl_event *done);
+LRELU_API lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                              lrelu_bias_act p, cl_mem x, size_t x_off, cl_mem bias,
+                                              size_t bias_off, cl_mem y, size_t y_off,
+                                              cl_uint num_wait, const cl_event *wait,
+                                              cl_event *done);
+LRELU_API lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                               lrelu_bias_act p, cl_mem x, size_t x_off,
+                                               cl_mem bias, size_t bias_off, cl_mem dy,
+                                               size_t dy_off, cl_mem dx, size_t dx_off,
+                                               cl_mem dbias, size_t dbias_off, cl_uint num_wait,
+                                               const cl_event *wait, cl_event *done);
+
+/* Host-memory versions: blocking, the same checks on pointers (overlap by address).
+ * Unlike the plain host calls they do not stream: each array must fit one device
+ * allocation, else LRELU_ERR_OUT_OF_MEMORY. */
+LRELU_API lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                                const void *x, const void *slope, void *y);
+LRELU_API lrelu_status lrelu_prelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                                 const void *x, const void *slope, const void *dy,
+                                                 void *dx, void *dslope);
+LRELU_API lrelu_status lrelu_bias_act_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                                   lrelu_bias_act p, const void *x,
+                                                   const void *bias, void *y);
+LRELU_API lrelu_status lrelu_bias_act_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                                    lrelu_bias_act p, const void *x,
+                                                    const void *bias, const void *dy, void *dx,
+                                                    void *dbias);
+
+/* References (no checks; NULL outputs are skipped as in the calls). */
+LRELU_API void lrelu_ref_prelu_forward(lrelu_dtype t, lrelu_layout l, const void *x,
+                                       const void *slope, void *y);
+LRELU_API void lrelu_ref_prelu_backward(lrelu_dtype t, lrelu_layout l, const void *x,
+                                        const void *slope, const void *dy, void *dx, void *dslope);
+LRELU_API void lrelu_ref_bias_act_forward(lrelu_dtype t, lrelu_layout l, lrelu_bias_act p,
+                                          const void *x, const void *bias, void *y);
+LRELU_API void lrelu_ref_bias_act_backward(lrelu_dtype t, lrelu_layout l, lrelu_bias_act p,
+                                           const void *x, const void *bias, const void *dy,
+                                           void *dx, void *dbias);
+
+/* ------------------------------------------------------------------------------------
  * Storage conversions used by the reference and matching the kernels: widening is exact;
  * narrowing rounds once to nearest even, overflows to infinity, keeps the sign of zero
  * and keeps NaN a (quiet) NaN.

@@ -313,3 +313,183 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
         STORE1(read_out ? BLEND(r, LOAD1(o, op)) : scale * r, o, op);
     }
 }
+
+/* ------------------------------------------------------------------------------------
+ * Per-channel kernels: PReLU and bias_act over data laid out as (outer, channels, inner),
+ * element j = (o * channels + c) * inner + r of each operand (after its offset).
+ *
+ *   lrelu_chan_forward_SFX(n, channels, inner, mode, alpha, gain, limit, x, x_off,
+ *                          p, p_off, y, y_off)
+ *     mode 0 PReLU:     y = x > 0 ? x : x * p[c]
+ *     mode 1 bias_act:  t = x + p[c], mode 2 the same without a bias (t = x);
+ *                       y = gain * (t > 0 ? t : t * alpha), then clamped to [-limit,
+ *                       limit] when limit > 0 (NaN stays NaN)
+ *   lrelu_chan_backward_SFX(m, nb, channels, inner, mode, alpha, gain, limit, x, x_off,
+ *                           p, p_off, dy, dy_off, dx, dx_off, partial)
+ *     work-item g = c * nb + b takes block b of channel c: the terms j in
+ *     [b * BLOCK, min(m, b * BLOCK + BLOCK)) of the m = outer * inner terms of channel c
+ *     in (o, r) order. It writes dx (when dx is not NULL) and partial[g], the block's sum
+ *     from +0, left to right, in the compute type:
+ *       PReLU:    dx = x > 0 ? dy : dy * p[c];          term = x > 0 ? 0 : x * dy
+ *       bias_act: d  = 0 where the forward clamped (|y| > limit or y NaN), else
+ *                      g = dy * gain, t > 0 ? g : g * alpha;  dx = d, term = d
+ *   lrelu_chan_sum_SFX(channels, nb, partial, ds, ds_off)
+ *     ds[c] = the partials of channel c summed from +0 in block order, rounded once to
+ *     storage. Block size and order depend on nothing but m: the same bits on every
+ *     device and for any work-group size.
+ * ---------------------------------------------------------------------------------- */
+#define LRELU_RBLOCK 256
+
+#define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
+#define CHAN_BWD_NAME LRELU_CAT(lrelu_chan_backward_, SFX)
+#define CHAN_SUM_NAME LRELU_CAT(lrelu_chan_sum_, SFX)
+
+/* bias_act's clamp, NaN kept: limit 0 means none. */
+#define CLAMP_LIM(g) (limit > (C)0 ? ((g) > limit ? limit : ((g) < -limit ? -limit : (g))) : (g))
+
+__kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C alpha, C gain,
+                            C limit, const __global S *x, ulong x_off, const __global S *p,
+                            ulong p_off, __global S *y, ulong y_off)
+{
+    size_t first = get_global_id(0) * LRELU_VEC;
+    if (first >= (size_t)n)
+        return;
+    size_t last = first + LRELU_VEC < (size_t)n ? first + LRELU_VEC : (size_t)n;
+    const __global S *xp = x + x_off;
+    const __global S *pp = p + p_off;
+    __global S *yp = y + y_off;
+    size_t row = first / inner, r = first - row * inner, c = row % channels;
+    C pc = mode == 2 ? (C)0 : LOAD1(c, pp);
+    if (last - first == LRELU_VEC && r + LRELU_VEC <= inner) { /* one channel: a vector */
+        size_t i = first / LRELU_VEC;
+        CV v = LOADV(i, xp);
+        if (mode == 0) {
+            STOREV(LRELU(IS_POSV(v), v, pc), i, yp);
+        } else {
+            CV t = mode == 1 ? v + pc : v;
+            CV g = gain * LRELU(IS_POSV(t), t, alpha);
+            if (limit > (C)0) {
+                g = g > limit ? (CV)limit : g;
+                g = g < -limit ? (CV)(-limit) : g;
+            }
+            STOREV(g, i, yp);
+        }
+        return;
+    }
+    for (size_t k = first; k < last; ++k) {
+        C v = LOAD1(k, xp);
+        if (mode == 0) {
+            STORE1(LRELU(IS_POS1(v), v, pc), k, yp);
+        } else {
+            C t = mode == 1 ? v + pc : v;
+            C g = gain * LRELU(IS_POS1(t), t, alpha);
+            STORE1(CLAMP_LIM(g), k, yp);
+        }
+        if (++r == inner) {
+            r = 0;
+            if (++c == channels)
+                c = 0;
+            pc = mode == 2 ? (C)0 : LOAD1(c, pp);
+        }
+    }
+}
+
+__kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha,
+                            C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
+                            ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,
+                            ulong dx_off, __global C *partial)
+{
+    size_t g = get_global_id(0);
+    if (g >= (size_t)(channels * nb))
+        return;
+    size_t c = g / nb, b = g - c * nb;
+    size_t j = b * LRELU_RBLOCK, end = j + LRELU_RBLOCK < (size_t)m ? j + LRELU_RBLOCK : (size_t)m;
+    size_t o = j / inner, r = j - o * inner;
+    size_t idx = (o * channels + c) * inner + r, skip = (channels - 1) * inner;
+    const __global S *xp = x + x_off;
+    const __global S *dyp = dy + dy_off;
+    __global S *dxp = dx == 0 ? 0 : dx + dx_off;
+    C pc = mode == 2 ? (C)0 : LOAD1(c, p + p_off);
+    C acc = (C)0;
+    for (; j < end; ++j) {
+        C v = LOAD1(idx, xp), gy = LOAD1(idx, dyp), d, term;
+        if (mode == 0) {
+            int pos = IS_POS1(v);
+            d = pos ? gy : gy * pc;
+            term = pos ? (C)0 : v * gy;
+        } else {
+            C t = mode == 1 ? v + pc : v;
+            int pos = IS_POS1(t);
+            C y = gain * LRELU(pos, t, alpha);
+            C gg = gy * gain;
+            d = limit > (C)0 && !(y >= -limit && y <= limit) ? (C)0 : LRELU(pos, gg, alpha);
+            term = d;
+        }
+        if (dxp != 0)
+            STORE1(d, idx, dxp);
+        acc = acc + term;
+        ++idx;
+        if (++r == inner) {
+            r = 0;
+            idx += skip;
+        }
+    }
+    if (partial != 0)
+        partial[g] = acc;
+}
+
+__kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial, __global S *ds,
+                            ulong ds_off)
+{
+    size_t c = get_global_id(0);
+    if (c >= (size_t)channels)
+        return;
+    C acc = (C)0;
+    for (size_t b = 0; b < (size_t)nb; ++b)
+        acc = acc + partial[c * nb + b];
+    STORE1(acc, c, ds + ds_off);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Quantized forward, in the f32 build: int8 (s8) and uint8 (u8) storage.
+ *   lrelu_forward_q8_SIGN(n, alpha, s_in, zp_in, inv_out, zp_out, x, x_off, y, y_off)
+ *     f = (float)(x - zp_in) * s_in; f = f > 0 ? f : f * alpha;
+ *     y = (int)clamp(rint(f * inv_out), lo - zp_out, hi - zp_out) + zp_out
+ *   every step in float, rint rounds to nearest even; [lo, hi] is the type's range. The
+ *   host checks the parameters so that f is finite and never NaN.
+ * ---------------------------------------------------------------------------------- */
+#if LRELU_DTYPE == 0
+#if LRELU_VEC == 1
+#define Q8_CONV(T, v) LRELU_CAT(convert_, T)(v)
+#define Q8_IV         int
+#else
+#define Q8_CONV(T, v) LRELU_CAT(LRELU_CAT(convert_, T), LRELU_VEC)(v)
+#define Q8_IV         LRELU_CAT(int, LRELU_VEC)
+#endif
+
+#define Q8_KERNEL(NAME, Q, LO, HI)                                                                \
+    __kernel void NAME(ulong n, float alpha, float s_in, int zp_in, float inv_out, int zp_out,   \
+                       const __global Q *x, ulong x_off, __global Q *y, ulong y_off)              \
+    {                                                                                              \
+        size_t i = get_global_id(0);                                                               \
+        size_t body = (size_t)(n / LRELU_VEC);                                                     \
+        const __global Q *xp = x + x_off;                                                          \
+        __global Q *yp = y + y_off;                                                                \
+        float lo = (float)(LO - zp_out), hi = (float)(HI - zp_out);                               \
+        if (i < body) {                                                                            \
+            CV f = Q8_CONV(float, Q8_CONV(int, LRELU_CAT(vload, LRELU_VEC)(i, xp)) - zp_in) * s_in; \
+            f = rint(LRELU(IS_POSV(f), f, alpha) * inv_out);                                       \
+            Q8_IV q = Q8_CONV(int, clamp(f, lo, hi)) + zp_out;                                     \
+            LRELU_CAT(vstore, LRELU_VEC)(Q8_CONV(Q, q), i, yp);                                    \
+        } else if (i == body) {                                                                    \
+            for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {                                \
+                float f = (float)((int)xp[k] - zp_in) * s_in;                                      \
+                f = rint(LRELU(IS_POS1(f), f, alpha) * inv_out);                                   \
+                yp[k] = (Q)((int)clamp(f, lo, hi) + zp_out);                                       \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+Q8_KERNEL(lrelu_forward_q8_s8, char, -128, 127)
+Q8_KERNEL(lrelu_forward_q8_u8, uchar, 0, 255)
+#endif

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -704,4 +705,80 @@ int lt_report(size_t passed, size_t failed)
 {
     printf("%zu passed, %zu failed\n", passed, failed);
     return failed ? 1 : 0;
+}
+
+/* ----------------------------------------------------------- arrays in guard bands */
+
+void lt_arr_init(lt_arr *a, size_t n, size_t es, const void *data)
+{
+    a->n = n;
+    a->es = es;
+    a->off = LT_GUARD / es;
+    a->bytes = 2 * LT_GUARD + n * es;
+    a->mem = NULL;
+    a->img = xmalloc(a->bytes);
+    memset(a->img, LT_POISON, a->bytes);
+    if (data != NULL)
+        memcpy(a->img + LT_GUARD, data, n * es);
+}
+
+void *lt_arr_data(const lt_arr *a) { return a->img + LT_GUARD; }
+
+void lt_arr_upload(lrelu_ctx *ctx, lt_arr *a)
+{
+    cl_int err = CL_SUCCESS;
+    a->mem = clCreateBuffer(lrelu_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                            a->bytes, a->img, &err);
+    if (err != CL_SUCCESS)
+        lt_die("clCreateBuffer of %zu bytes: %d", a->bytes, err);
+}
+
+size_t lt_arr_check(lrelu_ctx *ctx, const lt_arr *a, int t, const void *expect, const char *what)
+{
+    unsigned char *got = a->img;
+    if (a->mem != NULL) {
+        got = xmalloc(a->bytes);
+        cl_int err = clEnqueueReadBuffer(lrelu_cl_queue(ctx), a->mem, CL_TRUE, 0, a->bytes, got,
+                                         0, NULL, NULL);
+        if (err != CL_SUCCESS)
+            lt_die("clEnqueueReadBuffer: %d", err);
+    }
+    size_t bad = 0;
+    for (size_t b = 0; b < a->bytes; ++b)
+        if ((b < LT_GUARD || b >= LT_GUARD + a->n * a->es) && got[b] != LT_POISON) {
+            if (bad++ < LT_MAX_PRINT)
+                printf("  %s: guard byte %zd (from the data) written\n", what,
+                       (ptrdiff_t)b - (ptrdiff_t)LT_GUARD);
+        }
+    const unsigned char *e = expect, *g = got + LT_GUARD;
+    for (size_t i = 0; i < a->n; ++i) {
+        int ok = t < 0 ? memcmp(e + i * a->es, g + i * a->es, a->es) == 0
+                       : lt_same((lrelu_dtype)t, e + i * a->es, g + i * a->es, 0);
+        if (!ok && bad++ < LT_MAX_PRINT) {
+            uint64_t ve = 0, vg = 0;
+            memcpy(&ve, e + i * a->es, a->es);
+            memcpy(&vg, g + i * a->es, a->es);
+            printf("  %s[%zu]: expected 0x%llx, got 0x%llx\n", what, i, (unsigned long long)ve,
+                   (unsigned long long)vg);
+        }
+    }
+    if (got != a->img)
+        free(got);
+    return bad;
+}
+
+void lt_arr_free(lt_arr *a)
+{
+    if (a->mem != NULL)
+        (void)clReleaseMemObject(a->mem);
+    free(a->img);
+    a->img = NULL;
+    a->mem = NULL;
+}
+
+void lt_finish(lrelu_ctx *ctx)
+{
+    cl_int err = clFinish(lrelu_cl_queue(ctx));
+    if (err != CL_SUCCESS)
+        lt_die("clFinish: %d", err);
 }

@@ -100,6 +100,29 @@ size_t lt_run_ex(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api, const void *s,
  * comparing anything: the call's status. */
 lrelu_status lt_call_ex_status(lrelu_ctx *ctx, const lt_ex_case *c, lt_api api);
 
+/* One operand of the quantized and per-channel tests: n elements of es bytes in the
+ * middle of an image with poisoned guard bands on both sides, in host memory and, after
+ * lt_arr_upload, in a buffer of its own (the data at element `off`). */
+typedef struct {
+    unsigned char *img;
+    size_t n, es, off, bytes;
+    cl_mem mem;
+} lt_arr;
+
+/* The image with `data` (NULL: poison) in the middle. */
+void lt_arr_init(lt_arr *a, size_t n, size_t es, const void *data);
+/* Element 0 in the host image. */
+void *lt_arr_data(const lt_arr *a);
+/* A buffer holding the image; dies on failure. */
+void lt_arr_upload(lrelu_ctx *ctx, lt_arr *a);
+/* Compares the image (read back from the buffer when there is one) with poison in the
+ * guards and `expect` in the middle: bytes when t < 0, else lt_same for dtype t. Prints
+ * the first mismatches under `what`; returns their count. */
+size_t lt_arr_check(lrelu_ctx *ctx, const lt_arr *a, int t, const void *expect, const char *what);
+void lt_arr_free(lt_arr *a);
+/* clFinish on the ctx's queue; dies on failure. */
+void lt_finish(lrelu_ctx *ctx);
+
 /* Counts one check: passed, or failed with "FAIL what" and the last error printed. */
 extern size_t lt_passed, lt_failed;
 void lt_check(int ok, const char *what);

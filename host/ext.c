@@ -1,0 +1,457 @@
+/* ext.c: the device-buffer API of the quantized forward and the per-channel calls
+ * (PReLU, bias_act). The checks follow dispatch.c's order (INVALID_ARG, UNSUPPORTED,
+ * OUT_OF_RANGE, OVERLAP); every operand here is contiguous, with its own length. */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+
+/* One operand of a call: a buffer with its length in elements; optional outputs may be
+ * NULL; an output may be the very same range as the inputs in `alias` (a bit mask of
+ * operand indices). */
+typedef struct {
+    lrelu_operand o;
+    size_t n;
+    int out;
+    int optional;
+    unsigned alias;
+} ext_operand;
+
+/* Whether operand a (an output) meets b, in bytes of their shared memory. */
+static lrelu_status check_pair(const char *fn, size_t es, const ext_operand *a, int bi,
+                               const ext_operand *b)
+{
+    if (a->o.root != b->o.root || a->n == 0 || b->n == 0)
+        return LRELU_OK;
+    size_t pa = a->o.origin + a->o.off * es, pb = b->o.origin + b->o.off * es;
+    size_t ea = pa + a->n * es, eb = pb + b->n * es; /* in range: cannot wrap */
+    if (pa == pb && a->n == b->n && (a->alias >> bi & 1u))
+        return LRELU_OK;
+    if (pa < eb && pb < ea)
+        return lrelu_fail(LRELU_ERR_OVERLAP,
+                          "%s: output %s (bytes [%zu, %zu) of its buffer) overlaps %s ([%zu, %zu))%s",
+                          fn, a->o.name, pa, ea, b->o.name, pb, eb,
+                          (a->alias >> bi & 1u) ? "; only the very same range is allowed" : "");
+    return LRELU_OK;
+}
+
+/* The checks from the buffers on, after the call's own argument checks: every operand
+ * described, then the device's support of t, then n == 0's marker, the ranges and the
+ * overlaps. Returns LRELU_OK with *nothing set when there is nothing to enqueue. */
+static lrelu_status check_operands(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es,
+                                   size_t n, ext_operand *ops, int nops, cl_uint num_wait,
+                                   const cl_event *wait, cl_event *done, int *nothing)
+{
+    lrelu_status st = LRELU_OK;
+    *nothing = 0;
+    if (num_wait > 0 && wait == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: num_wait is %u but wait is NULL", fn,
+                          (unsigned)num_wait);
+    if (n > 0)
+        for (int i = 0; i < nops; ++i)
+            if (!(ops[i].optional && ops[i].o.mem == NULL) &&
+                (st = lrelu_describe_operand(ctx, fn, &ops[i].o, ops[i].out)) != LRELU_OK)
+                return st;
+    if (t == LRELU_F64 && !ctx->has_fp64)
+        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)", fn);
+    if (n == 0) {
+        *nothing = 1;
+        if (done == NULL)
+            return LRELU_OK;
+        cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, num_wait, wait, done);
+        return err == CL_SUCCESS
+                   ? LRELU_OK
+                   : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
+    }
+    for (int i = 0; i < nops; ++i)
+        if (ops[i].o.mem != NULL && (st = lrelu_check_range(fn, ops[i].n, es, &ops[i].o)) != LRELU_OK)
+            return st;
+    for (int i = 0; i < nops; ++i)
+        for (int j = 0; j < nops && ops[i].out && ops[i].o.mem != NULL; ++j)
+            if (j != i && ops[j].o.mem != NULL && (j < i || !ops[j].out) &&
+                (st = check_pair(fn, es, &ops[i], j, &ops[j])) != LRELU_OK)
+                return st;
+    return LRELU_OK;
+}
+
+/* A factor that must be finite in the compute type of t. */
+static lrelu_status check_finite(const char *fn, lrelu_dtype t, const char *name, double v)
+{
+    if (!isfinite(v) || (t != LRELU_F64 && !isfinite((float)v)))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s %g is not finite in the compute type of %s",
+                          fn, name, v, lrelu_dtype_name(t));
+    return LRELU_OK;
+}
+
+static lrelu_status check_head(const lrelu_ctx *ctx, const char *fn, lrelu_dtype t)
+{
+    if (ctx == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: ctx is NULL", fn);
+    if (lrelu_dtype_size(t) == 0)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn, (int)t);
+    return LRELU_OK;
+}
+
+/* Sets kernel arguments from a list: each a size and a pointer to the value. */
+typedef struct {
+    size_t size;
+    const void *value;
+} kern_arg;
+
+static lrelu_status set_args(cl_kernel kern, const kern_arg *args, cl_uint count)
+{
+    lrelu_status st = LRELU_OK;
+    for (cl_uint i = 0; i < count; ++i)
+        LRELU_CL(clSetKernelArg(kern, i, args[i].size, args[i].value));
+cleanup:
+    return st;
+}
+
+/* Enqueues kern over `items` work-items rounded up to the ext kernels' local size. */
+static lrelu_status launch(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t items,
+                           cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    lrelu_status st = LRELU_OK;
+    size_t local = k->ext_local, global = (items + local - 1) / local * local;
+    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, num_wait,
+                                    num_wait ? wait : NULL, done));
+cleanup:
+    return st;
+}
+
+/* ---------------------------------------------------------------------------- q8 */
+
+lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t, double alpha,
+                            lrelu_quant in, lrelu_quant out, lrelu_q8_args *a)
+{
+    if (ctx == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: ctx is NULL", fn);
+    if (t != LRELU_QS8 && t != LRELU_QU8)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: qtype %d is not an lrelu_qtype", fn, (int)t);
+    lrelu_status st = check_finite(fn, LRELU_F32, "alpha", alpha);
+    if (st != LRELU_OK)
+        return st;
+    int lo = t == LRELU_QS8 ? -128 : 0, hi = t == LRELU_QS8 ? 127 : 255;
+    float s_in = (float)in.scale, s_out = (float)out.scale;
+    if (!(in.scale > 0) || !isnormal(s_in) || !isfinite(255.0f * s_in))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: in.scale %g must be a normal positive float with 255 * scale finite",
+                          fn, in.scale);
+    float inv = 1.0f / s_out;
+    if (!(out.scale > 0) || !isnormal(s_out) || !isnormal(inv))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: out.scale %g must be a normal positive float whose reciprocal is "
+                          "normal too",
+                          fn, out.scale);
+    if (in.zero_point < lo || in.zero_point > hi || out.zero_point < lo || out.zero_point > hi)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: zero points %d and %d must lie in [%d, %d]",
+                          fn, in.zero_point, out.zero_point, lo, hi);
+    a->alpha = (float)alpha;
+    a->s_in = s_in;
+    a->inv_out = inv;
+    a->zp_in = in.zero_point;
+    a->zp_out = out.zero_point;
+    return LRELU_OK;
+}
+
+lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
+                              lrelu_quant in, lrelu_quant out, cl_mem x, size_t x_off, cl_mem y,
+                              size_t y_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    const char *fn = "lrelu_forward_q8";
+    lrelu_q8_args a;
+    int nothing = 0;
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = lrelu_q8_check(ctx, fn, t, alpha, in, out, &a);
+    ext_operand ops[2] = {{.o = {.name = "x", .mem = x, .off = x_off, .inc = 1}, .n = n},
+                          {.o = {.name = "y", .mem = y, .off = y_off, .inc = 1},
+                           .n = n,
+                           .out = 1,
+                           .alias = 1u}};
+    if (st == LRELU_OK)
+        st = check_operands(ctx, fn, LRELU_F32, 1, n, ops, 2, num_wait, wait, done, &nothing);
+    if (st != LRELU_OK || nothing)
+        return st;
+    const lrelu_kernels *k = NULL;
+    cl_ulong un = n, ux = x_off, uy = y_off;
+    pthread_mutex_lock(&ctx->lock);
+    st = lrelu_get_ext_kernels(ctx, LRELU_F32, &k);
+    if (st == LRELU_OK) {
+        kern_arg args[] = {{sizeof un, &un},        {sizeof a.alpha, &a.alpha},
+                           {sizeof a.s_in, &a.s_in}, {sizeof a.zp_in, &a.zp_in},
+                           {sizeof a.inv_out, &a.inv_out}, {sizeof a.zp_out, &a.zp_out},
+                           {sizeof x, &x},          {sizeof ux, &ux},
+                           {sizeof y, &y},          {sizeof uy, &uy}};
+        st = set_args(k->q8[t], args, 10);
+        if (st == LRELU_OK)
+            st = launch(ctx, k, k->q8[t], n / k->vec + (n % k->vec != 0), num_wait, wait, done);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+/* ---------------------------------------------------------------------- channels */
+
+/* A per-channel call: mode 0 PReLU, 1 bias_act, 2 bias_act without a bias. */
+typedef struct {
+    const char *fn;
+    lrelu_dtype t;
+    lrelu_layout l;
+    int mode;
+    double alpha, gain, limit; /* bias_act's, limit 0 for none */
+} chan_call;
+
+/* n = outer * channels * inner, or OUT_OF_RANGE when that overflows. */
+static lrelu_status chan_count(const chan_call *c, size_t *n)
+{
+    size_t a = c->l.outer, b = c->l.channels, d = c->l.inner;
+    if (a == 0 || b == 0 || d == 0) {
+        *n = 0;
+        return LRELU_OK;
+    }
+    if (b > SIZE_MAX / d || b * d > SIZE_MAX / a)
+        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                          "%s: layout %zu x %zu x %zu elements overflows size_t", c->fn, a, b, d);
+    *n = a * b * d;
+    return LRELU_OK;
+}
+
+/* bias_act's parameters: alpha and gain finite, limit >= 0 (+inf: none). */
+static lrelu_status check_bias_act(chan_call *c, lrelu_bias_act p)
+{
+    lrelu_status st = check_finite(c->fn, c->t, "alpha", p.alpha);
+    if (st == LRELU_OK)
+        st = check_finite(c->fn, c->t, "gain", p.gain);
+    if (st != LRELU_OK)
+        return st;
+    if (!(p.limit >= 0))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: limit %g must be >= 0 (0 or inf: no clamp)",
+                          c->fn, p.limit);
+    c->alpha = p.alpha;
+    c->gain = p.gain;
+    c->limit = (c->t == LRELU_F64 ? isinf(p.limit) : isinf((float)p.limit)) ? 0.0 : p.limit;
+    return LRELU_OK;
+}
+
+/* Sets a compute-type scalar: float, or double for f64. */
+static cl_int set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v)
+{
+    float f = (float)v;
+    return t == LRELU_F64 ? clSetKernelArg(kern, arg, sizeof v, &v)
+                          : clSetKernelArg(kern, arg, sizeof f, &f);
+}
+
+/* The leading arguments of chan_forward and chan_backward: the nu counts in u, then from
+ * argument `at` the mode and the three factors. */
+static lrelu_status set_common(cl_kernel kern, cl_uint at, const chan_call *c, const cl_ulong *u,
+                               int nu)
+{
+    lrelu_status st = LRELU_OK;
+    cl_int mode = c->mode;
+    cl_uint i = 0;
+    for (; i < (cl_uint)nu; ++i)
+        LRELU_CL(clSetKernelArg(kern, i, sizeof u[i], &u[i]));
+    LRELU_CL(clSetKernelArg(kern, at, sizeof mode, &mode));
+    LRELU_CL_AS(set_scalar(kern, at + 1, c->t, c->alpha), "clSetKernelArg");
+    LRELU_CL_AS(set_scalar(kern, at + 2, c->t, c->gain), "clSetKernelArg");
+    LRELU_CL_AS(set_scalar(kern, at + 3, c->t, c->limit), "clSetKernelArg");
+cleanup:
+    return st;
+}
+
+/* Sets buffer-and-offset pairs from argument `at` on. */
+static lrelu_status set_bufs(cl_kernel kern, cl_uint at, const ext_operand *ops, int count)
+{
+    lrelu_status st = LRELU_OK;
+    for (int i = 0; i < count; ++i) {
+        cl_ulong off = ops[i].o.off;
+        LRELU_CL(clSetKernelArg(kern, at + 2 * (cl_uint)i, sizeof(cl_mem), &ops[i].o.mem));
+        LRELU_CL(clSetKernelArg(kern, at + 2 * (cl_uint)i + 1, sizeof off, &off));
+    }
+cleanup:
+    return st;
+}
+
+/* ops: x, p, y. */
+static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops, cl_uint num_wait,
+                                 const cl_event *wait, cl_event *done)
+{
+    size_t n = 0;
+    int nothing = 0;
+    lrelu_status st = chan_count(c, &n);
+    size_t es = lrelu_dtype_size(c->t);
+    ops[0].n = ops[2].n = n;
+    ops[1].n = c->l.channels;
+    if (st == LRELU_OK)
+        st = check_operands(ctx, c->fn, c->t, es, n, ops, 3, num_wait, wait, done, &nothing);
+    if (st != LRELU_OK || nothing)
+        return st;
+    const lrelu_kernels *k = NULL;
+    cl_ulong u[3] = {n, c->l.channels, c->l.inner};
+    pthread_mutex_lock(&ctx->lock);
+    st = lrelu_get_ext_kernels(ctx, c->t, &k);
+    if (st == LRELU_OK)
+        st = set_common(k->chan_forward, 3, c, u, 3);
+    if (st == LRELU_OK)
+        st = set_bufs(k->chan_forward, 7, ops, 3);
+    if (st == LRELU_OK)
+        st = launch(ctx, k, k->chan_forward, n / k->vec + (n % k->vec != 0), num_wait, wait, done);
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+/* ops: x, p, dy, dx, ds. */
+static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops, cl_uint num_wait,
+                                  const cl_event *wait, cl_event *done)
+{
+    size_t n = 0;
+    int nothing = 0;
+    lrelu_status st = chan_count(c, &n);
+    size_t es = lrelu_dtype_size(c->t), cs = c->t == LRELU_F64 ? 8 : 4;
+    ops[0].n = ops[2].n = ops[3].n = n;
+    ops[1].n = ops[4].n = c->l.channels;
+    if (st == LRELU_OK && ops[3].o.mem == NULL && ops[4].o.mem == NULL)
+        st = lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s and %s are both NULL; ask for one", c->fn,
+                        ops[3].o.name, ops[4].o.name);
+    if (st == LRELU_OK)
+        st = check_operands(ctx, c->fn, c->t, es, n, ops, 5, num_wait, wait, done, &nothing);
+    if (st != LRELU_OK || nothing)
+        return st;
+    size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    size_t blocks = c->l.channels * nb; /* <= n: no overflow */
+    cl_mem partial = NULL, ds = ops[4].o.mem;
+    cl_event mid = NULL;
+    cl_int err = CL_SUCCESS;
+    if (ds != NULL) {
+        if (blocks > ctx->max_alloc / cs)
+            return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
+                              "%s: %zu block sums exceed the device's largest allocation", c->fn,
+                              blocks);
+        partial = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, blocks * cs, NULL, &err);
+        if (err != CL_SUCCESS)
+            return lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
+    }
+    const lrelu_kernels *k = NULL;
+    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uc = c->l.channels, unb = nb,
+             uds = ops[4].o.off;
+    pthread_mutex_lock(&ctx->lock);
+    st = lrelu_get_ext_kernels(ctx, c->t, &k);
+    if (st == LRELU_OK)
+        st = set_common(k->chan_backward, 4, c, u, 4);
+    if (st == LRELU_OK)
+        st = set_bufs(k->chan_backward, 8, ops, 4);
+    if (st == LRELU_OK && (err = clSetKernelArg(k->chan_backward, 16, sizeof partial, &partial)) !=
+                              CL_SUCCESS)
+        st = lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
+    if (st == LRELU_OK)
+        st = launch(ctx, k, k->chan_backward, blocks, num_wait, wait, ds != NULL ? &mid : done);
+    if (st == LRELU_OK && ds != NULL) {
+        kern_arg args[] = {{sizeof uc, &uc}, {sizeof unb, &unb}, {sizeof partial, &partial},
+                           {sizeof ds, &ds},  {sizeof uds, &uds}};
+        st = set_args(k->chan_sum, args, 5);
+        if (st == LRELU_OK)
+            st = launch(ctx, k, k->chan_sum, c->l.channels, 1, &mid, done);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (mid != NULL)
+        (void)clReleaseEvent(mid);
+    if (partial != NULL)
+        (void)clReleaseMemObject(partial); /* freed once the kernels are done with it */
+    return st;
+}
+
+static void op_init(ext_operand *e, const char *name, cl_mem mem, size_t off, int out,
+                    unsigned alias)
+{
+    *e = (ext_operand){.o = {.name = name, .mem = mem, .off = off, .inc = 1},
+                       .out = out,
+                       .optional = out,
+                       .alias = alias};
+}
+
+lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
+                                 size_t x_off, cl_mem slope, size_t slope_off, cl_mem y,
+                                 size_t y_off, cl_uint num_wait, const cl_event *wait,
+                                 cl_event *done)
+{
+    chan_call c = {.fn = "lrelu_prelu_forward", .t = t, .l = l};
+    ext_operand ops[3];
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = check_head(ctx, c.fn, t);
+    if (st != LRELU_OK)
+        return st;
+    op_init(&ops[0], "x", x, x_off, 0, 0);
+    op_init(&ops[1], "slope", slope, slope_off, 0, 0);
+    op_init(&ops[2], "y", y, y_off, 1, 1u);
+    ops[2].optional = 0;
+    return chan_forward(ctx, &c, ops, num_wait, wait, done);
+}
+
+lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
+                                  size_t x_off, cl_mem slope, size_t slope_off, cl_mem dy,
+                                  size_t dy_off, cl_mem dx, size_t dx_off, cl_mem dslope,
+                                  size_t dslope_off, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *done)
+{
+    chan_call c = {.fn = "lrelu_prelu_backward", .t = t, .l = l};
+    ext_operand ops[5];
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = check_head(ctx, c.fn, t);
+    if (st != LRELU_OK)
+        return st;
+    op_init(&ops[0], "x", x, x_off, 0, 0);
+    op_init(&ops[1], "slope", slope, slope_off, 0, 0);
+    op_init(&ops[2], "dy", dy, dy_off, 0, 0);
+    op_init(&ops[3], "dx", dx, dx_off, 1, 1u | 4u);
+    op_init(&ops[4], "dslope", dslope, dslope_off, 1, 0);
+    return chan_backward(ctx, &c, ops, num_wait, wait, done);
+}
+
+lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                    lrelu_bias_act p, cl_mem x, size_t x_off, cl_mem bias,
+                                    size_t bias_off, cl_mem y, size_t y_off, cl_uint num_wait,
+                                    const cl_event *wait, cl_event *done)
+{
+    chan_call c = {.fn = "lrelu_bias_act_forward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
+    ext_operand ops[3];
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = check_head(ctx, c.fn, t);
+    if (st == LRELU_OK)
+        st = check_bias_act(&c, p);
+    if (st != LRELU_OK)
+        return st;
+    op_init(&ops[0], "x", x, x_off, 0, 0);
+    op_init(&ops[1], "bias", bias, bias_off, 0, 0);
+    ops[1].optional = 1;
+    op_init(&ops[2], "y", y, y_off, 1, 1u);
+    ops[2].optional = 0;
+    return chan_forward(ctx, &c, ops, num_wait, wait, done);
+}
+
+lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                     lrelu_bias_act p, cl_mem x, size_t x_off, cl_mem bias,
+                                     size_t bias_off, cl_mem dy, size_t dy_off, cl_mem dx,
+                                     size_t dx_off, cl_mem dbias, size_t dbias_off,
+                                     cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    chan_call c = {.fn = "lrelu_bias_act_backward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
+    ext_operand ops[5];
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = check_head(ctx, c.fn, t);
+    if (st == LRELU_OK)
+        st = check_bias_act(&c, p);
+    if (st != LRELU_OK)
+        return st;
+    op_init(&ops[0], "x", x, x_off, 0, 0);
+    op_init(&ops[1], "bias", bias, bias_off, 0, 0);
+    ops[1].optional = 1;
+    op_init(&ops[2], "dy", dy, dy_off, 0, 0);
+    op_init(&ops[3], "dx", dx, dx_off, 1, 1u | 4u);
+    op_init(&ops[4], "dbias", dbias, dbias_off, 1, 0);
+    return chan_backward(ctx, &c, ops, num_wait, wait, done);
+}

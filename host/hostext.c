@@ -1,0 +1,317 @@
+/* hostext.c: the host-memory versions of the quantized and per-channel calls. Each
+ * array is wrapped whole in a buffer (zero copy where the device works on host memory,
+ * else copied in and read back), the device call runs on the ctx's queue, and the
+ * outputs are made visible to the host before returning. No streaming: each array must
+ * fit one device allocation. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* One host array of a call. alias: bit mask of the inputs an output may be the very
+ * same array of (in place). */
+typedef struct {
+    const char *name;
+    const void *ptr;
+    size_t n; /* elements */
+    int out;
+    int optional;
+    unsigned alias;
+    /* set by shim_run */
+    cl_mem mem;
+    size_t off; /* elements from the start of mem */
+    int owner;  /* whether mem is this operand's own (else another's, in place) */
+} shim_op;
+
+/* Runs the device call on the wrapped operands; fills `done`. */
+typedef lrelu_status (*shim_call)(lrelu_ctx *ctx, const void *call, const shim_op *ops,
+                                  cl_event *done);
+
+static lrelu_status check_ptrs(const char *fn, size_t es, shim_op *ops, int nops)
+{
+    for (int i = 0; i < nops; ++i) {
+        if (ops[i].ptr == NULL && !ops[i].optional)
+            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is NULL", fn, ops[i].name);
+        if (ops[i].ptr != NULL && (uintptr_t)ops[i].ptr % es != 0)
+            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s %p is not aligned to its %zu-byte elements",
+                              fn, ops[i].name, ops[i].ptr, es);
+    }
+    return LRELU_OK;
+}
+
+static lrelu_status check_extents(const char *fn, size_t es, shim_op *ops, int nops)
+{
+    for (int i = 0; i < nops; ++i)
+        if (ops[i].ptr != NULL && ops[i].n > (UINTPTR_MAX - (uintptr_t)ops[i].ptr) / es)
+            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE, "%s: %s's %zu elements run past the address space",
+                              fn, ops[i].name, ops[i].n);
+    for (int i = 0; i < nops; ++i)
+        for (int j = 0; j < nops && ops[i].out && ops[i].ptr != NULL; ++j) {
+            if (j == i || ops[j].ptr == NULL || (ops[j].out && j > i) || ops[j].n == 0 ||
+                ops[i].n == 0)
+                continue;
+            uintptr_t a = (uintptr_t)ops[i].ptr, b = (uintptr_t)ops[j].ptr;
+            uintptr_t ea = a + ops[i].n * es, eb = b + ops[j].n * es;
+            if (a == b && ops[i].n == ops[j].n && (ops[i].alias >> j & 1u))
+                continue;
+            if (a < eb && b < ea)
+                return lrelu_fail(LRELU_ERR_OVERLAP, "%s: output %s (%p, %zu elements) overlaps %s (%p, %zu)%s",
+                                  fn, ops[i].name, ops[i].ptr, ops[i].n, ops[j].name, ops[j].ptr, ops[j].n,
+                                  (ops[i].alias >> j & 1u) ? "; only the very same array is allowed" : "");
+        }
+    return LRELU_OK;
+}
+
+/* Wraps operand i: the very same array as an earlier input shares its buffer. */
+static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops, int i)
+{
+    shim_op *o = &ops[i];
+    for (int j = 0; j < i; ++j)
+        if (ops[j].ptr == o->ptr && ops[j].mem != NULL) {
+            o->mem = ops[j].mem;
+            o->off = ops[j].off;
+            return LRELU_OK;
+        }
+    size_t bytes = o->n * es;
+    if (bytes > ctx->max_alloc)
+        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
+                          "%s: %s's %zu bytes exceed the device's largest allocation (%llu); the "
+                          "per-channel and quantized host calls do not stream",
+                          fn, o->name, bytes, (unsigned long long)ctx->max_alloc);
+    cl_int err = CL_SUCCESS;
+    if (ctx->zero_copy) {
+        uintptr_t p = (uintptr_t)o->ptr, base = p - p % ctx->base_align;
+        o->off = (p - base) / es;
+        o->mem = clCreateBuffer(ctx->context, CL_MEM_USE_HOST_PTR | CL_MEM_READ_WRITE,
+                                bytes + (p - base), (void *)base, &err);
+    } else {
+        o->off = 0; /* READ_WRITE: an output may share an input's buffer */
+        o->mem = clCreateBuffer(ctx->context,
+                                CL_MEM_READ_WRITE | (o->out ? 0 : CL_MEM_COPY_HOST_PTR), bytes,
+                                o->out ? NULL : (void *)o->ptr, &err);
+    }
+    if (err != CL_SUCCESS) {
+        o->mem = NULL;
+        return lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
+    }
+    o->owner = 1;
+    return LRELU_OK;
+}
+
+/* The checks after the call's own (INVALID_ARG for its parameters), then the device
+ * call on wrapped arrays and the outputs brought back. n is the data operands' count. */
+static lrelu_status shim_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
+                             shim_op *ops, int nops, shim_call f, const void *call)
+{
+    lrelu_status st = check_ptrs(fn, es, ops, nops);
+    if (st == LRELU_OK && t == LRELU_F64 && !ctx->has_fp64)
+        st = lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)", fn);
+    if (st == LRELU_OK && n > 0)
+        st = check_extents(fn, es, ops, nops);
+    if (st != LRELU_OK || n == 0)
+        return st;
+    cl_event done = NULL;
+    for (int i = 0; i < nops && st == LRELU_OK; ++i)
+        if (ops[i].ptr != NULL)
+            st = wrap(ctx, fn, es, ops, i);
+    if (st == LRELU_OK)
+        st = f(ctx, call, ops, &done);
+    for (int i = 0; i < nops && st == LRELU_OK; ++i) {
+        if (!ops[i].out || ops[i].ptr == NULL)
+            continue;
+        cl_int err = CL_SUCCESS;
+        const char *what = "clEnqueueReadBuffer";
+        size_t bytes = ops[i].n * es;
+        if (ctx->zero_copy) {
+            what = "clEnqueueMapBuffer";
+            void *m = clEnqueueMapBuffer(ctx->queue, ops[i].mem, CL_TRUE, CL_MAP_READ,
+                                         ops[i].off * es, bytes, 1, &done, NULL, &err);
+            if (err == CL_SUCCESS) {
+                what = "clEnqueueUnmapMemObject";
+                err = clEnqueueUnmapMemObject(ctx->queue, ops[i].mem, m, 0, NULL, NULL);
+            }
+        } else {
+            err = clEnqueueReadBuffer(ctx->queue, ops[i].mem, CL_TRUE, ops[i].off * es, bytes,
+                                      (void *)ops[i].ptr, 1, &done, NULL);
+        }
+        if (err != CL_SUCCESS)
+            st = lrelu_cl_fail(err, what, __FILE__, __LINE__);
+    }
+    if (st == LRELU_OK && ctx->zero_copy) {
+        cl_int err = clFinish(ctx->queue);
+        if (err != CL_SUCCESS)
+            st = lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
+    }
+    if (done != NULL) {
+        if (st != LRELU_OK)
+            (void)clWaitForEvents(1, &done); /* nothing may still use the caller's arrays */
+        (void)clReleaseEvent(done);
+    }
+    for (int i = 0; i < nops; ++i)
+        if (ops[i].owner)
+            (void)clReleaseMemObject(ops[i].mem);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------- q8 */
+
+typedef struct {
+    lrelu_qtype t;
+    double alpha;
+    lrelu_quant in, out;
+} q8_call;
+
+static lrelu_status q8_device(lrelu_ctx *ctx, const void *call, const shim_op *ops, cl_event *done)
+{
+    const q8_call *c = call;
+    return lrelu_forward_q8(ctx, c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].mem, ops[0].off,
+                            ops[1].mem, ops[1].off, 0, NULL, done);
+}
+
+lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
+                                   lrelu_quant in, lrelu_quant out, const void *x, void *y)
+{
+    const char *fn = "lrelu_forward_q8_host";
+    lrelu_q8_args a;
+    lrelu_status st = lrelu_q8_check(ctx, fn, t, alpha, in, out, &a);
+    if (st != LRELU_OK)
+        return st;
+    shim_op ops[2] = {{.name = "x", .ptr = x, .n = n}, {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
+    q8_call c = {t, alpha, in, out};
+    return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, &c);
+}
+
+/* ---------------------------------------------------------------------- channels */
+
+typedef struct {
+    lrelu_dtype t;
+    lrelu_layout l;
+    int bias_act; /* else PReLU */
+    lrelu_bias_act p;
+} chan_host;
+
+/* The device calls check the parameters again (cheap) and the wrapped buffers. */
+static lrelu_status chan_fwd_device(lrelu_ctx *ctx, const void *call, const shim_op *o,
+                                    cl_event *done)
+{
+    const chan_host *c = call;
+    if (c->bias_act)
+        return lrelu_bias_act_forward(ctx, c->t, c->l, c->p, o[0].mem, o[0].off, o[1].mem,
+                                      o[1].off, o[2].mem, o[2].off, 0, NULL, done);
+    return lrelu_prelu_forward(ctx, c->t, c->l, o[0].mem, o[0].off, o[1].mem, o[1].off, o[2].mem,
+                               o[2].off, 0, NULL, done);
+}
+
+static lrelu_status chan_bwd_device(lrelu_ctx *ctx, const void *call, const shim_op *o,
+                                    cl_event *done)
+{
+    const chan_host *c = call;
+    if (c->bias_act)
+        return lrelu_bias_act_backward(ctx, c->t, c->l, c->p, o[0].mem, o[0].off, o[1].mem,
+                                       o[1].off, o[2].mem, o[2].off, o[3].mem, o[3].off, o[4].mem,
+                                       o[4].off, 0, NULL, done);
+    return lrelu_prelu_backward(ctx, c->t, c->l, o[0].mem, o[0].off, o[1].mem, o[1].off, o[2].mem,
+                                o[2].off, o[3].mem, o[3].off, o[4].mem, o[4].off, 0, NULL, done);
+}
+
+/* The checks the device call makes before it looks at buffers, run on the host call's
+ * arguments so the order of statuses is the same: ctx, dtype, parameters, layout. */
+static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_host *c, size_t *n)
+{
+    if (ctx == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: ctx is NULL", fn);
+    if (lrelu_dtype_size(c->t) == 0)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn,
+                          (int)c->t);
+    if (c->bias_act) {
+        lrelu_bias_act p = c->p;
+        int f64 = c->t == LRELU_F64;
+        if (!isfinite(p.alpha) || !isfinite(p.gain) ||
+            (!f64 && (!isfinite((float)p.alpha) || !isfinite((float)p.gain))))
+            return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                              "%s: alpha %g and gain %g must be finite in the compute type of %s",
+                              fn, p.alpha, p.gain, lrelu_dtype_name(c->t));
+        if (!(p.limit >= 0))
+            return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                              "%s: limit %g must be >= 0 (0 or inf: no clamp)", fn, p.limit);
+    }
+    size_t a = c->l.outer, b = c->l.channels, d = c->l.inner;
+    *n = 0;
+    if (a != 0 && b != 0 && d != 0) {
+        if (b > SIZE_MAX / d || b * d > SIZE_MAX / a)
+            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                              "%s: layout %zu x %zu x %zu elements overflows size_t", fn, a, b, d);
+        *n = a * b * d;
+    }
+    return LRELU_OK;
+}
+
+static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
+                                      const void *x, const void *p, void *y)
+{
+    size_t n = 0;
+    lrelu_status st = chan_head(ctx, fn, c, &n);
+    if (st != LRELU_OK)
+        return st;
+    shim_op ops[3] = {{.name = "x", .ptr = x, .n = n},
+                      {.name = c->bias_act ? "bias" : "slope",
+                       .ptr = p,
+                       .n = c->l.channels,
+                       .optional = c->bias_act},
+                      {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
+    return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, chan_fwd_device, c);
+}
+
+static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
+                                       const void *x, const void *p, const void *dy, void *dx,
+                                       void *ds)
+{
+    size_t n = 0;
+    lrelu_status st = chan_head(ctx, fn, c, &n);
+    if (st != LRELU_OK)
+        return st;
+    const char *ds_name = c->bias_act ? "dbias" : "dslope";
+    if (dx == NULL && ds == NULL)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dx and %s are both NULL; ask for one", fn,
+                          ds_name);
+    shim_op ops[5] = {{.name = "x", .ptr = x, .n = n},
+                      {.name = c->bias_act ? "bias" : "slope",
+                       .ptr = p,
+                       .n = c->l.channels,
+                       .optional = c->bias_act},
+                      {.name = "dy", .ptr = dy, .n = n},
+                      {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
+                      {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
+    return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, c);
+}
+
+lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                      const void *x, const void *slope, void *y)
+{
+    chan_host c = {.t = t, .l = l};
+    return chan_forward_host(ctx, "lrelu_prelu_forward_host", &c, x, slope, y);
+}
+
+lrelu_status lrelu_prelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                       const void *x, const void *slope, const void *dy, void *dx,
+                                       void *dslope)
+{
+    chan_host c = {.t = t, .l = l};
+    return chan_backward_host(ctx, "lrelu_prelu_backward_host", &c, x, slope, dy, dx, dslope);
+}
+
+lrelu_status lrelu_bias_act_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                         lrelu_bias_act p, const void *x, const void *bias,
+                                         void *y)
+{
+    chan_host c = {.t = t, .l = l, .bias_act = 1, .p = p};
+    return chan_forward_host(ctx, "lrelu_bias_act_forward_host", &c, x, bias, y);
+}
+
+lrelu_status lrelu_bias_act_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                          lrelu_bias_act p, const void *x, const void *bias,
+                                          const void *dy, void *dx, void *dbias)
+{
+    chan_host c = {.t = t, .l = l, .bias_act = 1, .p = p};
+    return chan_backward_host(ctx, "lrelu_bias_act_backward_host", &c, x, bias, dy, dx, dbias);
+}
