@@ -460,9 +460,13 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
  * ---------------------------------------------------------------------------------- */
 #if LRELU_DTYPE == 0
 #if LRELU_VEC == 1
-#define Q8_CONV(T, v) LRELU_CAT(convert_, T)(v)
-#define Q8_IV         int
+#define Q8_CONV(T, v)      LRELU_CAT(convert_, T)(v)
+#define Q8_IV              int
+#define Q8_LOAD(i, p)      (p)[i]
+#define Q8_STORE(v, i, p)  ((p)[i] = (v))
 #else
+#define Q8_LOAD(i, p)      LRELU_CAT(vload, LRELU_VEC)(i, p)
+#define Q8_STORE(v, i, p)  LRELU_CAT(vstore, LRELU_VEC)(v, i, p)
 #define Q8_CONV(T, v) LRELU_CAT(LRELU_CAT(convert_, T), LRELU_VEC)(v)
 #define Q8_IV         LRELU_CAT(int, LRELU_VEC)
 #endif
@@ -477,10 +481,10 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
         __global Q *yp = y + y_off;                                                                \
         float lo = (float)(LO - zp_out), hi = (float)(HI - zp_out);                               \
         if (i < body) {                                                                            \
-            CV f = Q8_CONV(float, Q8_CONV(int, LRELU_CAT(vload, LRELU_VEC)(i, xp)) - zp_in) * s_in; \
+            CV f = Q8_CONV(float, Q8_CONV(int, Q8_LOAD(i, xp)) - zp_in) * s_in; \
             f = rint(LRELU(IS_POSV(f), f, alpha) * inv_out);                                       \
             Q8_IV q = Q8_CONV(int, clamp(f, lo, hi)) + zp_out;                                     \
-            LRELU_CAT(vstore, LRELU_VEC)(Q8_CONV(Q, q), i, yp);                                    \
+            Q8_STORE(Q8_CONV(Q, q), i, yp);                                    \
         } else if (i == body) {                                                                    \
             for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {                                \
                 float f = (float)((int)xp[k] - zp_in) * s_in;                                      \
