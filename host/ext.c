@@ -202,18 +202,21 @@ typedef struct {
     double alpha, gain, limit; /* bias_act's, limit 0 for none */
 } chan_call;
 
-/* n = outer * channels * inner, or OUT_OF_RANGE when that overflows. */
+/* n = outer * channels * inner; SIZE_MAX when that overflows, which the range check then
+ * refuses as OUT_OF_RANGE after the INVALID_ARG checks on the buffers, in the contract's
+ * order. */
+size_t lrelu_layout_count(lrelu_layout l)
+{
+    if (l.outer == 0 || l.channels == 0 || l.inner == 0)
+        return 0;
+    if (l.channels > SIZE_MAX / l.inner || l.channels * l.inner > SIZE_MAX / l.outer)
+        return SIZE_MAX;
+    return l.outer * l.channels * l.inner;
+}
+
 static lrelu_status chan_count(const chan_call *c, size_t *n)
 {
-    size_t a = c->l.outer, b = c->l.channels, d = c->l.inner;
-    if (a == 0 || b == 0 || d == 0) {
-        *n = 0;
-        return LRELU_OK;
-    }
-    if (b > SIZE_MAX / d || b * d > SIZE_MAX / a)
-        return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                          "%s: layout %zu x %zu x %zu elements overflows size_t", c->fn, a, b, d);
-    *n = a * b * d;
+    *n = lrelu_layout_count(c->l);
     return LRELU_OK;
 }
 

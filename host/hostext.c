@@ -43,7 +43,8 @@ static lrelu_status check_extents(const char *fn, size_t es, shim_op *ops, int n
 {
     for (int i = 0; i < nops; ++i)
         if (ops[i].ptr != NULL && ops[i].n > (UINTPTR_MAX - (uintptr_t)ops[i].ptr) / es)
-            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE, "%s: %s's %zu elements run past the address space",
+            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
+                              "%s: %s's %zu elements overflow size_t or run past the address space",
                               fn, ops[i].name, ops[i].n);
     for (int i = 0; i < nops; ++i)
         for (int j = 0; j < nops && ops[i].out && ops[i].ptr != NULL; ++j) {
@@ -235,14 +236,7 @@ static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_h
             return lrelu_fail(LRELU_ERR_INVALID_ARG,
                               "%s: limit %g must be >= 0 (0 or inf: no clamp)", fn, p.limit);
     }
-    size_t a = c->l.outer, b = c->l.channels, d = c->l.inner;
-    *n = 0;
-    if (a != 0 && b != 0 && d != 0) {
-        if (b > SIZE_MAX / d || b * d > SIZE_MAX / a)
-            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                              "%s: layout %zu x %zu x %zu elements overflows size_t", fn, a, b, d);
-        *n = a * b * d;
-    }
+    *n = lrelu_layout_count(c->l);
     return LRELU_OK;
 }
 

@@ -181,6 +181,9 @@ int lrelu_views_meet(size_t a, size_t sa, size_t b, size_t sb, size_t n, size_t 
 
 const char *lrelu_op_name(lrelu_op op);
 
+/* ext.c: outer * channels * inner, SIZE_MAX when that overflows. */
+size_t lrelu_layout_count(lrelu_layout l);
+
 /* ext.c: the quantized call's parameters as the kernel takes them. */
 typedef struct {
     float alpha, s_in, inv_out;

@@ -393,6 +393,123 @@ static void ex_calls(void)
         ++failed, printf("FAIL ex host failures wrote the output\n");
 }
 
+/* The quantized and per-channel calls: each status with its message, nothing written. */
+static void feature_calls(void)
+{
+    lrelu_quant qi = {0.1, 0}, qo = {0.1, 0};
+    CALL_FAILS("q8 NULL ctx", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "ctx", NULL, LRELU_QS8, N,
+               0.01, qi, qo, bx, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 unknown qtype", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "qtype", ctx,
+               (lrelu_qtype)7, N, 0.01, qi, qo, bx, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 NaN alpha", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "alpha", ctx, LRELU_QS8, N,
+               NAN, qi, qo, bx, 0, by, 0, 0, NULL);
+    const double bad_in[] = {0.0, -1.0, 1e-40, 1e37, NAN};
+    for (size_t i = 0; i < sizeof bad_in / sizeof bad_in[0]; ++i)
+        CALL_FAILS("q8 bad in.scale", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "in.scale", ctx,
+                   LRELU_QU8, N, 0.01, (lrelu_quant){bad_in[i], 0}, qo, bx, 0, by, 0, 0, NULL);
+    const double bad_out[] = {0.0, 1e-39, 1e38, INFINITY};
+    for (size_t i = 0; i < sizeof bad_out / sizeof bad_out[0]; ++i)
+        CALL_FAILS("q8 bad out.scale", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "out.scale", ctx,
+                   LRELU_QU8, N, 0.01, qi, (lrelu_quant){bad_out[i], 0}, bx, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 s8 zero point 128", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "zero points", ctx,
+               LRELU_QS8, N, 0.01, qi, (lrelu_quant){0.1, 128}, bx, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 u8 zero point -1", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "zero points", ctx,
+               LRELU_QU8, N, 0.01, (lrelu_quant){0.1, -1}, qo, bx, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 NULL x", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "x is NULL", ctx, LRELU_QS8,
+               N, 0.01, qi, qo, NULL, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 wait NULL", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "wait", ctx, LRELU_QS8, N,
+               0.01, qi, qo, bx, 0, by, 0, 2, NULL);
+    CALL_FAILS("q8 past the buffer", lrelu_forward_q8, LRELU_ERR_OUT_OF_RANGE, "end past", ctx,
+               LRELU_QS8, N * 4, 0.01, qi, qo, bx, 1, by, 0, 0, NULL);
+    CALL_FAILS("q8 y partly over x", lrelu_forward_q8, LRELU_ERR_OVERLAP, "overlaps x", ctx,
+               LRELU_QS8, N, 0.01, qi, qo, bdy, 0, bdy, 1, 0, NULL);
+    expect("q8 in place", lrelu_forward_q8(ctx, LRELU_QS8, N, 0.01, qi, qo, bdy, 1, bdy, 1, 0, NULL, NULL),
+           LRELU_OK, NULL);
+
+    lrelu_layout l = {4, 8, N / 32}; /* N elements, 8 channels */
+    lrelu_bias_act ba = {0.2, 1.0, 0.0};
+    CALL_FAILS("prelu unknown dtype", lrelu_prelu_forward, LRELU_ERR_INVALID_ARG, "dtype", ctx,
+               (lrelu_dtype)9, l, bx, 0, bdy, 0, by, 0, 0, NULL);
+    CALL_FAILS("prelu NULL slope", lrelu_prelu_forward, LRELU_ERR_INVALID_ARG, "slope is NULL", ctx,
+               LRELU_F32, l, bx, 0, NULL, 0, by, 0, 0, NULL);
+    CALL_FAILS("prelu layout overflows, after the NULL check", lrelu_prelu_forward,
+               LRELU_ERR_INVALID_ARG, "y is NULL", ctx, LRELU_F32,
+               ((lrelu_layout){SIZE_MAX / 2, 4, 1}), bx, 0, bdy, 0, NULL, 0, 0, NULL);
+    CALL_FAILS("prelu layout overflows", lrelu_prelu_forward, LRELU_ERR_OUT_OF_RANGE, "overflows",
+               ctx, LRELU_F32, ((lrelu_layout){SIZE_MAX / 2, 4, 1}), bx, 0, bdy, 0, by, 0, 0, NULL);
+    CALL_FAILS("prelu slope past its buffer", lrelu_prelu_forward, LRELU_ERR_OUT_OF_RANGE, "slope",
+               ctx, LRELU_F32, l, bx, 0, bdy, N - 7, by, 0, 0, NULL);
+    CALL_FAILS("prelu y partly over x", lrelu_prelu_forward, LRELU_ERR_OVERLAP, "overlaps x", ctx,
+               LRELU_F32, ((lrelu_layout){1, 1, N / 2}), by, 0, bdy, 0, by, 1, 0, NULL);
+    CALL_FAILS("prelu y over the slope", lrelu_prelu_forward, LRELU_ERR_OVERLAP, "overlaps slope",
+               ctx, LRELU_F32, ((lrelu_layout){1, 1, N / 2}), bx, 0, by, 0, by, 0, 0, NULL);
+    CALL_FAILS("prelu backward wants nothing", lrelu_prelu_backward, LRELU_ERR_INVALID_ARG,
+               "both NULL", ctx, LRELU_F32, l, bx, 0, bx, 0, bx, 0, NULL, 0, NULL, 0, 0, NULL);
+    CALL_FAILS("prelu dslope over dx", lrelu_prelu_backward, LRELU_ERR_OVERLAP, "dslope", ctx,
+               LRELU_F32, l, bx, 0, bx, 0, bx, 0, bdx, 0, bdx, 3, 0, NULL);
+    CALL_FAILS("prelu dslope over x", lrelu_prelu_backward, LRELU_ERR_OVERLAP, "overlaps x", ctx,
+               LRELU_F32, l, bdx, 0, bx, 0, bx, 0, NULL, 0, bdx, 8, 0, NULL);
+    CALL_FAILS("bias_act negative limit", lrelu_bias_act_forward, LRELU_ERR_INVALID_ARG, "limit",
+               ctx, LRELU_F32, l, ((lrelu_bias_act){0.2, 1.0, -1.0}), bx, 0, bdy, 0, by, 0, 0,
+               NULL);
+    CALL_FAILS("bias_act NaN limit", lrelu_bias_act_backward, LRELU_ERR_INVALID_ARG, "limit", ctx,
+               LRELU_F32, l, ((lrelu_bias_act){0.2, 1.0, NAN}), bx, 0, bdy, 0, bx, 0, bdx, 0, NULL,
+               0, 0, NULL);
+    CALL_FAILS("bias_act infinite gain", lrelu_bias_act_forward, LRELU_ERR_INVALID_ARG, "gain", ctx,
+               LRELU_F32, l, ((lrelu_bias_act){0.2, INFINITY, 0.0}), bx, 0, bdy, 0, by, 0, 0, NULL);
+    CALL_FAILS("bias_act alpha infinite as a float", lrelu_bias_act_forward, LRELU_ERR_INVALID_ARG,
+               "alpha", ctx, LRELU_F16, l, ((lrelu_bias_act){1e300, 1.0, 0.0}), bx, 0, bdy, 0, by,
+               0, 0, NULL);
+    CALL_FAILS("bias_act NULL dy", lrelu_bias_act_backward, LRELU_ERR_INVALID_ARG, "dy is NULL",
+               ctx, LRELU_F32, l, ba, bx, 0, NULL, 0, NULL, 0, bdx, 0, NULL, 0, 0, NULL);
+    expect("bias_act without a bias, dx in place on dy",
+           lrelu_bias_act_backward(ctx, LRELU_F32, l, ba, bx, 0, NULL, 0, bdy, 0, bdy, 0, NULL, 0,
+                                   0, NULL, NULL),
+           LRELU_OK, NULL);
+    expect("an empty layout does nothing",
+           lrelu_prelu_forward(ctx, LRELU_F32, (lrelu_layout){0, 3, 3}, NULL, 0, NULL, 0, NULL, 0,
+                               0, NULL, NULL),
+           LRELU_OK, NULL);
+    (void)clFinish(q);
+
+    /* host versions: the same checks on pointers, nothing written */
+    float hx[64], hy[64], hs[4];
+    for (int i = 0; i < 64; ++i)
+        hx[i] = (float)i - 30.0f, hy[i] = -7.0f;
+    for (int i = 0; i < 4; ++i)
+        hs[i] = 0.5f;
+    lrelu_layout hl = {2, 4, 8};
+    expect("host prelu NULL x", lrelu_prelu_forward_host(ctx, LRELU_F32, hl, NULL, hs, hy),
+           LRELU_ERR_INVALID_ARG, "x is NULL");
+    expect("host prelu y partly over x",
+           lrelu_prelu_forward_host(ctx, LRELU_F32, hl, hy, hs, hy + 1), LRELU_ERR_OVERLAP,
+           "overlaps x");
+    expect("host prelu dslope over dy",
+           lrelu_prelu_backward_host(ctx, LRELU_F32, hl, hx, hs, hy, NULL, hy + 60),
+           LRELU_ERR_OVERLAP, "dslope");
+    expect("host prelu layout overflows",
+           lrelu_prelu_forward_host(ctx, LRELU_F32, (lrelu_layout){SIZE_MAX / 2, 4, 1}, hx, hs,
+                                    hy),
+           LRELU_ERR_OUT_OF_RANGE, "overflow");
+    expect("host bias_act NaN limit",
+           lrelu_bias_act_forward_host(ctx, LRELU_F32, hl, (lrelu_bias_act){0.2, 1.0, NAN}, hx,
+                                       NULL, hy),
+           LRELU_ERR_INVALID_ARG, "limit");
+    expect("host q8 bad zero point",
+           lrelu_forward_q8_host(ctx, LRELU_QS8, 64, 0.1, qi, (lrelu_quant){0.1, 200}, hx, hy),
+           LRELU_ERR_INVALID_ARG, "zero points");
+    expect("host q8 partly in place",
+           lrelu_forward_q8_host(ctx, LRELU_QS8, 64, 0.1, qi, qo, hy, (char *)hy + 1),
+           LRELU_ERR_OVERLAP, "overlaps x");
+    int clean = 1;
+    for (int i = 0; i < 64; ++i)
+        clean &= hy[i] == -7.0f;
+    if (clean)
+        ++passed;
+    else
+        ++failed, printf("FAIL feature host failures wrote the output\n");
+}
+
 static void creation(void)
 {
     expect("create with NULL ctx", lrelu_create(NULL, NULL), LRELU_ERR_INVALID_ARG, "ctx");
@@ -491,6 +608,7 @@ int main(void)
     unsupported();
     host_api();
     ex_calls();
+    feature_calls();
     creation();
     strings();
     for (int i = 0; i < 4; ++i) {
