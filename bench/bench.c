@@ -124,6 +124,44 @@ static void run_strided2(bench *b)
     run_ex(b, &o);
 }
 
+/* PReLU and bias_act over (n / 1024, 16, 64): 16 channels of 8x8 planes; the backward
+ * computes dx and the per-channel gradient. */
+static void run_channels(bench *b, int bias_act)
+{
+    lrelu_status st;
+    lrelu_layout l = {b->n / 1024, 16, 64};
+    lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
+    cl_mem per = b->bdy; /* 16 slopes or biases: dy's first elements */
+    if (b->op == FWD && bias_act)
+        st = lrelu_bias_act_forward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bout, 0, 0, NULL,
+                                    NULL);
+    else if (b->op == FWD)
+        st = lrelu_prelu_forward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bout, 0, 0, NULL, NULL);
+    else if (bias_act) /* dy from element n, dx from 0, the gradient after dx */
+        st = lrelu_bias_act_backward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bdy, b->n, b->bout,
+                                     0, b->bout, b->n, 0, NULL, NULL);
+    else
+        st = lrelu_prelu_backward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bdy, b->n, b->bout, 0,
+                                  b->bout, b->n, 0, NULL, NULL);
+    if (st != LRELU_OK)
+        die("per-channel call", st);
+    check_cl(clFinish(b->q), "clFinish");
+}
+
+static void run_prelu(bench *b) { run_channels(b, 0); }
+static void run_bias_act(bench *b) { run_channels(b, 1); }
+
+/* The quantized forward over n bytes of x into y. */
+static void run_q8(bench *b)
+{
+    lrelu_quant in = {0.05, 3}, out = {0.04, -2};
+    lrelu_status st = lrelu_forward_q8(b->ctx, LRELU_QS8, b->n, 0.01, in, out, b->bx, 0, b->bout,
+                                       0, 0, NULL, NULL);
+    if (st != LRELU_OK)
+        die("lrelu_forward_q8", st);
+    check_cl(clFinish(b->q), "clFinish");
+}
+
 static void run_lrelu_host(bench *b)
 {
     lrelu_status st;
@@ -227,9 +265,10 @@ typedef struct {
     size_t n, off;
     stats s;
     int reads_out; /* blending reads the output too: one more array moved */
+    size_t es;     /* bytes per element when not the dtype's (quantized: 1) */
 } bench_impl;
 
-#define MAX_IMPLS 10
+#define MAX_IMPLS 14
 #define MAX_REPS  201
 
 static double run_once(bench *b, const bench_impl *m)
@@ -278,9 +317,12 @@ typedef struct {
 static row *rows;
 static size_t nrows, caprows;
 
-static void add_row(const char *name, const bench *b, stats s, size_t n_elems, size_t off,
-                    int reads_out)
+static void add_row(const bench *b, const bench_impl *m)
 {
+    const char *name = m->name;
+    stats s = m->s;
+    size_t n_elems = m->n, off = m->off, es = m->es ? m->es : lrelu_dtype_size(b->t);
+    int reads_out = m->reads_out;
     if (nrows == caprows) {
         caprows = caprows ? 2 * caprows : 64;
         rows = realloc(rows, caprows * sizeof *rows);
@@ -288,7 +330,7 @@ static void add_row(const char *name, const bench *b, stats s, size_t n_elems, s
             exit(1);
     }
     double bytes =
-        (double)n_elems * (double)lrelu_dtype_size(b->t) * ((b->op == FWD ? 2 : 3) + reads_out);
+        (double)n_elems * (double)es * ((b->op == FWD ? 2 : 3) + reads_out);
     rows[nrows++] =
         (row){op_names[b->op],     lrelu_dtype_name(b->t),        name, n_elems, off, s, bytes,
               bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};
@@ -403,21 +445,28 @@ static int bench_size(bench *b, const options *o, size_t n)
         size_t first = nrows;
         bench_impl ms[MAX_IMPLS];
         int count = 0;
-        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}, 0};
+        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}, 0, 0};
         /* odd, a multiple of nothing, at an unaligned offset */
-        ms[count++] = (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}, 0};
-        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0};
+        ms[count++] = (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}, 0, 0};
+        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0, 0};
         /* the _ex calls: 0.5 f + 1 out (GB/s counts the output's read), and every
          * operand at stride 2 over n / 2 elements (GB/s counts the elements used) */
-        ms[count++] = (bench_impl){"lrelu_blend_beta1", run_blend, n, 0, {0, 0, 0}, 1};
-        ms[count++] = (bench_impl){"lrelu_strided2", run_strided2, n / 2, 0, {0, 0, 0}, 0};
+        ms[count++] = (bench_impl){"lrelu_blend_beta1", run_blend, n, 0, {0, 0, 0}, 1, 0};
+        ms[count++] = (bench_impl){"lrelu_strided2", run_strided2, n / 2, 0, {0, 0, 0}, 0, 0};
+        if (n % 1024 == 0 && b->op != BWD_Y) {
+            ms[count++] = (bench_impl){"lrelu_prelu_c16", run_prelu, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"lrelu_bias_act_c16", run_bias_act, n, 0, {0, 0, 0}, 0, 0};
+        }
+        /* int8 in and out: GB/s over bytes, elements/s four times f32's at the same GB/s */
+        if (b->t == LRELU_F32 && b->op == FWD)
+            ms[count++] = (bench_impl){"lrelu_q8_s8", run_q8, n, 0, {0, 0, 0}, 0, 1};
         int baselines = b->t == LRELU_F32 && b->op != BWD_Y;
         if (baselines) {
-            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}, 0};
+            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}, 0, 0};
             if (n % 16 == 0)
-                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}, 0};
-            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}, 0};
-            ms[count++] = (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}, 0};
+                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}, 0, 0};
         }
         measure(b, ms, count, o->budget);
 #ifdef LRELU_BENCH_ONEDNN
@@ -425,14 +474,14 @@ static int bench_size(bench *b, const options *o, size_t n)
          * spinning after each call and would take the cores from whatever ran next */
         if (baselines &&
             (onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f)) != NULL) {
-            ms[count] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}, 0};
+            ms[count] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}, 0, 0};
             measure(b, &ms[count++], 1, o->budget);
             onednn_destroy(onednn);
             onednn = NULL;
         }
 #endif
         for (int i = 0; i < count; ++i)
-            add_row(ms[i].name, b, ms[i].s, ms[i].n, ms[i].off, ms[i].reads_out);
+            add_row(b, &ms[i]);
         if (baselines) {
             double best = 0;
             for (size_t i = first; i < nrows; ++i)

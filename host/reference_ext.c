@@ -83,7 +83,7 @@ static void store_d(void *p, size_t i, double v) { memcpy((char *)p + 8 * i, &v,
         for (size_t c = 0; c < C; ++c) {                                                           \
             CT pc = k->mode == 2 ? (CT)0 : LOAD(p, c), total = 0;                                  \
             for (size_t b = 0; b < m; b += LRELU_RBLOCK) {                                         \
-                CT acc = 0;                                                                        \
+                CT acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sum = 0;                                     \
                 for (size_t j = b; j < m && j < b + LRELU_RBLOCK; ++j) {                           \
                     size_t idx = ((j / inner) * C + c) * inner + j % inner;                        \
                     CT v = LOAD(x, idx), gy = LOAD(dy, idx), d, term;                              \
@@ -101,9 +101,11 @@ static void store_d(void *p, size_t i, double v) { memcpy((char *)p + 8 * i, &v,
                     }                                                                              \
                     if (dx != NULL)                                                                \
                         STORE(dx, idx, d);                                                         \
-                    acc = acc + term;                                                              \
+                    acc[(j - b) % 8] = acc[(j - b) % 8] + term;                                    \
                 }                                                                                  \
-                total = total + acc;                                                               \
+                for (int lane = 0; lane < 8; ++lane)                                               \
+                    sum = sum + acc[lane];                                                         \
+                total = total + sum;                                                               \
             }                                                                                      \
             if (ds != NULL)                                                                        \
                 STORE(ds, c, total);                                                               \

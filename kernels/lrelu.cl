@@ -329,7 +329,8 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *     work-item g = c * nb + b takes block b of channel c: the terms j in
  *     [b * BLOCK, min(m, b * BLOCK + BLOCK)) of the m = outer * inner terms of channel c
  *     in (o, r) order. It writes dx (when dx is not NULL) and partial[g], the block's sum
- *     from +0, left to right, in the compute type:
+ *     in the compute type: term k of the block to lane k % 8, each of the 8 lanes summed
+ *     from +0 in order, then the lanes from +0 in lane order:
  *       PReLU:    dx = x > 0 ? dy : dy * p[c];          term = x > 0 ? 0 : x * dy
  *       bias_act: d  = 0 where the forward clamped (|y| > limit or y NaN), else
  *                      g = dy * gain, t > 0 ? g : g * alpha;  dx = d, term = d
@@ -394,6 +395,47 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
     }
 }
 
+/* Eight elements at once for the backward's sums: C8 values, loads and stores at any
+ * element index, and the "> 0" mask. */
+#define C8          LRELU_CAT(C, 8)
+#define IS_POS8(s)  ((LRELU_CAT(as_, LRELU_CAT(U, 8))(s) - (U)1) < (U)POS_LIMIT)
+#if LRELU_DTYPE == 1
+#define LOAD8(i, p)     vload_half8(0, (p) + (i))
+#define STORE8(v, i, p) vstore_half8_rte((v), 0, (p) + (i))
+#elif LRELU_DTYPE == 2
+inline ushort8 bf16x8_bits(float8 f)
+{
+    uint8 b = as_uint8(f);
+    uint8 r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+    r = select(r, (b >> 16) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
+    return convert_ushort8(r);
+}
+#define LOAD8(i, p)     as_float8(convert_uint8(vload8(0, (p) + (i))) << 16)
+#define STORE8(v, i, p) vstore8(bf16x8_bits(v), 0, (p) + (i))
+#else
+#define LOAD8(i, p)     vload8(0, (p) + (i))
+#define STORE8(v, i, p) vstore8((v), 0, (p) + (i))
+#endif
+
+/* dx and the sum's term of one element (T = C, ISPOS = IS_POS1) or eight (C8, IS_POS8). */
+#define CHAN_BWD_STEP(T, ISPOS, v, gy, d, term)                                                    \
+    if (mode == 0) {                                                                               \
+        d = ISPOS(v) ? (gy) : (gy) * pc;                                                           \
+        term = ISPOS(v) ? (T)0 : (v) * (gy);                                                       \
+    } else {                                                                                       \
+        T t_ = mode == 1 ? (v) + pc : (v);                                                         \
+        T y_ = gain * LRELU(ISPOS(t_), t_, alpha);                                                 \
+        T gg_ = (gy)*gain;                                                                         \
+        d = LRELU(ISPOS(t_), gg_, alpha);                                                          \
+        if (limit > (C)0)                                                                          \
+            d = (y_ >= -limit && y_ <= limit) ? d : (T)0;                                          \
+        term = d;                                                                                  \
+    }
+
+/* Block b of channel c: term k of the block (k = j - b * BLOCK) goes to lane k % 8, each
+ * lane summed from +0 in order; the block's sum is the lanes' from +0 in lane order. Eight
+ * independent sums keep the adds from waiting on each other, and eight terms that lie
+ * in one row move as vectors. */
 __kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha,
                             C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
                             ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,
@@ -403,39 +445,45 @@ __kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int 
     if (g >= (size_t)(channels * nb))
         return;
     size_t c = g / nb, b = g - c * nb;
-    size_t j = b * LRELU_RBLOCK, end = j + LRELU_RBLOCK < (size_t)m ? j + LRELU_RBLOCK : (size_t)m;
+    size_t j0 = b * LRELU_RBLOCK, j = j0;
+    size_t end = j + LRELU_RBLOCK < (size_t)m ? j + LRELU_RBLOCK : (size_t)m;
     size_t o = j / inner, r = j - o * inner;
     size_t idx = (o * channels + c) * inner + r, skip = (channels - 1) * inner;
     const __global S *xp = x + x_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx == 0 ? 0 : dx + dx_off;
     C pc = mode == 2 ? (C)0 : LOAD1(c, p + p_off);
-    C acc = (C)0;
-    for (; j < end; ++j) {
-        C v = LOAD1(idx, xp), gy = LOAD1(idx, dyp), d, term;
-        if (mode == 0) {
-            int pos = IS_POS1(v);
-            d = pos ? gy : gy * pc;
-            term = pos ? (C)0 : v * gy;
+    C acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    while (j < end) {
+        if (((j - j0) & 7) == 0 && j + 8 <= end && r + 8 <= inner) {
+            C8 v = LOAD8(idx, xp), gy = LOAD8(idx, dyp), d, term;
+            CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+            if (dxp != 0)
+                STORE8(d, idx, dxp);
+            vstore8(vload8(0, acc) + term, 0, acc);
+            j += 8;
+            idx += 8;
+            r += 8;
         } else {
-            C t = mode == 1 ? v + pc : v;
-            int pos = IS_POS1(t);
-            C y = gain * LRELU(pos, t, alpha);
-            C gg = gy * gain;
-            d = limit > (C)0 && !(y >= -limit && y <= limit) ? (C)0 : LRELU(pos, gg, alpha);
-            term = d;
+            C v = LOAD1(idx, xp), gy = LOAD1(idx, dyp), d, term;
+            CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)
+            if (dxp != 0)
+                STORE1(d, idx, dxp);
+            acc[(j - j0) & 7] = acc[(j - j0) & 7] + term;
+            ++j;
+            ++idx;
+            ++r;
         }
-        if (dxp != 0)
-            STORE1(d, idx, dxp);
-        acc = acc + term;
-        ++idx;
-        if (++r == inner) {
+        if (r == inner) {
             r = 0;
             idx += skip;
         }
     }
+    C sum = (C)0;
+    for (int l = 0; l < 8; ++l)
+        sum = sum + acc[l];
     if (partial != 0)
-        partial[g] = acc;
+        partial[g] = sum;
 }
 
 __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial, __global S *ds,
