@@ -372,9 +372,11 @@ LRELU_API void lrelu_ref_forward_q8(lrelu_qtype t, size_t n, double alpha, lrelu
  *   Each arithmetic step is rounded in the compute type, in the order written.
  *
  * The sums are deterministic: the same bits on every run, device and work-group size.
- * Channel c's m = outer * inner terms, in (o, r) order, are summed from +0 left to
- * right in blocks of 256 in the compute type, and the block sums likewise, in order;
- * the result is rounded once to storage. The reference does exactly this.
+ * Channel c's m = outer * inner terms, in (o, r) order, are cut into blocks of 256; in a
+ * block, term k is added to lane k % 8 (8 lanes, each summed from +0 in order), and the
+ * block's sum is its lanes' summed from +0 in lane order; the channel's sum is its
+ * blocks' summed from +0 in order, rounded once to storage. All in the compute type.
+ * The reference does exactly this.
  *
  * Backward calls write dx, the per-channel gradient, or both: either may be NULL, not
  * both. In place: y may be x, dx may be x or dy (the very same range); a per-channel

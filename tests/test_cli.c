@@ -236,6 +236,58 @@ static void test_apply(void)
             rm_file("o.npy");
         }
     }
+    /* blending into the old output, PReLU and bias_act along axis 1 of (2, 3, 5) */
+    {
+        float x[N], dy[N], old[N], per[3] = {0.5f, -2.0f, 0.0f}, want[N];
+        lt_fill(LRELU_F32, x, N, &rng, 0, 0);
+        lt_fill(LRELU_F32, dy, N, &rng, 0, 5);
+        lt_fill(LRELU_F32, old, N, &rng, 0, 9);
+        write_npy("x.npy", "<f4", "(2, 3, 5)", x, sizeof x, "False");
+        write_npy("dy.npy", "<f4", "(2, 3, 5)", dy, sizeof dy, "False");
+        write_npy("o.npy", "<f4", "(2, 3, 5)", old, sizeof old, "False");
+        write_npy("p.npy", "<f4", "(3,)", per, sizeof per, "False");
+        lrelu_layout l = {2, 3, 5};
+        lrelu_bias_act ba = {0.2, 2.0, 0.5};
+        lrelu_opts o = {LRELU_BLEND, 0.5, 1.0, 0, 0, 0};
+        static const char *what[] = {"apply --scale --beta blends into the old output",
+                                     "apply --slope: PReLU along axis 1",
+                                     "apply --backward --bias: bias_act's dx"};
+        for (int c = 0; c < 3; ++c) {
+            char args[2048];
+            if (c == 0) {
+                snprintf(args, sizeof args,
+                         "apply --alpha 0.2 --scale 0.5 --beta 1 '%s/x.npy' '%s/o.npy'", dir, dir);
+                memcpy(want, old, sizeof want);
+                lrelu_ref_forward_ex(LRELU_F32, N, 0.2, &o, x, want);
+            } else if (c == 1) {
+                snprintf(args, sizeof args, "apply --slope '%s/p.npy' '%s/x.npy' '%s/o.npy'", dir,
+                         dir, dir);
+                lrelu_ref_prelu_forward(LRELU_F32, l, x, per, want);
+            } else {
+                snprintf(args, sizeof args,
+                         "apply --backward --alpha 0.2 --bias '%s/p.npy' --gain 2 --limit 0.5 "
+                         "--axis 1 '%s/x.npy' '%s/dy.npy' '%s/o.npy'",
+                         dir, dir, dir, dir);
+                lrelu_ref_bias_act_backward(LRELU_F32, l, ba, x, per, dy, want, NULL);
+            }
+            int rc = run(args);
+            float *got = read_npy("o.npy", "<f4", "(2, 3, 5)", rc == 0 ? sizeof want : 0);
+            int same = got != NULL;
+            for (size_t i = 0; same && i < N; ++i)
+                same = lt_same(LRELU_F32, &want[i], &got[i], 0);
+            free(got);
+            lt_check(same, what[c]);
+        }
+        char args[1024];
+        snprintf(args, sizeof args, "apply --slope '%s/x.npy' '%s/x.npy' '%s/o.npy'", dir, dir, dir);
+        lt_check(run(args) == 1 && contains("err.txt", "one per channel"),
+                 "apply --slope rejects a file of the wrong length");
+        lt_check(run("apply --slope p.npy --beta 1 x.npy o.npy") == 2 &&
+                     run("apply --scale nan x.npy o.npy") == 2,
+                 "apply: per-channel with blending, or a NaN factor, is a usage error");
+        rm_file("o.npy");
+        rm_file("p.npy");
+    }
     /* an empty array and a 0-d array */
     float one = -3.0f, want = -0.6f;
     write_npy("s.npy", "<f4", "()", &one, 4, "False");
