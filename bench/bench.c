@@ -133,13 +133,13 @@ static void run_channels(bench *b, int bias_act)
     lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
     cl_mem per = b->bdy; /* 16 slopes or biases: dy's first elements */
     if (b->op == FWD && bias_act)
-        st = lrelu_bias_act_forward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bout, 0, 0, NULL,
-                                    NULL);
+        st =
+            lrelu_bias_act_forward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bout, 0, 0, NULL, NULL);
     else if (b->op == FWD)
         st = lrelu_prelu_forward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bout, 0, 0, NULL, NULL);
     else if (bias_act) /* dy from element n, dx from 0, the gradient after dx */
-        st = lrelu_bias_act_backward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bdy, b->n, b->bout,
-                                     0, b->bout, b->n, 0, NULL, NULL);
+        st = lrelu_bias_act_backward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bdy, b->n, b->bout, 0,
+                                     b->bout, b->n, 0, NULL, NULL);
     else
         st = lrelu_prelu_backward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bdy, b->n, b->bout, 0,
                                   b->bout, b->n, 0, NULL, NULL);
@@ -155,8 +155,8 @@ static void run_bias_act(bench *b) { run_channels(b, 1); }
 static void run_q8(bench *b)
 {
     lrelu_quant in = {0.05, 3}, out = {0.04, -2};
-    lrelu_status st = lrelu_forward_q8(b->ctx, LRELU_QS8, b->n, 0.01, in, out, b->bx, 0, b->bout,
-                                       0, 0, NULL, NULL);
+    lrelu_status st = lrelu_forward_q8(b->ctx, LRELU_QS8, b->n, 0.01, in, out, b->bx, 0, b->bout, 0,
+                                       0, NULL, NULL);
     if (st != LRELU_OK)
         die("lrelu_forward_q8", st);
     check_cl(clFinish(b->q), "clFinish");
@@ -329,8 +329,7 @@ static void add_row(const bench *b, const bench_impl *m)
         if (rows == NULL)
             exit(1);
     }
-    double bytes =
-        (double)n_elems * (double)es * ((b->op == FWD ? 2 : 3) + reads_out);
+    double bytes = (double)n_elems * (double)es * ((b->op == FWD ? 2 : 3) + reads_out);
     rows[nrows++] =
         (row){op_names[b->op],     lrelu_dtype_name(b->t),        name, n_elems, off, s, bytes,
               bytes / s.med / 1e9, (double)n_elems / s.med / 1e9, 0};

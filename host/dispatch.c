@@ -154,7 +154,8 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
                           lrelu_op_name(op), (unsigned)num_wait);
     if (n > 0)
         for (int i = 0; i < nops; ++i)
-            if ((st = lrelu_describe_operand(ctx, lrelu_op_name(op), &ops[i], i == nops - 1)) != LRELU_OK)
+            if ((st = lrelu_describe_operand(ctx, lrelu_op_name(op), &ops[i], i == nops - 1)) !=
+                LRELU_OK)
                 return st;
     if ((st = check_support(ctx, op, t)) != LRELU_OK)
         return st;
@@ -277,7 +278,8 @@ lrelu_status lrelu_forward_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double al
                               const lrelu_opts *opts, cl_mem x, size_t x_off, cl_mem y,
                               size_t y_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
-    lrelu_operand ops[2] = {{.name = "x", .mem = x, .off = x_off}, {.name = "y", .mem = y, .off = y_off}};
+    lrelu_operand ops[2] = {{.name = "x", .mem = x, .off = x_off},
+                            {.name = "y", .mem = y, .off = y_off}};
     return run(ctx, LRELU_OP_FORWARD, t, n, alpha, opts, ops, 2, num_wait, wait, done);
 }
 
@@ -287,8 +289,8 @@ lrelu_status lrelu_backward_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double a
                                const cl_event *wait, cl_event *done)
 {
     lrelu_operand ops[3] = {{.name = "x", .mem = x, .off = x_off},
-                      {.name = "dy", .mem = dy, .off = dy_off},
-                      {.name = "dx", .mem = dx, .off = dx_off}};
+                            {.name = "dy", .mem = dy, .off = dy_off},
+                            {.name = "dx", .mem = dx, .off = dx_off}};
     return run(ctx, LRELU_OP_BACKWARD, t, n, alpha, opts, ops, 3, num_wait, wait, done);
 }
 
@@ -298,8 +300,8 @@ lrelu_status lrelu_backward_from_output_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t
                                            cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     lrelu_operand ops[3] = {{.name = "y", .mem = y, .off = y_off},
-                      {.name = "dy", .mem = dy, .off = dy_off},
-                      {.name = "dx", .mem = dx, .off = dx_off}};
+                            {.name = "dy", .mem = dy, .off = dy_off},
+                            {.name = "dx", .mem = dx, .off = dx_off}};
     return run(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, opts, ops, 3, num_wait, wait, done);
 }
 

@@ -28,10 +28,11 @@ static lrelu_status check_pair(const char *fn, size_t es, const ext_operand *a, 
     if (pa == pb && a->n == b->n && (a->alias >> bi & 1u))
         return LRELU_OK;
     if (pa < eb && pb < ea)
-        return lrelu_fail(LRELU_ERR_OVERLAP,
-                          "%s: output %s (bytes [%zu, %zu) of its buffer) overlaps %s ([%zu, %zu))%s",
-                          fn, a->o.name, pa, ea, b->o.name, pb, eb,
-                          (a->alias >> bi & 1u) ? "; only the very same range is allowed" : "");
+        return lrelu_fail(
+            LRELU_ERR_OVERLAP,
+            "%s: output %s (bytes [%zu, %zu) of its buffer) overlaps %s ([%zu, %zu))%s", fn,
+            a->o.name, pa, ea, b->o.name, pb, eb,
+            (a->alias >> bi & 1u) ? "; only the very same range is allowed" : "");
     return LRELU_OK;
 }
 
@@ -42,7 +43,7 @@ static lrelu_status check_operands(lrelu_ctx *ctx, const char *fn, lrelu_dtype t
                                    size_t n, ext_operand *ops, int nops, cl_uint num_wait,
                                    const cl_event *wait, cl_event *done, int *nothing)
 {
-    lrelu_status st = LRELU_OK;
+    lrelu_status st;
     *nothing = 0;
     if (num_wait > 0 && wait == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: num_wait is %u but wait is NULL", fn,
@@ -64,7 +65,8 @@ static lrelu_status check_operands(lrelu_ctx *ctx, const char *fn, lrelu_dtype t
                    : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
     }
     for (int i = 0; i < nops; ++i)
-        if (ops[i].o.mem != NULL && (st = lrelu_check_range(fn, ops[i].n, es, &ops[i].o)) != LRELU_OK)
+        if (ops[i].o.mem != NULL &&
+            (st = lrelu_check_range(fn, ops[i].n, es, &ops[i].o)) != LRELU_OK)
             return st;
     for (int i = 0; i < nops; ++i)
         for (int j = 0; j < nops && ops[i].out && ops[i].o.mem != NULL; ++j)
@@ -78,8 +80,9 @@ static lrelu_status check_operands(lrelu_ctx *ctx, const char *fn, lrelu_dtype t
 static lrelu_status check_finite(const char *fn, lrelu_dtype t, const char *name, double v)
 {
     if (!isfinite(v) || (t != LRELU_F64 && !isfinite((float)v)))
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s %g is not finite in the compute type of %s",
-                          fn, name, v, lrelu_dtype_name(t));
+        return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                          "%s: %s %g is not finite in the compute type of %s", fn, name, v,
+                          lrelu_dtype_name(t));
     return LRELU_OK;
 }
 
@@ -154,9 +157,9 @@ lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t,
     return LRELU_OK;
 }
 
-lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
-                              lrelu_quant in, lrelu_quant out, cl_mem x, size_t x_off, cl_mem y,
-                              size_t y_off, cl_uint num_wait, const cl_event *wait, cl_event *done)
+lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha, lrelu_quant in,
+                              lrelu_quant out, cl_mem x, size_t x_off, cl_mem y, size_t y_off,
+                              cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     const char *fn = "lrelu_forward_q8";
     lrelu_q8_args a;
@@ -164,13 +167,12 @@ lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double al
     if (done != NULL)
         *done = NULL;
     lrelu_status st = lrelu_q8_check(ctx, fn, t, alpha, in, out, &a);
-    ext_operand ops[2] = {{.o = {.name = "x", .mem = x, .off = x_off, .inc = 1}, .n = n},
-                          {.o = {.name = "y", .mem = y, .off = y_off, .inc = 1},
-                           .n = n,
-                           .out = 1,
-                           .alias = 1u}};
-    if (st == LRELU_OK)
-        st = check_operands(ctx, fn, LRELU_F32, 1, n, ops, 2, num_wait, wait, done, &nothing);
+    if (st != LRELU_OK)
+        return st;
+    ext_operand ops[2] = {
+        {.o = {.name = "x", .mem = x, .off = x_off, .inc = 1}, .n = n},
+        {.o = {.name = "y", .mem = y, .off = y_off, .inc = 1}, .n = n, .out = 1, .alias = 1u}};
+    st = check_operands(ctx, fn, LRELU_F32, 1, n, ops, 2, num_wait, wait, done, &nothing);
     if (st != LRELU_OK || nothing)
         return st;
     const lrelu_kernels *k = NULL;
@@ -178,11 +180,16 @@ lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double al
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, LRELU_F32, &k);
     if (st == LRELU_OK) {
-        kern_arg args[] = {{sizeof un, &un},        {sizeof a.alpha, &a.alpha},
-                           {sizeof a.s_in, &a.s_in}, {sizeof a.zp_in, &a.zp_in},
-                           {sizeof a.inv_out, &a.inv_out}, {sizeof a.zp_out, &a.zp_out},
-                           {sizeof x, &x},          {sizeof ux, &ux},
-                           {sizeof y, &y},          {sizeof uy, &uy}};
+        kern_arg args[] = {{sizeof un, &un},
+                           {sizeof a.alpha, &a.alpha},
+                           {sizeof a.s_in, &a.s_in},
+                           {sizeof a.zp_in, &a.zp_in},
+                           {sizeof a.inv_out, &a.inv_out},
+                           {sizeof a.zp_out, &a.zp_out},
+                           {sizeof x, &x},
+                           {sizeof ux, &ux},
+                           {sizeof y, &y},
+                           {sizeof uy, &uy}};
         st = set_args(k->q8[t], args, 10);
         if (st == LRELU_OK)
             st = launch(ctx, k, k->q8[t], n / k->vec + (n % k->vec != 0), num_wait, wait, done);
@@ -344,14 +351,17 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
         st = set_common(k->chan_backward, 4, c, u, 4);
     if (st == LRELU_OK)
         st = set_bufs(k->chan_backward, 8, ops, 4);
-    if (st == LRELU_OK && (err = clSetKernelArg(k->chan_backward, 16, sizeof partial, &partial)) !=
-                              CL_SUCCESS)
+    if (st == LRELU_OK &&
+        (err = clSetKernelArg(k->chan_backward, 16, sizeof partial, &partial)) != CL_SUCCESS)
         st = lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
     if (st == LRELU_OK)
         st = launch(ctx, k, k->chan_backward, blocks, num_wait, wait, ds != NULL ? &mid : done);
     if (st == LRELU_OK && ds != NULL) {
-        kern_arg args[] = {{sizeof uc, &uc}, {sizeof unb, &unb}, {sizeof partial, &partial},
-                           {sizeof ds, &ds},  {sizeof uds, &uds}};
+        kern_arg args[] = {{sizeof uc, &uc},
+                           {sizeof unb, &unb},
+                           {sizeof partial, &partial},
+                           {sizeof ds, &ds},
+                           {sizeof uds, &uds}};
         st = set_args(k->chan_sum, args, 5);
         if (st == LRELU_OK)
             st = launch(ctx, k, k->chan_sum, c->l.channels, 1, &mid, done);
@@ -413,10 +423,10 @@ lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
     return chan_backward(ctx, &c, ops, num_wait, wait, done);
 }
 
-lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
-                                    lrelu_bias_act p, cl_mem x, size_t x_off, cl_mem bias,
-                                    size_t bias_off, cl_mem y, size_t y_off, cl_uint num_wait,
-                                    const cl_event *wait, cl_event *done)
+lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, lrelu_bias_act p,
+                                    cl_mem x, size_t x_off, cl_mem bias, size_t bias_off, cl_mem y,
+                                    size_t y_off, cl_uint num_wait, const cl_event *wait,
+                                    cl_event *done)
 {
     chan_call c = {.fn = "lrelu_bias_act_forward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
     ext_operand ops[3];

@@ -13,14 +13,13 @@
 typedef struct {
     const char *name;
     const void *ptr;
-    size_t n; /* elements */
+    size_t n;   /* elements */
+    cl_mem mem; /* set by shim_run: the buffer ... */
+    size_t off; /* ... and the elements from its start */
     int out;
     int optional;
     unsigned alias;
-    /* set by shim_run */
-    cl_mem mem;
-    size_t off; /* elements from the start of mem */
-    int owner;  /* whether mem is this operand's own (else another's, in place) */
+    int owner; /* set by shim_run: whether mem is this operand's own (else shared, in place) */
 } shim_op;
 
 /* Runs the device call on the wrapped operands; fills `done`. */
@@ -33,8 +32,9 @@ static lrelu_status check_ptrs(const char *fn, size_t es, shim_op *ops, int nops
         if (ops[i].ptr == NULL && !ops[i].optional)
             return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is NULL", fn, ops[i].name);
         if (ops[i].ptr != NULL && (uintptr_t)ops[i].ptr % es != 0)
-            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s %p is not aligned to its %zu-byte elements",
-                              fn, ops[i].name, ops[i].ptr, es);
+            return lrelu_fail(LRELU_ERR_INVALID_ARG,
+                              "%s: %s %p is not aligned to its %zu-byte elements", fn, ops[i].name,
+                              ops[i].ptr, es);
     }
     return LRELU_OK;
 }
@@ -56,9 +56,10 @@ static lrelu_status check_extents(const char *fn, size_t es, shim_op *ops, int n
             if (a == b && ops[i].n == ops[j].n && (ops[i].alias >> j & 1u))
                 continue;
             if (a < eb && b < ea)
-                return lrelu_fail(LRELU_ERR_OVERLAP, "%s: output %s (%p, %zu elements) overlaps %s (%p, %zu)%s",
-                                  fn, ops[i].name, ops[i].ptr, ops[i].n, ops[j].name, ops[j].ptr, ops[j].n,
-                                  (ops[i].alias >> j & 1u) ? "; only the very same array is allowed" : "");
+                return lrelu_fail(
+                    LRELU_ERR_OVERLAP, "%s: output %s (%p, %zu elements) overlaps %s (%p, %zu)%s",
+                    fn, ops[i].name, ops[i].ptr, ops[i].n, ops[j].name, ops[j].ptr, ops[j].n,
+                    (ops[i].alias >> j & 1u) ? "; only the very same array is allowed" : "");
         }
     return LRELU_OK;
 }
@@ -87,9 +88,9 @@ static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops
                                 bytes + (p - base), (void *)base, &err);
     } else {
         o->off = 0; /* READ_WRITE: an output may share an input's buffer */
-        o->mem = clCreateBuffer(ctx->context,
-                                CL_MEM_READ_WRITE | (o->out ? 0 : CL_MEM_COPY_HOST_PTR), bytes,
-                                o->out ? NULL : (void *)o->ptr, &err);
+        o->mem =
+            clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (o->out ? 0 : CL_MEM_COPY_HOST_PTR),
+                           bytes, o->out ? NULL : (void *)o->ptr, &err);
     }
     if (err != CL_SUCCESS) {
         o->mem = NULL;
@@ -177,7 +178,8 @@ lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, doub
     lrelu_status st = lrelu_q8_check(ctx, fn, t, alpha, in, out, &a);
     if (st != LRELU_OK)
         return st;
-    shim_op ops[2] = {{.name = "x", .ptr = x, .n = n}, {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
+    shim_op ops[2] = {{.name = "x", .ptr = x, .n = n},
+                      {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     q8_call c = {t, alpha, in, out};
     return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, &c);
 }
@@ -197,8 +199,8 @@ static lrelu_status chan_fwd_device(lrelu_ctx *ctx, const void *call, const shim
 {
     const chan_host *c = call;
     if (c->bias_act)
-        return lrelu_bias_act_forward(ctx, c->t, c->l, c->p, o[0].mem, o[0].off, o[1].mem,
-                                      o[1].off, o[2].mem, o[2].off, 0, NULL, done);
+        return lrelu_bias_act_forward(ctx, c->t, c->l, c->p, o[0].mem, o[0].off, o[1].mem, o[1].off,
+                                      o[2].mem, o[2].off, 0, NULL, done);
     return lrelu_prelu_forward(ctx, c->t, c->l, o[0].mem, o[0].off, o[1].mem, o[1].off, o[2].mem,
                                o[2].off, 0, NULL, done);
 }
@@ -279,24 +281,22 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
     return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, c);
 }
 
-lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
-                                      const void *x, const void *slope, void *y)
+lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,
+                                      const void *slope, void *y)
 {
     chan_host c = {.t = t, .l = l};
     return chan_forward_host(ctx, "lrelu_prelu_forward_host", &c, x, slope, y);
 }
 
-lrelu_status lrelu_prelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
-                                       const void *x, const void *slope, const void *dy, void *dx,
-                                       void *dslope)
+lrelu_status lrelu_prelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,
+                                       const void *slope, const void *dy, void *dx, void *dslope)
 {
     chan_host c = {.t = t, .l = l};
     return chan_backward_host(ctx, "lrelu_prelu_backward_host", &c, x, slope, dy, dx, dslope);
 }
 
 lrelu_status lrelu_bias_act_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
-                                         lrelu_bias_act p, const void *x, const void *bias,
-                                         void *y)
+                                         lrelu_bias_act p, const void *x, const void *bias, void *y)
 {
     chan_host c = {.t = t, .l = l, .bias_act = 1, .p = p};
     return chan_forward_host(ctx, "lrelu_bias_act_forward_host", &c, x, bias, y);

@@ -36,8 +36,8 @@ typedef struct {
     cl_kernel chan_sum;
     cl_kernel q8[2];
     size_t ext_local; /* work-group size of those: local, or less where they allow less */
-    size_t vec;        /* elements per work-item in the body (LRELU_VEC) */
-    size_t local;      /* work-group size used for every launch */
+    size_t vec;       /* elements per work-item in the body (LRELU_VEC) */
+    size_t local;     /* work-group size used for every launch */
 } lrelu_kernels;
 
 struct lrelu_ctx {

@@ -49,7 +49,7 @@ static void store_d(void *p, size_t i, double v) { memcpy((char *)p + 8 * i, &v,
 /* Forward and backward of both ops for compute type CT, with LOAD(p, i) / STORE(p, i, v)
  * moving one stored element. */
 #define CHAN_REF(SUF, CT, LOAD, STORE)                                                             \
-    static void chan_forward_##SUF(lrelu_dtype t, const chan_call *k, const void *x,              \
+    static void chan_forward_##SUF(lrelu_dtype t, const chan_call *k, const void *x,               \
                                    const void *p, void *y)                                         \
     {                                                                                              \
         CT alpha = (CT)k->b.alpha, gain = (CT)k->b.gain, limit = CHAN_LIMIT(CT, k->b.limit);       \
@@ -74,7 +74,7 @@ static void store_d(void *p, size_t i, double v) { memcpy((char *)p + 8 * i, &v,
                 }                                                                                  \
             }                                                                                      \
     }                                                                                              \
-    static void chan_backward_##SUF(lrelu_dtype t, const chan_call *k, const void *x,             \
+    static void chan_backward_##SUF(lrelu_dtype t, const chan_call *k, const void *x,              \
                                     const void *p, const void *dy, void *dx, void *ds)             \
     {                                                                                              \
         CT alpha = (CT)k->b.alpha, gain = (CT)k->b.gain, limit = CHAN_LIMIT(CT, k->b.limit);       \

@@ -402,9 +402,9 @@ LRELU_API lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_
                                            size_t y_off, cl_uint num_wait, const cl_event *wait,
                                            cl_event *done);
 LRELU_API lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
-                                            size_t x_off, cl_mem slope, size_t slope_off,
-                                            cl_mem dy, size_t dy_off, cl_mem dx, size_t dx_off,
-                                            cl_mem dslope, size_t dslope_off, cl_uint num_wait,
+                                            size_t x_off, cl_mem slope, size_t slope_off, cl_mem dy,
+                                            size_t dy_off, cl_mem dx, size_t dx_off, cl_mem dslope,
+                                            size_t dslope_off, cl_uint num_wait,
                                             const cl_event *wait, cl_event *done);
 LRELU_API lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
                                               lrelu_bias_act p, cl_mem x, size_t x_off, cl_mem bias,

@@ -397,8 +397,8 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
 
 /* Eight elements at once for the backward's sums: C8 values, loads and stores at any
  * element index, and the "> 0" mask. */
-#define C8          LRELU_CAT(C, 8)
-#define IS_POS8(s)  ((LRELU_CAT(as_, LRELU_CAT(U, 8))(s) - (U)1) < (U)POS_LIMIT)
+#define C8         LRELU_CAT(C, 8)
+#define IS_POS8(s) ((LRELU_CAT(as_, LRELU_CAT(U, 8))(s) - (U)1) < (U)POS_LIMIT)
 #if LRELU_DTYPE == 1
 #define LOAD8(i, p)     vload_half8(0, (p) + (i))
 #define STORE8(v, i, p) vstore_half8_rte((v), 0, (p) + (i))
@@ -420,7 +420,7 @@ inline ushort8 bf16x8_bits(float8 f)
 /* dx and the sum's term of one element (T = C, ISPOS = IS_POS1) or eight (C8, IS_POS8). */
 #define CHAN_BWD_STEP(T, ISPOS, v, gy, d, term)                                                    \
     if (mode == 0) {                                                                               \
-        d = ISPOS(v) ? (gy) : (gy) * pc;                                                           \
+        d = ISPOS(v) ? (gy) : (gy)*pc;                                                             \
         term = ISPOS(v) ? (T)0 : (v) * (gy);                                                       \
     } else {                                                                                       \
         T t_ = mode == 1 ? (v) + pc : (v);                                                         \
@@ -508,31 +508,31 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
  * ---------------------------------------------------------------------------------- */
 #if LRELU_DTYPE == 0
 #if LRELU_VEC == 1
-#define Q8_CONV(T, v)      LRELU_CAT(convert_, T)(v)
-#define Q8_IV              int
-#define Q8_LOAD(i, p)      (p)[i]
-#define Q8_STORE(v, i, p)  ((p)[i] = (v))
+#define Q8_CONV(T, v)     LRELU_CAT(convert_, T)(v)
+#define Q8_IV             int
+#define Q8_LOAD(i, p)     (p)[i]
+#define Q8_STORE(v, i, p) ((p)[i] = (v))
 #else
-#define Q8_LOAD(i, p)      LRELU_CAT(vload, LRELU_VEC)(i, p)
-#define Q8_STORE(v, i, p)  LRELU_CAT(vstore, LRELU_VEC)(v, i, p)
-#define Q8_CONV(T, v) LRELU_CAT(LRELU_CAT(convert_, T), LRELU_VEC)(v)
-#define Q8_IV         LRELU_CAT(int, LRELU_VEC)
+#define Q8_LOAD(i, p)     LRELU_CAT(vload, LRELU_VEC)(i, p)
+#define Q8_STORE(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(v, i, p)
+#define Q8_CONV(T, v)     LRELU_CAT(LRELU_CAT(convert_, T), LRELU_VEC)(v)
+#define Q8_IV             LRELU_CAT(int, LRELU_VEC)
 #endif
 
-#define Q8_KERNEL(NAME, Q, LO, HI)                                                                \
-    __kernel void NAME(ulong n, float alpha, float s_in, int zp_in, float inv_out, int zp_out,   \
-                       const __global Q *x, ulong x_off, __global Q *y, ulong y_off)              \
+#define Q8_KERNEL(NAME, Q, LO, HI)                                                                 \
+    __kernel void NAME(ulong n, float alpha, float s_in, int zp_in, float inv_out, int zp_out,     \
+                       const __global Q *x, ulong x_off, __global Q *y, ulong y_off)               \
     {                                                                                              \
         size_t i = get_global_id(0);                                                               \
         size_t body = (size_t)(n / LRELU_VEC);                                                     \
         const __global Q *xp = x + x_off;                                                          \
         __global Q *yp = y + y_off;                                                                \
-        float lo = (float)(LO - zp_out), hi = (float)(HI - zp_out);                               \
+        float lo = (float)(LO - zp_out), hi = (float)(HI - zp_out);                                \
         if (i < body) {                                                                            \
-            CV f = Q8_CONV(float, Q8_CONV(int, Q8_LOAD(i, xp)) - zp_in) * s_in; \
+            CV f = Q8_CONV(float, Q8_CONV(int, Q8_LOAD(i, xp)) - zp_in) * s_in;                    \
             f = rint(LRELU(IS_POSV(f), f, alpha) * inv_out);                                       \
             Q8_IV q = Q8_CONV(int, clamp(f, lo, hi)) + zp_out;                                     \
-            Q8_STORE(Q8_CONV(Q, q), i, yp);                                    \
+            Q8_STORE(Q8_CONV(Q, q), i, yp);                                                        \
         } else if (i == body) {                                                                    \
             for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {                                \
                 float f = (float)((int)xp[k] - zp_in) * s_in;                                      \

@@ -738,8 +738,8 @@ size_t lt_arr_check(lrelu_ctx *ctx, const lt_arr *a, int t, const void *expect, 
     unsigned char *got = a->img;
     if (a->mem != NULL) {
         got = xmalloc(a->bytes);
-        cl_int err = clEnqueueReadBuffer(lrelu_cl_queue(ctx), a->mem, CL_TRUE, 0, a->bytes, got,
-                                         0, NULL, NULL);
+        cl_int err = clEnqueueReadBuffer(lrelu_cl_queue(ctx), a->mem, CL_TRUE, 0, a->bytes, got, 0,
+                                         NULL, NULL);
         if (err != CL_SUCCESS)
             lt_die("clEnqueueReadBuffer: %d", err);
     }
@@ -747,7 +747,7 @@ size_t lt_arr_check(lrelu_ctx *ctx, const lt_arr *a, int t, const void *expect, 
     for (size_t b = 0; b < a->bytes; ++b)
         if ((b < LT_GUARD || b >= LT_GUARD + a->n * a->es) && got[b] != LT_POISON) {
             if (bad++ < LT_MAX_PRINT)
-                printf("  %s: guard byte %zd (from the data) written\n", what,
+                printf("  %s: guard byte %td (from the data) written\n", what,
                        (ptrdiff_t)b - (ptrdiff_t)LT_GUARD);
         }
     const unsigned char *e = expect, *g = got + LT_GUARD;

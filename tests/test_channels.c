@@ -12,12 +12,15 @@
 #include <string.h>
 
 static const lrelu_layout layouts[] = {
-    {1, 1, 1},  {2, 3, 5},    {4, 16, 33}, {3, 1, 1000}, {1000, 7, 1},
+    {1, 1, 1},   {2, 3, 5},    {4, 16, 33}, {3, 1, 1000}, {1000, 7, 1},
     {2, 5, 300}, {1, 2, 4099}, {600, 2, 1}, {5, 3, 257},
 };
 static const lrelu_bias_act acts[] = {
-    {0.2, 1.4142135623730951, 0.0}, {0.2, 1.4142135623730951, 256.0}, {0.01, 1.0, INFINITY},
-    {-0.5, 0.5, 1.0},               {3.0, -2.0, 0.75},
+    {0.2, 1.4142135623730951, 0.0},
+    {0.2, 1.4142135623730951, 256.0},
+    {0.01, 1.0, INFINITY},
+    {-0.5, 0.5, 1.0},
+    {3.0, -2.0, 0.75},
 };
 
 /* Moderate random values in [-2, 2) with full mantissas, stored as t. */
@@ -51,7 +54,7 @@ typedef struct {
     lrelu_layout l;
     int bias_act; /* else PReLU */
     lrelu_bias_act p;
-    int no_bias;  /* bias_act without a bias */
+    int no_bias; /* bias_act without a bias */
     int backward;
     int want_dx, want_ds;
     int alias; /* backward: 0 none, 1 dx == x, 2 dx == dy; forward: 1 y == x */

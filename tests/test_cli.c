@@ -18,7 +18,7 @@ static char dir[256];
 /* Runs "lrelu ARGS" with stdout and stderr to files; returns the exit code. */
 static int run(const char *args)
 {
-    char cmd[2048];
+    char cmd[4096];
     snprintf(cmd, sizeof cmd, "'%s' %s >'%s/out.txt' 2>'%s/err.txt'", exe, args, dir, dir);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -253,7 +253,7 @@ static void test_apply(void)
                                      "apply --slope: PReLU along axis 1",
                                      "apply --backward --bias: bias_act's dx"};
         for (int c = 0; c < 3; ++c) {
-            char args[2048];
+            char args[1536];
             if (c == 0) {
                 snprintf(args, sizeof args,
                          "apply --alpha 0.2 --scale 0.5 --beta 1 '%s/x.npy' '%s/o.npy'", dir, dir);
@@ -279,7 +279,8 @@ static void test_apply(void)
             lt_check(same, what[c]);
         }
         char args[1024];
-        snprintf(args, sizeof args, "apply --slope '%s/x.npy' '%s/x.npy' '%s/o.npy'", dir, dir, dir);
+        snprintf(args, sizeof args, "apply --slope '%s/x.npy' '%s/x.npy' '%s/o.npy'", dir, dir,
+                 dir);
         lt_check(run(args) == 1 && contains("err.txt", "one per channel"),
                  "apply --slope rejects a file of the wrong length");
         lt_check(run("apply --slope p.npy --beta 1 x.npy o.npy") == 2 &&

@@ -415,15 +415,16 @@ static void feature_calls(void)
                LRELU_QS8, N, 0.01, qi, (lrelu_quant){0.1, 128}, bx, 0, by, 0, 0, NULL);
     CALL_FAILS("q8 u8 zero point -1", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "zero points", ctx,
                LRELU_QU8, N, 0.01, (lrelu_quant){0.1, -1}, qo, bx, 0, by, 0, 0, NULL);
-    CALL_FAILS("q8 NULL x", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "x is NULL", ctx, LRELU_QS8,
-               N, 0.01, qi, qo, NULL, 0, by, 0, 0, NULL);
+    CALL_FAILS("q8 NULL x", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "x is NULL", ctx, LRELU_QS8, N,
+               0.01, qi, qo, NULL, 0, by, 0, 0, NULL);
     CALL_FAILS("q8 wait NULL", lrelu_forward_q8, LRELU_ERR_INVALID_ARG, "wait", ctx, LRELU_QS8, N,
                0.01, qi, qo, bx, 0, by, 0, 2, NULL);
     CALL_FAILS("q8 past the buffer", lrelu_forward_q8, LRELU_ERR_OUT_OF_RANGE, "end past", ctx,
                LRELU_QS8, N * 4, 0.01, qi, qo, bx, 1, by, 0, 0, NULL);
     CALL_FAILS("q8 y partly over x", lrelu_forward_q8, LRELU_ERR_OVERLAP, "overlaps x", ctx,
                LRELU_QS8, N, 0.01, qi, qo, bdy, 0, bdy, 1, 0, NULL);
-    expect("q8 in place", lrelu_forward_q8(ctx, LRELU_QS8, N, 0.01, qi, qo, bdy, 1, bdy, 1, 0, NULL, NULL),
+    expect("q8 in place",
+           lrelu_forward_q8(ctx, LRELU_QS8, N, 0.01, qi, qo, bdy, 1, bdy, 1, 0, NULL, NULL),
            LRELU_OK, NULL);
 
     lrelu_layout l = {4, 8, N / 32}; /* N elements, 8 channels */
@@ -488,8 +489,7 @@ static void feature_calls(void)
            lrelu_prelu_backward_host(ctx, LRELU_F32, hl, hx, hs, hy, NULL, hy + 60),
            LRELU_ERR_OVERLAP, "dslope");
     expect("host prelu layout overflows",
-           lrelu_prelu_forward_host(ctx, LRELU_F32, (lrelu_layout){SIZE_MAX / 2, 4, 1}, hx, hs,
-                                    hy),
+           lrelu_prelu_forward_host(ctx, LRELU_F32, (lrelu_layout){SIZE_MAX / 2, 4, 1}, hx, hs, hy),
            LRELU_ERR_OUT_OF_RANGE, "overflow");
     expect("host bias_act NaN limit",
            lrelu_bias_act_forward_host(ctx, LRELU_F32, hl, (lrelu_bias_act){0.2, 1.0, NAN}, hx,

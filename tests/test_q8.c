@@ -61,7 +61,8 @@ static void hand_values(lrelu_ctx *ctx)
 {
     /* s8, in (0.5, 0), out (0.25, 10), alpha 0.1:
      *   -7 -> -3.5 -> -0.35 -> -1.4 -> -1 -> 9;   3 -> 1.5 -> 6 -> 16;
-     *   100 -> 50 -> 200 -> 200 > 117 -> 127 (saturated);  -128 -> -64 -> -6.4 -> -25.6 -> -26 -> -16 */
+     *   100 -> 50 -> 200 -> 200 > 117 -> 127 (saturated);
+     *   -128 -> -64 -> -6.4 -> -25.6 -> -26 -> -16 */
     qparams p = {0.1, {0.5, 0}, {0.25, 10}};
     signed char x[] = {-7, 3, 100, -128, 0};
     signed char want[] = {9, 16, 127, -16, 10};
@@ -82,7 +83,9 @@ static void hand_values(lrelu_ctx *ctx)
             const qparams *p;
             const void *x, *want;
             size_t n;
-        } cases[] = {{LRELU_QS8, &p, x, want, 5}, {LRELU_QU8, &q, ux, uwant, 5}, {LRELU_QU8, &r, rx, rwant, 4}};
+        } cases[] = {{LRELU_QS8, &p, x, want, 5},
+                     {LRELU_QU8, &q, ux, uwant, 5},
+                     {LRELU_QU8, &r, rx, rwant, 4}};
         for (size_t c = 0; c < 3; ++c) {
             lrelu_ref_forward_q8(cases[c].t, cases[c].n, cases[c].p->alpha, cases[c].p->in,
                                  cases[c].p->out, cases[c].x, got);
@@ -120,10 +123,10 @@ int main(void)
     for (size_t i = 0; i < nmax; ++i) /* every byte value first, then random ones */
         x[i] = i < 256 ? (unsigned char)i : (unsigned char)lt_rand(&rng);
     qparams fixed[] = {
-        {0.01, {0.05, 0}, {0.05, 0}},     {0.2, {0.1, -3}, {0.02, 7}},
-        {3.0, {1.0, 127}, {0.5, -128}},   {-0.5, {0.7, -128}, {0.3, 127}},
-        {0.0, {0.125, 5}, {1.0, 0}},      {1.0, {1e-3, 0}, {1e3, 0}},
-        {0.01, {100.0, 0}, {1e-2, 0}},    {0.5, {0.5, 0}, {0.25, 0}},
+        {0.01, {0.05, 0}, {0.05, 0}},   {0.2, {0.1, -3}, {0.02, 7}},
+        {3.0, {1.0, 127}, {0.5, -128}}, {-0.5, {0.7, -128}, {0.3, 127}},
+        {0.0, {0.125, 5}, {1.0, 0}},    {1.0, {1e-3, 0}, {1e3, 0}},
+        {0.01, {100.0, 0}, {1e-2, 0}},  {0.5, {0.5, 0}, {0.25, 0}},
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], k = 0;
     for (int t = 0; t < 2; ++t) {
@@ -147,7 +150,8 @@ int main(void)
             size_t n = sizes[k % (sizeof sizes / sizeof sizes[0])];
             for (int api = 0; api < 2; ++api)
                 lt_check(run(ctx, api, qt, n, &p, x, (int)(k % 3 == 0)) == 0,
-                         api ? "host: q8 matches the reference" : "device: q8 matches the reference");
+                         api ? "host: q8 matches the reference"
+                             : "device: q8 matches the reference");
         }
         /* the whole byte range in one call, both APIs */
         qparams all = {0.2, {0.1, qt == LRELU_QS8 ? -3 : 125}, {0.02, qt == LRELU_QS8 ? 7 : 135}};
