@@ -359,7 +359,17 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
     const __global S *xp = x + x_off;
     const __global S *pp = p + p_off;
     __global S *yp = y + y_off;
-    size_t row = first / inner, r = first - row * inner, c = row % channels;
+    size_t row, r, c;
+    if ((n >> 32) == 0) { /* 32-bit division: several times faster on most devices */
+        uint f32 = (uint)first, in32 = (uint)inner, row32 = f32 / in32;
+        row = row32;
+        r = f32 - row32 * in32;
+        c = row32 % (uint)channels;
+    } else {
+        row = first / inner;
+        r = first - row * inner;
+        c = row % channels;
+    }
     C pc = mode == 2 ? (C)0 : LOAD1(c, pp);
     if (last - first == LRELU_VEC && r + LRELU_VEC <= inner) { /* one channel: a vector */
         size_t i = first / LRELU_VEC;
@@ -519,6 +529,12 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
 #define Q8_IV             LRELU_CAT(int, LRELU_VEC)
 #endif
 
+/* Clamping to the integral bounds first and rounding after gives rint-then-clamp's
+ * result (rint is monotonic and keeps integers); the clamped |f| <= 510, where adding and
+ * subtracting 1.5 * 2^23 rounds to nearest even exactly, with no call to rint (which
+ * PoCL does not vectorize). */
+#define Q8_RNE 0x1.8p23f
+
 #define Q8_KERNEL(NAME, Q, LO, HI)                                                                 \
     __kernel void NAME(ulong n, float alpha, float s_in, int zp_in, float inv_out, int zp_out,     \
                        const __global Q *x, ulong x_off, __global Q *y, ulong y_off)               \
@@ -530,8 +546,8 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
         float lo = (float)(LO - zp_out), hi = (float)(HI - zp_out);                                \
         if (i < body) {                                                                            \
             CV f = Q8_CONV(float, Q8_CONV(int, Q8_LOAD(i, xp)) - zp_in) * s_in;                    \
-            f = rint(LRELU(IS_POSV(f), f, alpha) * inv_out);                                       \
-            Q8_IV q = Q8_CONV(int, clamp(f, lo, hi)) + zp_out;                                     \
+            f = clamp(LRELU(IS_POSV(f), f, alpha) * inv_out, lo, hi);                              \
+            Q8_IV q = Q8_CONV(int, (f + Q8_RNE) - Q8_RNE) + zp_out;                                \
             Q8_STORE(Q8_CONV(Q, q), i, yp);                                                        \
         } else if (i == body) {                                                                    \
             for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {                                \

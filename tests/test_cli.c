@@ -289,6 +289,39 @@ static void test_apply(void)
         rm_file("o.npy");
         rm_file("p.npy");
     }
+    /* the quantized forward over int8 and uint8 files */
+    {
+        unsigned char q[N], want[N];
+        for (int i = 0; i < N; ++i)
+            q[i] = (unsigned char)(i * 37 + 11);
+        static const char *descr[] = {"|i1", "|u1"};
+        for (int k = 0; k < 2; ++k) {
+            write_npy("q.npy", descr[k], "(2, 3, 5)", q, N, "False");
+            lrelu_quant in = {0.05, k ? 130 : 2}, out = {0.04, k ? 120 : -3};
+            char args[1536];
+            snprintf(args, sizeof args,
+                     "apply --alpha 0.2 --q8 0.05:%d:0.04:%d '%s/q.npy' '%s/o.npy'", in.zero_point,
+                     out.zero_point, dir, dir);
+            int rc = run(args);
+            lrelu_ref_forward_q8(k ? LRELU_QU8 : LRELU_QS8, N, 0.2, in, out, q, want);
+            unsigned char *got = read_npy("o.npy", descr[k], "(2, 3, 5)", rc == 0 ? N : 0);
+            lt_check(got != NULL && memcmp(got, want, N) == 0,
+                     k ? "apply --q8 on uint8" : "apply --q8 on int8");
+            free(got);
+            rm_file("o.npy");
+        }
+        char args[1024];
+        snprintf(args, sizeof args, "apply '%s/q.npy' '%s/o.npy'", dir, dir);
+        lt_check(run(args) == 1 && contains("err.txt", "need --q8"),
+                 "apply: int8 data without --q8 is refused");
+        snprintf(args, sizeof args, "apply --q8 1:0:1:300 '%s/q.npy' '%s/o.npy'", dir, dir);
+        lt_check(run(args) == 1 && contains("err.txt", "LRELU_ERR_INVALID_ARG"),
+                 "apply --q8 reports a bad zero point by status");
+        lt_check(run("apply --q8 1:0:1 q.npy o.npy") == 2 &&
+                     run("apply --backward --q8 1:0:1:0 q.npy q.npy o.npy") == 2,
+                 "apply: a malformed --q8, or --q8 with --backward, is a usage error");
+        rm_file("q.npy");
+    }
     /* an empty array and a 0-d array */
     float one = -3.0f, want = -0.6f;
     write_npy("s.npy", "<f4", "()", &one, 4, "False");
@@ -313,6 +346,7 @@ static void test_apply(void)
         {"truncated data", "<f4", "(2, 3)", "False", "", 20},
         {"trailing data", "<f4", "(2, 2)", "False", "", 24},
         {"integer dtype", "<i4", "(2, 3)", "False", "", 24},
+        {"int8 without --q8", "|i1", "(2, 3)", "False", "", 6},
         {"big-endian floats", ">f4", "(2, 3)", "False", "", 24},
         {"16-bit patterns without --dtype bf16", "<u2", "(2, 3)", "False", "", 12},
         {"dtype that contradicts --dtype", "<f4", "(2, 3)", "False", "--dtype f64", 24},

@@ -15,7 +15,8 @@ static int apply_usage(int code)
             "usage: lrelu apply [--backward | --backward-from-output] [--alpha A]\n"
             "                   [--scale S] [--beta B]\n"
             "                   [--slope SLOPE.npy | --bias BIAS.npy [--gain G] [--limit L]]\n"
-            "                   [--axis K] [--dtype f32|f16|bf16|f64] [--device SEL]\n"
+            "                   [--axis K] [--q8 SI:ZI:SO:ZO] [--dtype f32|f16|bf16|f64]\n"
+            "                   [--device SEL]\n"
             "                   IN.npy [DY.npy] OUT.npy\n"
             "Forward: OUT = f(IN). Backward: OUT = f'(IN) * DY; from the output, IN is the\n"
             "forward's output (alpha >= 0). The dtype comes from the file: <f4 f32, <f8 f64,\n"
@@ -27,6 +28,8 @@ static int apply_usage(int code)
             "with --alpha, times --gain G (default 1), clamped to [-L, L] when --limit L > 0).\n"
             "The channel axis is K of IN's shape (default 1; 0 for 1-d data); the file holds\n"
             "one value per channel, of IN's dtype. Their backward writes the input gradient.\n"
+            "--q8: the quantized forward of int8 (|i1) or uint8 (|u1) arrays, with input scale\n"
+            "SI and zero point ZI, output scale SO and zero point ZO (e.g. 0.05:0:0.04:-3).\n"
             "exit codes: 0 ok, 1 runtime failure (device, file), 2 usage\n");
     return code;
 }
@@ -93,6 +96,8 @@ int cli_apply(int argc, char **argv)
     lrelu_opts opts = {0};
     double num;
     lrelu_bias_act ba = {0, 1.0, 0.0};
+    int q8 = 0;
+    lrelu_quant qin = {0, 0}, qout = {0, 0};
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0)
@@ -131,6 +136,12 @@ int cli_apply(int argc, char **argv)
             if (number(argv[++i], &num) != 0)
                 return apply_usage(CLI_USAGE);
             *(a[2] == 'g' ? &ba.gain : &ba.limit) = num;
+        } else if (strcmp(a, "--q8") == 0 && i + 1 < argc) {
+            char tail;
+            if (sscanf(argv[++i], "%lf:%d:%lf:%d%c", &qin.scale, &qin.zero_point, &qout.scale,
+                       &qout.zero_point, &tail) != 4)
+                return apply_usage(CLI_USAGE);
+            q8 = 1;
         } else if (strcmp(a, "--axis") == 0 && i + 1 < argc) {
             char *end;
             axis = (int)strtol(argv[++i], &end, 10);
@@ -146,7 +157,8 @@ int cli_apply(int argc, char **argv)
         }
     }
     /* blending and the per-channel calls do not mix; no per-channel from-output call */
-    if (nfiles != (mode ? 3 : 2) || (per_path && ((opts.flags & LRELU_BLEND) || mode == 2)))
+    if (nfiles != (mode ? 3 : 2) || (per_path && ((opts.flags & LRELU_BLEND) || mode == 2)) ||
+        (q8 && (mode || per_path || opts.flags)))
         return apply_usage(CLI_USAGE);
     const char *out_path = files[nfiles - 1];
     npy_array in = {0}, dy = {0}, out = {0}, per = {0}, old = {0};
@@ -158,7 +170,16 @@ int cli_apply(int argc, char **argv)
         fprintf(stderr, "lrelu: apply: %s\n", err);
         goto done;
     }
-    int t = dtype_of(&in, want);
+    int qt = strcmp(in.descr, "|i1") == 0   ? LRELU_QS8
+             : strcmp(in.descr, "|u1") == 0 ? LRELU_QU8
+                                            : -1;
+    if (q8 != (qt >= 0)) {
+        fprintf(stderr, "lrelu: apply: %s: %s\n", files[0],
+                q8 ? "--q8 needs int8 (|i1) or uint8 (|u1) data"
+                   : "int8 and uint8 data need --q8 with their quantization");
+        goto done;
+    }
+    int t = q8 ? LRELU_F32 : dtype_of(&in, want);
     if (t < 0) {
         fprintf(stderr, "lrelu: apply: %s: dtype '%s' %s\n", files[0], in.descr,
                 want < 0 ? "holds 16-bit patterns: pass --dtype bf16 if they are bfloat16"
@@ -208,7 +229,10 @@ int cli_apply(int argc, char **argv)
     }
     ba.alpha = alpha;
     lrelu_status st = lrelu_create(&ctx, device);
-    if (st == LRELU_OK && per_path != NULL)
+    if (st == LRELU_OK && q8)
+        st = lrelu_forward_q8_host(ctx, (lrelu_qtype)qt, in.count, alpha, qin, qout, in.data,
+                                   out.data);
+    else if (st == LRELU_OK && per_path != NULL)
         st = run_channels(ctx, mode, (lrelu_dtype)t, l, bias_act, ba, in.data, per.data, dy.data,
                           out.data);
     else if (st == LRELU_OK) {

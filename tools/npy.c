@@ -123,11 +123,14 @@ int npy_read(const char *path, npy_array *a, char *err, size_t errlen)
     else if (strcmp(a->descr, "<f2") == 0 || strcmp(a->descr, "<u2") == 0 ||
              strcmp(a->descr, "<V2") == 0 || strcmp(a->descr, "|V2") == 0)
         a->elem = 2;
+    else if (strcmp(a->descr, "|i1") == 0 || strcmp(a->descr, "|u1") == 0)
+        a->elem = 1;
     else {
         fclose(f);
         char what[128];
         snprintf(what, sizeof what,
-                 "dtype '%s' is not supported (little-endian f4, f8, f2, or bf16 as u2/V2)",
+                 "dtype '%s' is not supported (little-endian f4, f8, f2, bf16 as u2/V2, "
+                 "or i1/u1 for --q8)",
                  a->descr);
         return fail(err, errlen, path, what);
     }
