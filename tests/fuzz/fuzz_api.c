@@ -2,7 +2,8 @@
  * call, n, every offset, the slope's bits, which of three buffers (or NULL) each operand
  * is, so aliasing and overlap arise by themselves, wait lists, the host API on
  * overlapping pointers, and the _ex calls' options (blend factors' bits, strides 0-4, so
- * strided views interleave, overlap or run past their buffer by themselves). The oracle: a call
+ * strided views interleave, overlap or run past their buffer by themselves); and the
+ * quantized, PReLU and bias_act forwards with their parameters' bits. The oracle: a call
  * either fails with nothing written anywhere, or its output range equals the CPU reference on the
  * inputs as they were, and nothing outside that range changed. Any mismatch aborts, which libFuzzer
  * reports. */
@@ -120,6 +121,81 @@ static int same(lrelu_dtype t, const unsigned char *a, const unsigned char *b, s
     return 1;
 }
 
+/* The quantized and per-channel forwards (feature 1: q8, 2: PReLU, 3: bias_act) on the
+ * device: parameters from the input (raw bits or small values), operands any of the three
+ * buffers or NULL at any offset. The same oracle: a failure writes nothing; a success
+ * writes exactly the reference's output range. */
+static void feature_call(int feature, const uint8_t **p, size_t *left)
+{
+    int dt = (int)(take(p, left, 1) % 5); /* 4: not a dtype (q8: 2 is not a qtype) */
+    int which[3];
+    size_t off[3];
+    for (int i = 0; i < 3; ++i) {
+        which[i] = (int)(take(p, left, 1) % 4); /* 3: NULL */
+        off[i] = (size_t)take(p, left, 2) % 1100;
+    }
+    double f[3];
+    for (int i = 0; i < 3; ++i) {
+        uint64_t bits = take(p, left, 8);
+        memcpy(&f[i], &bits, 8);
+        if (take(p, left, 1) & 1) /* usually ordinary values */
+            f[i] = (double)(int8_t)take(p, left, 1) / 32;
+    }
+    cl_mem mem[3];
+    for (int i = 0; i < 3; ++i)
+        mem[i] = which[i] == 3 ? NULL : bufs[which[i]];
+    lrelu_status st;
+    size_t n, es;
+    lrelu_layout l = {(size_t)take(p, left, 1) % 5, (size_t)take(p, left, 1) % 6,
+                      (size_t)take(p, left, 1) % 40};
+    lrelu_quant in = {f[1], (int)(int16_t)take(p, left, 2) % 300},
+                out = {f[2], (int)(int16_t)take(p, left, 2) % 300};
+    lrelu_bias_act ba = {f[0], f[1], f[2]};
+    if (feature == 1) {
+        n = (size_t)take(p, left, 2) % 2100;
+        es = 1;
+        st = lrelu_forward_q8(ctx, (lrelu_qtype)(dt % 3), n, f[0], in, out, mem[0], off[0], mem[2],
+                              off[2], 0, NULL, NULL);
+    } else {
+        n = l.outer * l.channels * l.inner;
+        es = dt < 4 ? lrelu_dtype_size((lrelu_dtype)dt) : 1;
+        if (feature == 2)
+            st = lrelu_prelu_forward(ctx, (lrelu_dtype)dt, l, mem[0], off[0], mem[1], off[1],
+                                     mem[2], off[2], 0, NULL, NULL);
+        else
+            st = lrelu_bias_act_forward(ctx, (lrelu_dtype)dt, l, ba, mem[0], off[0], mem[1], off[1],
+                                        mem[2], off[2], 0, NULL, NULL);
+    }
+    cl_command_queue q = lrelu_cl_queue(ctx);
+    clFinish(q);
+    for (int b = 0; b < 3; ++b)
+        if (clEnqueueReadBuffer(q, bufs[b], CL_TRUE, 0, BUF_BYTES, after[b], 0, NULL, NULL))
+            die("read");
+    for (int b = 0; b < 3; ++b) {
+        if (st == LRELU_OK && n > 0 && which[2] == b) {
+            unsigned char want[BUF_BYTES];
+            memcpy(want, before[b], BUF_BYTES);
+            const void *x = before[which[0]] + off[0] * es;
+            const void *per = which[1] == 3 ? NULL : before[which[1]] + off[1] * es;
+            void *y = want + off[2] * es;
+            if (feature == 1) {
+                lrelu_ref_forward_q8((lrelu_qtype)(dt % 3), n, f[0], in, out, x, y);
+                if (memcmp(want, after[b], BUF_BYTES) != 0)
+                    die("q8 result differs from the reference, or wrote outside y");
+                continue;
+            }
+            if (feature == 2)
+                lrelu_ref_prelu_forward((lrelu_dtype)dt, l, x, per, y);
+            else
+                lrelu_ref_bias_act_forward((lrelu_dtype)dt, l, ba, x, per, y);
+            check_image((lrelu_dtype)dt, n, off[2] * es, 1, want, after[b],
+                        "per-channel result differs from the reference");
+        } else if (memcmp(before[b], after[b], BUF_BYTES) != 0) {
+            die(st == LRELU_OK ? "a buffer that is no output changed" : "a failed call wrote");
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -127,7 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     const uint8_t *p = data;
     size_t left = size;
-    int dt = (int)(take(&p, &left, 1) % 5); /* 4: not a dtype */
+    int feature = (int)(take(&p, &left, 1) % 6); /* 0-2: the _ex calls, 3-5: the others */
+    int dt = (int)(take(&p, &left, 1) % 5);      /* 4: not a dtype */
     int op = (int)(take(&p, &left, 1) % 3);
     int use_host = (int)(take(&p, &left, 1) & 1);
     size_t n = (size_t)take(&p, &left, 2) % 2100;
@@ -177,6 +254,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int b = 0; b < 3; ++b)
         if (clEnqueueWriteBuffer(q, bufs[b], CL_TRUE, 0, BUF_BYTES, before[b], 0, NULL, NULL))
             die("write");
+    if (feature >= 3) {
+        feature_call(feature - 2, &p, &left);
+        return 0;
+    }
     lrelu_status st;
     cl_event gate = NULL, done = NULL;
     if (use_host) {
