@@ -519,14 +519,12 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
 #if LRELU_DTYPE == 0
 #if LRELU_VEC == 1
 #define Q8_CONV(T, v)     LRELU_CAT(convert_, T)(v)
-#define Q8_IV             int
 #define Q8_LOAD(i, p)     (p)[i]
 #define Q8_STORE(v, i, p) ((p)[i] = (v))
 #else
 #define Q8_LOAD(i, p)     LRELU_CAT(vload, LRELU_VEC)(i, p)
 #define Q8_STORE(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(v, i, p)
 #define Q8_CONV(T, v)     LRELU_CAT(LRELU_CAT(convert_, T), LRELU_VEC)(v)
-#define Q8_IV             LRELU_CAT(int, LRELU_VEC)
 #endif
 
 /* Clamping to the integral bounds first and rounding after gives rint-then-clamp's
@@ -545,10 +543,11 @@ __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial,
         __global Q *yp = y + y_off;                                                                \
         float lo = (float)(LO - zp_out), hi = (float)(HI - zp_out);                                \
         if (i < body) {                                                                            \
-            CV f = Q8_CONV(float, Q8_CONV(int, Q8_LOAD(i, xp)) - zp_in) * s_in;                    \
+            /* small integers: every float step here is exact but the two products */              \
+            CV f = (Q8_CONV(float, Q8_LOAD(i, xp)) - (float)zp_in) * s_in;                         \
             f = clamp(LRELU(IS_POSV(f), f, alpha) * inv_out, lo, hi);                              \
-            Q8_IV q = Q8_CONV(int, (f + Q8_RNE) - Q8_RNE) + zp_out;                                \
-            Q8_STORE(Q8_CONV(Q, q), i, yp);                                                        \
+            f = ((f + Q8_RNE) - Q8_RNE) + (float)zp_out;                                           \
+            Q8_STORE(Q8_CONV(Q, f), i, yp);                                                        \
         } else if (i == body) {                                                                    \
             for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {                                \
                 float f = (float)((int)xp[k] - zp_in) * s_in;                                      \
