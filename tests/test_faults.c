@@ -25,17 +25,22 @@ typedef enum {
     SC_DEVICE_FORWARD,
     SC_DEVICE_BACKWARD_F16,
     SC_DEVICE_FROM_OUTPUT_N0,
+    SC_DEVICE_PRELU_BACKWARD, /* the block sums: scratch buffer, two kernels, an event */
     SC_HOST_ZERO_COPY,
     SC_HOST_COPYING,
     SC_HOST_INPROCESS,
+    SC_HOST_Q8, /* the wrapped-array path of the quantized and per-channel host calls */
     SC_FROM_QUEUE,
     SC_COUNT
 } scenario;
 
-static const char *sc_name[] = {"device forward f32",          "device backward f16",
-                                "device from-output n=0",      "host forward, zero copy",
-                                "host backward, copying",      "host forward, in-process",
-                                "embedded in a caller's queue"};
+static const char *sc_name[] = {
+    "device forward f32",          "device backward f16",
+    "device from-output n=0",      "device PReLU backward, slope gradient only",
+    "host forward, zero copy",     "host backward, copying",
+    "host forward, in-process",    "host int8 forward",
+    "embedded in a caller's queue"};
+static const lrelu_quant q_in = {0.25, 3}, q_out = {0.125, -2};
 
 static void set_env(scenario s)
 {
@@ -66,6 +71,12 @@ static lrelu_status call(scenario s, lrelu_ctx *ctx)
         st = lrelu_backward_from_output(ctx, LRELU_F32, 0, 0.3, NULL, 0, NULL, 0, NULL, 0, 0, NULL,
                                         &done);
         break;
+    case SC_DEVICE_PRELU_BACKWARD:
+        st = lrelu_prelu_backward(ctx, LRELU_F32, (lrelu_layout){1, 1, N}, bx, 0, bdy, 0, bdy, 0,
+                                  NULL, 0, bout, 0, 0, NULL, &done);
+        break;
+    case SC_HOST_Q8:
+        return lrelu_forward_q8_host(ctx, LRELU_QS8, N, 0.3, q_in, q_out, hx, hout);
     case SC_HOST_ZERO_COPY:
     case SC_HOST_INPROCESS:
         return lrelu_forward_host(ctx, LRELU_F32, N, 0.3, hx, hout);
@@ -94,6 +105,14 @@ static void expected(scenario s, void *out, size_t *bytes)
     case SC_HOST_COPYING:
         lrelu_ref_backward(LRELU_F32, N, 0.3, hx, hdy, out);
         *bytes = (size_t)N * 4;
+        break;
+    case SC_DEVICE_PRELU_BACKWARD:
+        lrelu_ref_prelu_backward(LRELU_F32, (lrelu_layout){1, 1, N}, hx, hdy, hdy, NULL, out);
+        *bytes = 4;
+        break;
+    case SC_HOST_Q8:
+        lrelu_ref_forward_q8(LRELU_QS8, N, 0.3, q_in, q_out, hx, out);
+        *bytes = N;
         break;
     case SC_DEVICE_BACKWARD_F16:
         lrelu_ref_backward(LRELU_F16, N, 0.3, (const char *)hx + 2, (const char *)hdy + 4,
