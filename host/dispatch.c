@@ -160,12 +160,7 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
     if ((st = check_support(ctx, op, t)) != LRELU_OK)
         return st;
     if (n == 0) {
-        if (done == NULL)
-            return LRELU_OK;
-        cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, num_wait, wait, done);
-        return err == CL_SUCCESS
-                   ? LRELU_OK
-                   : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
+        return lrelu_enqueue_marker(ctx, num_wait, wait, done);
     }
     size_t es = lrelu_dtype_size(t);
     for (int i = 0; i < nops; ++i)
@@ -182,8 +177,18 @@ static lrelu_status run(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, do
                          ops[1].off, out->mem, out->off, num_wait, wait, done);
 }
 
-/* Sets a compute-type scalar argument: float, or double for f64. */
-static cl_int set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v)
+lrelu_status lrelu_enqueue_marker(lrelu_ctx *ctx, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *done)
+{
+    if (done == NULL)
+        return LRELU_OK;
+    cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, num_wait, wait, done);
+    return err == CL_SUCCESS
+               ? LRELU_OK
+               : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
+}
+
+cl_int lrelu_set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v)
 {
     float f = (float)v;
     return t == LRELU_F64 ? clSetKernelArg(kern, arg, sizeof v, &v)
@@ -207,9 +212,9 @@ static lrelu_status set_general_args(cl_kernel kern, lrelu_op op, lrelu_dtype t,
                      out_off,
                      o->dst_stride};
     LRELU_CL(clSetKernelArg(kern, 0, sizeof u[0], &u[0]));
-    LRELU_CL_AS(set_scalar(kern, 1, t, alpha), "clSetKernelArg");
-    LRELU_CL_AS(set_scalar(kern, 2, t, o->scale), "clSetKernelArg");
-    LRELU_CL_AS(set_scalar(kern, 3, t, o->beta), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, 1, t, alpha), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, 2, t, o->scale), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, 3, t, o->beta), "clSetKernelArg");
     LRELU_CL(clSetKernelArg(kern, 4, sizeof s, &s));
     LRELU_CL(clSetKernelArg(kern, 5, sizeof u[1], &u[1]));
     LRELU_CL(clSetKernelArg(kern, 6, sizeof u[2], &u[2]));
@@ -243,7 +248,7 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernel
         goto enqueue;
     }
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof un, &un));
-    LRELU_CL_AS(set_scalar(kern, arg++, t, alpha), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, arg++, t, alpha), "clSetKernelArg");
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof s, &s));
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof us, &us));
     if (op != LRELU_OP_FORWARD) {

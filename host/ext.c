@@ -57,12 +57,7 @@ static lrelu_status check_operands(lrelu_ctx *ctx, const char *fn, lrelu_dtype t
         return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)", fn);
     if (n == 0) {
         *nothing = 1;
-        if (done == NULL)
-            return LRELU_OK;
-        cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, num_wait, wait, done);
-        return err == CL_SUCCESS
-                   ? LRELU_OK
-                   : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
+        return lrelu_enqueue_marker(ctx, num_wait, wait, done);
     }
     for (int i = 0; i < nops; ++i)
         if (ops[i].o.mem != NULL &&
@@ -227,29 +222,27 @@ static lrelu_status chan_count(const chan_call *c, size_t *n)
     return LRELU_OK;
 }
 
-/* bias_act's parameters: alpha and gain finite, limit >= 0 (+inf: none). */
+lrelu_status lrelu_check_bias_act(const char *fn, lrelu_dtype t, lrelu_bias_act p)
+{
+    lrelu_status st = check_finite(fn, t, "alpha", p.alpha);
+    if (st == LRELU_OK)
+        st = check_finite(fn, t, "gain", p.gain);
+    if (st == LRELU_OK && !(p.limit >= 0))
+        st = lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: limit %g must be >= 0 (0 or inf: no clamp)", fn,
+                        p.limit);
+    return st;
+}
+
+/* bias_act's parameters checked, and the limit as the kernels take it (0: none). */
 static lrelu_status check_bias_act(chan_call *c, lrelu_bias_act p)
 {
-    lrelu_status st = check_finite(c->fn, c->t, "alpha", p.alpha);
-    if (st == LRELU_OK)
-        st = check_finite(c->fn, c->t, "gain", p.gain);
+    lrelu_status st = lrelu_check_bias_act(c->fn, c->t, p);
     if (st != LRELU_OK)
         return st;
-    if (!(p.limit >= 0))
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: limit %g must be >= 0 (0 or inf: no clamp)",
-                          c->fn, p.limit);
     c->alpha = p.alpha;
     c->gain = p.gain;
     c->limit = (c->t == LRELU_F64 ? isinf(p.limit) : isinf((float)p.limit)) ? 0.0 : p.limit;
     return LRELU_OK;
-}
-
-/* Sets a compute-type scalar: float, or double for f64. */
-static cl_int set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v)
-{
-    float f = (float)v;
-    return t == LRELU_F64 ? clSetKernelArg(kern, arg, sizeof v, &v)
-                          : clSetKernelArg(kern, arg, sizeof f, &f);
 }
 
 /* The leading arguments of chan_forward and chan_backward: the nu counts in u, then from
@@ -263,9 +256,9 @@ static lrelu_status set_common(cl_kernel kern, cl_uint at, const chan_call *c, c
     for (; i < (cl_uint)nu; ++i)
         LRELU_CL(clSetKernelArg(kern, i, sizeof u[i], &u[i]));
     LRELU_CL(clSetKernelArg(kern, at, sizeof mode, &mode));
-    LRELU_CL_AS(set_scalar(kern, at + 1, c->t, c->alpha), "clSetKernelArg");
-    LRELU_CL_AS(set_scalar(kern, at + 2, c->t, c->gain), "clSetKernelArg");
-    LRELU_CL_AS(set_scalar(kern, at + 3, c->t, c->limit), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, at + 1, c->t, c->alpha), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, at + 2, c->t, c->gain), "clSetKernelArg");
+    LRELU_CL_AS(lrelu_set_scalar(kern, at + 3, c->t, c->limit), "clSetKernelArg");
 cleanup:
     return st;
 }

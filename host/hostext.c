@@ -227,16 +227,9 @@ static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_h
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn,
                           (int)c->t);
     if (c->bias_act) {
-        lrelu_bias_act p = c->p;
-        int f64 = c->t == LRELU_F64;
-        if (!isfinite(p.alpha) || !isfinite(p.gain) ||
-            (!f64 && (!isfinite((float)p.alpha) || !isfinite((float)p.gain))))
-            return lrelu_fail(LRELU_ERR_INVALID_ARG,
-                              "%s: alpha %g and gain %g must be finite in the compute type of %s",
-                              fn, p.alpha, p.gain, lrelu_dtype_name(c->t));
-        if (!(p.limit >= 0))
-            return lrelu_fail(LRELU_ERR_INVALID_ARG,
-                              "%s: limit %g must be >= 0 (0 or inf: no clamp)", fn, p.limit);
+        lrelu_status st = lrelu_check_bias_act(fn, c->t, c->p);
+        if (st != LRELU_OK)
+            return st;
     }
     *n = lrelu_layout_count(c->l);
     return LRELU_OK;

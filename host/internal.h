@@ -181,6 +181,16 @@ int lrelu_views_meet(size_t a, size_t sa, size_t b, size_t sb, size_t n, size_t 
 
 const char *lrelu_op_name(lrelu_op op);
 
+/* dispatch.c: n == 0's answer: a marker on the ctx's queue after the wait list when done
+ * is given, else nothing. */
+lrelu_status lrelu_enqueue_marker(lrelu_ctx *ctx, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *done);
+/* dispatch.c: sets a compute-type scalar argument: float, or double for f64. */
+cl_int lrelu_set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v);
+/* ext.c: bias_act's parameters: alpha and gain finite in t's compute type, limit >= 0
+ * (+inf: none); INVALID_ARG naming fn otherwise. */
+lrelu_status lrelu_check_bias_act(const char *fn, lrelu_dtype t, lrelu_bias_act p);
+
 /* ext.c: outer * channels * inner, SIZE_MAX when that overflows. */
 size_t lrelu_layout_count(lrelu_layout l);
 
