@@ -376,6 +376,19 @@ static void op_init(ext_operand *e, const char *name, cl_mem mem, size_t off, in
                        .alias = alias};
 }
 
+/* What every per-channel call does first: no event yet, then ctx, dtype and (for
+ * bias_act, p given) its parameters. */
+static lrelu_status chan_begin(const lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act *p,
+                               cl_event *done)
+{
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st = check_head(ctx, c->fn, c->t);
+    if (st == LRELU_OK && p != NULL)
+        st = check_bias_act(c, *p);
+    return st;
+}
+
 lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
                                  size_t x_off, cl_mem slope, size_t slope_off, cl_mem y,
                                  size_t y_off, cl_uint num_wait, const cl_event *wait,
@@ -383,9 +396,7 @@ lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, 
 {
     chan_call c = {.fn = "lrelu_prelu_forward", .t = t, .l = l};
     ext_operand ops[3];
-    if (done != NULL)
-        *done = NULL;
-    lrelu_status st = check_head(ctx, c.fn, t);
+    lrelu_status st = chan_begin(ctx, &c, NULL, done);
     if (st != LRELU_OK)
         return st;
     op_init(&ops[0], "x", x, x_off, 0, 0);
@@ -403,9 +414,7 @@ lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
 {
     chan_call c = {.fn = "lrelu_prelu_backward", .t = t, .l = l};
     ext_operand ops[5];
-    if (done != NULL)
-        *done = NULL;
-    lrelu_status st = check_head(ctx, c.fn, t);
+    lrelu_status st = chan_begin(ctx, &c, NULL, done);
     if (st != LRELU_OK)
         return st;
     op_init(&ops[0], "x", x, x_off, 0, 0);
@@ -423,11 +432,7 @@ lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout 
 {
     chan_call c = {.fn = "lrelu_bias_act_forward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
     ext_operand ops[3];
-    if (done != NULL)
-        *done = NULL;
-    lrelu_status st = check_head(ctx, c.fn, t);
-    if (st == LRELU_OK)
-        st = check_bias_act(&c, p);
+    lrelu_status st = chan_begin(ctx, &c, &p, done);
     if (st != LRELU_OK)
         return st;
     op_init(&ops[0], "x", x, x_off, 0, 0);
@@ -446,11 +451,7 @@ lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout
 {
     chan_call c = {.fn = "lrelu_bias_act_backward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
     ext_operand ops[5];
-    if (done != NULL)
-        *done = NULL;
-    lrelu_status st = check_head(ctx, c.fn, t);
-    if (st == LRELU_OK)
-        st = check_bias_act(&c, p);
+    lrelu_status st = chan_begin(ctx, &c, &p, done);
     if (st != LRELU_OK)
         return st;
     op_init(&ops[0], "x", x, x_off, 0, 0);
