@@ -38,6 +38,16 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
                              &align_bits, NULL));
     c->base_align = align_bits >= 64 ? align_bits / 8 : 8;
+    size_t items[64] = {0}; /* one per dimension; at least 3, at most what fits here */
+    cl_uint dims = 0;
+    LRELU_CL(
+        clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims, &dims, NULL));
+    if (dims < 2 || dims > 64)
+        dims = dims < 2 ? 2 : 64;
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, dims * sizeof items[0],
+                             items, NULL));
+    c->max_items[0] = items[0] > 0 ? items[0] : 1;
+    c->max_items[1] = items[1] > 0 ? items[1] : 1;
     /* The host-memory API wraps the caller's arrays where the device works on host memory
      * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
     c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");

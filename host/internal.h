@@ -32,6 +32,7 @@ typedef struct {
      * PReLU/bias_act forward, backward with block sums, the sums' final pass; and in the
      * f32 program the quantized forward of LRELU_QS8 and LRELU_QU8. */
     cl_kernel chan_forward;
+    cl_kernel chan_rows; /* the forward in 2-D over rows of whole vectors */
     cl_kernel chan_backward;
     cl_kernel chan_sum;
     cl_kernel q8[2];
@@ -53,6 +54,7 @@ struct lrelu_ctx {
     int zero_copy;           /* host memory is device memory: wrap, don't copy */
     size_t inprocess_bytes;  /* host calls moving at most this many bytes run in-process */
     size_t base_align;       /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
+    size_t max_items[2];     /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
     char build_extra[256];   /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
      * state is shared, so two threads must not interleave on one kernel. */

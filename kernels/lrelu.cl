@@ -324,6 +324,9 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *     mode 1 bias_act:  t = x + p[c], mode 2 the same without a bias (t = x);
  *                       y = gain * (t > 0 ? t : t * alpha), then clamped to [-limit,
  *                       limit] when limit > 0 (NaN stays NaN)
+ *   lrelu_chan_rows_SFX(rows, channels, inner, mode, ...the same from alpha on)
+ *     the same forward over the rows = outer * channels rows of `inner` elements, in a
+ *     2-D launch (vectors of a row, rows); the host takes it where inner >= VEC
  *   lrelu_chan_backward_SFX(m, nb, channels, inner, mode, alpha, gain, limit, x, x_off,
  *                           p, p_off, dy, dy_off, dx, dx_off, partial)
  *     work-item g = c * nb + b takes block b of channel c: the terms j in
@@ -341,12 +344,23 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  * ---------------------------------------------------------------------------------- */
 #define LRELU_RBLOCK 256
 
-#define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
-#define CHAN_BWD_NAME LRELU_CAT(lrelu_chan_backward_, SFX)
-#define CHAN_SUM_NAME LRELU_CAT(lrelu_chan_sum_, SFX)
+#define CHAN_FWD_NAME  LRELU_CAT(lrelu_chan_forward_, SFX)
+#define CHAN_ROWS_NAME LRELU_CAT(lrelu_chan_rows_, SFX)
+#define CHAN_BWD_NAME  LRELU_CAT(lrelu_chan_backward_, SFX)
+#define CHAN_SUM_NAME  LRELU_CAT(lrelu_chan_sum_, SFX)
 
-/* bias_act's clamp, NaN kept: limit 0 means none. */
-#define CLAMP_LIM(g) (limit > (C)0 ? ((g) > limit ? limit : ((g) < -limit ? -limit : (g))) : (g))
+/* y of one vector (CV, IS_POSV) or one element (C, IS_POS1) of channel factor pc. */
+#define CHAN_FWD_STEP(T, ISPOS, v, out)                                                            \
+    if (mode == 0) {                                                                               \
+        out = LRELU(ISPOS(v), v, pc);                                                              \
+    } else {                                                                                       \
+        T t_ = mode == 1 ? (v) + pc : (v);                                                         \
+        out = gain * LRELU(ISPOS(t_), t_, alpha);                                                  \
+        if (limit > (C)0) {                                                                        \
+            out = out > limit ? (T)limit : out;                                                    \
+            out = out < -limit ? (T)(-limit) : out;                                                \
+        }                                                                                          \
+    }
 
 __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C alpha, C gain,
                             C limit, const __global S *x, ulong x_off, const __global S *p,
@@ -373,34 +387,49 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
     C pc = mode == 2 ? (C)0 : LOAD1(c, pp);
     if (last - first == LRELU_VEC && r + LRELU_VEC <= inner) { /* one channel: a vector */
         size_t i = first / LRELU_VEC;
-        CV v = LOADV(i, xp);
-        if (mode == 0) {
-            STOREV(LRELU(IS_POSV(v), v, pc), i, yp);
-        } else {
-            CV t = mode == 1 ? v + pc : v;
-            CV g = gain * LRELU(IS_POSV(t), t, alpha);
-            if (limit > (C)0) {
-                g = g > limit ? (CV)limit : g;
-                g = g < -limit ? (CV)(-limit) : g;
-            }
-            STOREV(g, i, yp);
-        }
+        CV v = LOADV(i, xp), out;
+        CHAN_FWD_STEP(CV, IS_POSV, v, out)
+        STOREV(out, i, yp);
         return;
     }
     for (size_t k = first; k < last; ++k) {
-        C v = LOAD1(k, xp);
-        if (mode == 0) {
-            STORE1(LRELU(IS_POS1(v), v, pc), k, yp);
-        } else {
-            C t = mode == 1 ? v + pc : v;
-            C g = gain * LRELU(IS_POS1(t), t, alpha);
-            STORE1(CLAMP_LIM(g), k, yp);
-        }
+        C v = LOAD1(k, xp), out;
+        CHAN_FWD_STEP(C, IS_POS1, v, out)
+        STORE1(out, k, yp);
         if (++r == inner) {
             r = 0;
             if (++c == channels)
                 c = 0;
             pc = mode == 2 ? (C)0 : LOAD1(c, pp);
+        }
+    }
+}
+
+/* The forward over rows, where a row holds whole vectors: work-item (i, row) of a 2-D
+ * launch takes elements [i * VEC, i * VEC + VEC) of row `row`, the one with
+ * i == inner / VEC the inner % VEC that remain; rows past `rows` do nothing. The channel
+ * is the same for the whole row, so the vector body has no division, no per-element
+ * channel and no branch but the tail's: the shape of the plain forward. */
+__kernel void CHAN_ROWS_NAME(ulong rows, ulong channels, ulong inner, int mode, C alpha, C gain,
+                             C limit, const __global S *x, ulong x_off, const __global S *p,
+                             ulong p_off, __global S *y, ulong y_off)
+{
+    size_t i = get_global_id(0), row = get_global_id(1);
+    size_t body = (size_t)(inner / LRELU_VEC);
+    if (row >= (size_t)rows)
+        return;
+    C pc = mode == 2 ? (C)0 : LOAD1(row % (size_t)channels, p + p_off);
+    const __global S *xp = x + x_off + row * (size_t)inner;
+    __global S *yp = y + y_off + row * (size_t)inner;
+    if (i < body) {
+        CV v = LOADV(i, xp), out;
+        CHAN_FWD_STEP(CV, IS_POSV, v, out)
+        STOREV(out, i, yp);
+    } else if (i == body) {
+        for (size_t k = body * LRELU_VEC; k < (size_t)inner; ++k) {
+            C v = LOAD1(k, xp), out;
+            CHAN_FWD_STEP(C, IS_POS1, v, out)
+            STORE1(out, k, yp);
         }
     }
 }
