@@ -120,11 +120,14 @@ cleanup:
 /* Enqueues the rows kernel over (vectors of a row, rows): a work-group takes a whole row
  * where the row is short (the power of two at or above its vectors) and as many rows as
  * the work-group size leaves room for. */
-static lrelu_status launch_rows(lrelu_ctx *ctx, const lrelu_kernels *k, size_t rows, size_t inner,
-                                cl_uint num_wait, const cl_event *wait, cl_event *done)
+static lrelu_status launch_rows(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t rows,
+                                size_t inner, cl_uint num_wait, const cl_event *wait,
+                                cl_event *done)
 {
     lrelu_status st = LRELU_OK;
-    size_t items = inner / k->vec + (inner % k->vec != 0), l0 = 1, l1;
+    /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
+    size_t vectors = inner / k->vec + (inner % k->vec != 0);
+    size_t items = (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, l0 = 1, l1;
     while (l0 < items && l0 * 2 <= k->ext_local && l0 * 2 <= ctx->max_items[0])
         l0 *= 2;
     l1 = k->ext_local / l0 < ctx->max_items[1] ? k->ext_local / l0 : ctx->max_items[1];
@@ -132,7 +135,7 @@ static lrelu_status launch_rows(lrelu_ctx *ctx, const lrelu_kernels *k, size_t r
         l1 /= 2;
     size_t local[2] = {l0, l1};
     size_t global[2] = {(items + l0 - 1) / l0 * l0, (rows + l1 - 1) / l1 * l1};
-    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, k->chan_rows, 2, NULL, global, local, num_wait,
+    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, num_wait,
                                     num_wait ? wait : NULL, done));
 cleanup:
     return st;
@@ -317,14 +320,14 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
     /* rows of whole vectors go 2-D; shorter ones as one range, vectors across rows */
     int by_rows = st == LRELU_OK && inner >= k->vec;
-    cl_kernel kern = k == NULL ? NULL : by_rows ? k->chan_rows : k->chan_forward;
+    cl_kernel kern = k == NULL ? NULL : by_rows ? k->chan_rows[c->mode != 0] : k->chan_forward;
     cl_ulong u[3] = {by_rows ? rows : n, c->l.channels, inner};
     if (st == LRELU_OK)
         st = set_common(kern, 3, c, u, 3);
     if (st == LRELU_OK)
         st = set_bufs(kern, 7, ops, 3);
     if (st == LRELU_OK && by_rows)
-        st = launch_rows(ctx, k, rows, inner, num_wait, wait, done);
+        st = launch_rows(ctx, k, kern, rows, inner, num_wait, wait, done);
     else if (st == LRELU_OK)
         st = launch(ctx, k, kern, n / k->vec + (n % k->vec != 0), num_wait, wait, done);
     pthread_mutex_unlock(&ctx->lock);

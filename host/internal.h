@@ -13,6 +13,11 @@
 /* Terms per block of the per-channel sums; kernels/lrelu.cl has the same. */
 #define LRELU_RBLOCK 256
 
+/* Vectors per work-item of the per-channel rows kernels: kernels/lrelu.cl's LRELU_ROWS_K,
+ * which the launch must match (a mismatch leaves elements unwritten: the channels tests
+ * see it). */
+#define LRELU_ROWS_K 4
+
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
@@ -32,7 +37,7 @@ typedef struct {
      * PReLU/bias_act forward, backward with block sums, the sums' final pass; and in the
      * f32 program the quantized forward of LRELU_QS8 and LRELU_QU8. */
     cl_kernel chan_forward;
-    cl_kernel chan_rows; /* the forward in 2-D over rows of whole vectors */
+    cl_kernel chan_rows[2]; /* the forward in 2-D over rows of whole vectors: PReLU, bias_act */
     cl_kernel chan_backward;
     cl_kernel chan_sum;
     cl_kernel q8[2];

@@ -144,7 +144,9 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     const char *sfx = lrelu_dtype_name(t);
     st = ext_kernel(ctx, k, "lrelu_chan_forward", sfx, &e.chan_forward, &e.ext_local);
     if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_chan_rows", sfx, &e.chan_rows, &e.ext_local);
+        st = ext_kernel(ctx, k, "lrelu_prelu_rows", sfx, &e.chan_rows[0], &e.ext_local);
+    if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_bias_rows", sfx, &e.chan_rows[1], &e.ext_local);
     if (st == LRELU_OK)
         st = ext_kernel(ctx, k, "lrelu_chan_backward", sfx, &e.chan_backward, &e.ext_local);
     if (st == LRELU_OK && t == LRELU_F32)
@@ -154,14 +156,16 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     if (st == LRELU_OK)
         st = ext_kernel(ctx, k, "lrelu_chan_sum", sfx, &e.chan_sum, &e.ext_local);
     if (st != LRELU_OK) {
-        cl_kernel made[] = {e.chan_forward, e.chan_rows, e.chan_backward, e.q8[0], e.q8[1]};
+        cl_kernel made[] = {e.chan_forward,  e.chan_rows[0], e.chan_rows[1],
+                            e.chan_backward, e.q8[0],        e.q8[1]};
         for (size_t i = 0; i < sizeof made / sizeof made[0]; ++i)
             if (made[i] != NULL)
                 (void)clReleaseKernel(made[i]);
         return st;
     }
     k->chan_forward = e.chan_forward;
-    k->chan_rows = e.chan_rows;
+    k->chan_rows[0] = e.chan_rows[0];
+    k->chan_rows[1] = e.chan_rows[1];
     k->chan_backward = e.chan_backward;
     k->chan_sum = e.chan_sum;
     k->q8[0] = e.q8[0];
@@ -173,8 +177,8 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
 
 void lrelu_kernels_release(lrelu_kernels *k)
 {
-    cl_kernel ext[] = {k->chan_forward, k->chan_rows, k->chan_backward,
-                       k->chan_sum,     k->q8[0],     k->q8[1]};
+    cl_kernel ext[] = {k->chan_forward, k->chan_rows[0], k->chan_rows[1], k->chan_backward,
+                       k->chan_sum,     k->q8[0],        k->q8[1]};
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
         if (ext[i] != NULL)
             (void)clReleaseKernel(ext[i]);

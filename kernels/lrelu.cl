@@ -324,9 +324,11 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *     mode 1 bias_act:  t = x + p[c], mode 2 the same without a bias (t = x);
  *                       y = gain * (t > 0 ? t : t * alpha), then clamped to [-limit,
  *                       limit] when limit > 0 (NaN stays NaN)
- *   lrelu_chan_rows_SFX(rows, channels, inner, mode, ...the same from alpha on)
- *     the same forward over the rows = outer * channels rows of `inner` elements, in a
- *     2-D launch (vectors of a row, rows); the host takes it where inner >= VEC
+ *   lrelu_prelu_rows_SFX, lrelu_bias_rows_SFX(rows, channels, inner, mode, ...the same
+ *                          from alpha on)
+ *     the same forward (mode 0, and modes 1 and 2) over the rows = outer * channels rows
+ *     of `inner` elements, in a 2-D launch (vectors of a row / ROWS_K, rows); the host
+ *     takes them where inner >= VEC
  *   lrelu_chan_backward_SFX(m, nb, channels, inner, mode, alpha, gain, limit, x, x_off,
  *                           p, p_off, dy, dy_off, dx, dx_off, partial)
  *     work-item g = c * nb + b takes block b of channel c: the terms j in
@@ -344,23 +346,44 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  * ---------------------------------------------------------------------------------- */
 #define LRELU_RBLOCK 256
 
-#define CHAN_FWD_NAME  LRELU_CAT(lrelu_chan_forward_, SFX)
-#define CHAN_ROWS_NAME LRELU_CAT(lrelu_chan_rows_, SFX)
-#define CHAN_BWD_NAME  LRELU_CAT(lrelu_chan_backward_, SFX)
-#define CHAN_SUM_NAME  LRELU_CAT(lrelu_chan_sum_, SFX)
+#define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
+#define CHAN_BWD_NAME LRELU_CAT(lrelu_chan_backward_, SFX)
+#define CHAN_SUM_NAME LRELU_CAT(lrelu_chan_sum_, SFX)
 
-/* y of one vector (CV, IS_POSV) or one element (C, IS_POS1) of channel factor pc. */
+/* One channel factor. For f16 in integer steps rather than vload_half, which PoCL does
+ * one element at a time, slowly enough to halve the forward's speed: the same value as
+ * the host's conversion (host/convert.c), subnormals exact also where float arithmetic
+ * flushes them (em * 2^-24 is a normal float). */
+#if LRELU_DTYPE == 1
+inline float f16_widen(uint h)
+{
+    uint em = h & 0x7fffu;
+    float mag = em < 0x400u ? (float)em * 0x1p-24f
+                            : as_float(em >= 0x7c00u ? (em << 13) | 0x7f800000u
+                                                     : (em << 13) + (112u << 23));
+    return as_float(as_uint(mag) | ((h & 0x8000u) << 16));
+}
+#define LOADP(i, p) f16_widen(((const __global ushort *)(p))[i])
+#else
+#define LOADP(i, p) LOAD1(i, p)
+#endif
+
+/* y of one vector or element (T, ISPOS) of channel factor pc. bias_act (bias = 1) is
+ * t = x + pc (pc = -0 without a bias: x + -0 is x, -0 included), slope alpha, gain and the
+ * clamp to +-lim; PReLU (bias = 0) is t = x, slope pc, gain 1 and lim infinite, each of
+ * those steps exact (1 * r is r, NaN included; nothing exceeds infinity), so that with
+ * bias a constant the compiler drops them. */
 #define CHAN_FWD_STEP(T, ISPOS, v, out)                                                            \
-    if (mode == 0) {                                                                               \
-        out = LRELU(ISPOS(v), v, pc);                                                              \
-    } else {                                                                                       \
-        T t_ = mode == 1 ? (v) + pc : (v);                                                         \
-        out = gain * LRELU(ISPOS(t_), t_, alpha);                                                  \
-        if (limit > (C)0) {                                                                        \
-            out = out > limit ? (T)limit : out;                                                    \
-            out = out < -limit ? (T)(-limit) : out;                                                \
-        }                                                                                          \
+    {                                                                                              \
+        T t_ = bias ? (v) + pc : (v);                                                              \
+        out = (bias ? gain : (C)1) * LRELU(ISPOS(t_), t_, bias ? alpha : pc);                      \
+        out = out > lim ? (T)lim : out;                                                            \
+        out = out < -lim ? (T)(-lim) : out;                                                        \
     }
+/* Channel c's factor: the bias, -0 where there is none (mode 2), or the slope. */
+#define CHAN_FACTOR(c, p) (mode == 2 ? -(C)0 : LOADP(c, p))
+/* The clamp's bound: limit where bias_act has one, else infinity. */
+#define CHAN_FWD_LIM (bias && limit > (C)0 ? limit : (C)INFINITY)
 
 __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C alpha, C gain,
                             C limit, const __global S *x, ulong x_off, const __global S *p,
@@ -384,7 +407,8 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
         r = first - row * inner;
         c = row % channels;
     }
-    C pc = mode == 2 ? (C)0 : LOAD1(c, pp);
+    int bias = mode != 0;
+    C pc = CHAN_FACTOR(c, pp), lim = CHAN_FWD_LIM;
     if (last - first == LRELU_VEC && r + LRELU_VEC <= inner) { /* one channel: a vector */
         size_t i = first / LRELU_VEC;
         CV v = LOADV(i, xp), out;
@@ -400,39 +424,70 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
             r = 0;
             if (++c == channels)
                 c = 0;
-            pc = mode == 2 ? (C)0 : LOAD1(c, pp);
+            pc = CHAN_FACTOR(c, pp);
         }
     }
 }
 
 /* The forward over rows, where a row holds whole vectors: work-item (i, row) of a 2-D
- * launch takes elements [i * VEC, i * VEC + VEC) of row `row`, the one with
- * i == inner / VEC the inner % VEC that remain; rows past `rows` do nothing. The channel
- * is the same for the whole row, so the vector body has no division, no per-element
- * channel and no branch but the tail's: the shape of the plain forward. */
-__kernel void CHAN_ROWS_NAME(ulong rows, ulong channels, ulong inner, int mode, C alpha, C gain,
-                             C limit, const __global S *x, ulong x_off, const __global S *p,
-                             ulong p_off, __global S *y, ulong y_off)
+ * launch takes vectors [i * ROWS_K, i * ROWS_K + ROWS_K) of row `row`, and the one that
+ * reaches vector inner / VEC the inner % VEC elements that remain; rows past `rows` do
+ * nothing. The channel is the row's, so the vector body has no division and no
+ * per-element channel, and ROWS_K vectors share the work of finding it. Inlined into one
+ * kernel per bias (PReLU 0, bias_act 1): with bias a constant, the PReLU body is the
+ * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
+#define LRELU_ROWS_K 4
+
+inline void chan_rows(const int bias, ulong rows, ulong channels, ulong inner, int mode, C alpha,
+                      C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
+                      ulong p_off, __global S *y, ulong y_off)
 {
-    size_t i = get_global_id(0), row = get_global_id(1);
+    size_t first = get_global_id(0) * LRELU_ROWS_K, row = get_global_id(1);
     size_t body = (size_t)(inner / LRELU_VEC);
     if (row >= (size_t)rows)
         return;
-    C pc = mode == 2 ? (C)0 : LOAD1(row % (size_t)channels, p + p_off);
+    C pc = CHAN_FACTOR(row % (size_t)channels, p + p_off), lim = CHAN_FWD_LIM;
     const __global S *xp = x + x_off + row * (size_t)inner;
     __global S *yp = y + y_off + row * (size_t)inner;
-    if (i < body) {
-        CV v = LOADV(i, xp), out;
-        CHAN_FWD_STEP(CV, IS_POSV, v, out)
-        STOREV(out, i, yp);
-    } else if (i == body) {
-        for (size_t k = body * LRELU_VEC; k < (size_t)inner; ++k) {
-            C v = LOAD1(k, xp), out;
-            CHAN_FWD_STEP(C, IS_POS1, v, out)
-            STORE1(out, k, yp);
+#ifdef BF16_PAIRS
+    if (((x_off | y_off | inner) & 1) == 0) { /* every row starts even: uint pairs */
+        for (size_t j = first; j < first + LRELU_ROWS_K && j < body; ++j) {
+            UPV u = PAIR_LOAD(j, xp);
+            FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi;
+            CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
+            CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
+            PAIR_STORE(out_lo, out_hi, j, yp);
+        }
+        if (body < first || body >= first + LRELU_ROWS_K)
+            return; /* the row's tail is another work-item's */
+        first = body;
+    }
+#endif
+    for (size_t j = first; j < first + LRELU_ROWS_K; ++j) {
+        if (j < body) {
+            CV v = LOADV(j, xp), out;
+            CHAN_FWD_STEP(CV, IS_POSV, v, out)
+            STOREV(out, j, yp);
+        } else if (j == body) {
+            for (size_t k = body * LRELU_VEC; k < (size_t)inner; ++k) {
+                C v = LOAD1(k, xp), out;
+                CHAN_FWD_STEP(C, IS_POS1, v, out)
+                STORE1(out, k, yp);
+            }
         }
     }
 }
+
+#define CHAN_ROWS_KERNEL(NAME, BIAS)                                                               \
+    __kernel void NAME(ulong rows, ulong channels, ulong inner, int mode, C alpha, C gain,         \
+                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
+                       ulong p_off, __global S *y, ulong y_off)                                    \
+    {                                                                                              \
+        chan_rows(BIAS, rows, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, y,    \
+                  y_off);                                                                          \
+    }
+CHAN_ROWS_KERNEL(LRELU_CAT(lrelu_prelu_rows_, SFX), 0)
+CHAN_ROWS_KERNEL(LRELU_CAT(lrelu_bias_rows_, SFX), 1)
 
 /* Eight elements at once for the backward's sums: C8 values, loads and stores at any
  * element index, and the "> 0" mask. */
@@ -491,7 +546,7 @@ __kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int 
     const __global S *xp = x + x_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx == 0 ? 0 : dx + dx_off;
-    C pc = mode == 2 ? (C)0 : LOAD1(c, p + p_off);
+    C pc = mode == 2 ? (C)0 : LOADP(c, p + p_off);
     C acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     while (j < end) {
         if (((j - j0) & 7) == 0 && j + 8 <= end && r + 8 <= inner) {

@@ -709,20 +709,25 @@ int lt_report(size_t passed, size_t failed)
 
 /* ----------------------------------------------------------- arrays in guard bands */
 
-void lt_arr_init(lt_arr *a, size_t n, size_t es, const void *data)
+void lt_arr_init_at(lt_arr *a, size_t n, size_t es, const void *data, size_t shift)
 {
     a->n = n;
     a->es = es;
-    a->off = LT_GUARD / es;
-    a->bytes = 2 * LT_GUARD + n * es;
+    a->off = LT_GUARD / es + shift;
+    a->bytes = a->off * es + n * es + LT_GUARD;
     a->mem = NULL;
     a->img = xmalloc(a->bytes);
     memset(a->img, LT_POISON, a->bytes);
     if (data != NULL)
-        memcpy(a->img + LT_GUARD, data, n * es);
+        memcpy(a->img + a->off * es, data, n * es);
 }
 
-void *lt_arr_data(const lt_arr *a) { return a->img + LT_GUARD; }
+void lt_arr_init(lt_arr *a, size_t n, size_t es, const void *data)
+{
+    lt_arr_init_at(a, n, es, data, 0);
+}
+
+void *lt_arr_data(const lt_arr *a) { return a->img + a->off * a->es; }
 
 void lt_arr_upload(lrelu_ctx *ctx, lt_arr *a)
 {
@@ -743,14 +748,14 @@ size_t lt_arr_check(lrelu_ctx *ctx, const lt_arr *a, int t, const void *expect, 
         if (err != CL_SUCCESS)
             lt_die("clEnqueueReadBuffer: %d", err);
     }
-    size_t bad = 0;
+    size_t bad = 0, lead = a->off * a->es;
     for (size_t b = 0; b < a->bytes; ++b)
-        if ((b < LT_GUARD || b >= LT_GUARD + a->n * a->es) && got[b] != LT_POISON) {
+        if ((b < lead || b >= lead + a->n * a->es) && got[b] != LT_POISON) {
             if (bad++ < LT_MAX_PRINT)
                 printf("  %s: guard byte %td (from the data) written\n", what,
-                       (ptrdiff_t)b - (ptrdiff_t)LT_GUARD);
+                       (ptrdiff_t)b - (ptrdiff_t)lead);
         }
-    const unsigned char *e = expect, *g = got + LT_GUARD;
+    const unsigned char *e = expect, *g = got + lead;
     for (size_t i = 0; i < a->n; ++i) {
         int ok = t < 0 ? memcmp(e + i * a->es, g + i * a->es, a->es) == 0
                        : lt_same((lrelu_dtype)t, e + i * a->es, g + i * a->es, 0);

@@ -111,6 +111,9 @@ typedef struct {
 
 /* The image with `data` (NULL: poison) in the middle. */
 void lt_arr_init(lt_arr *a, size_t n, size_t es, const void *data);
+/* The same with the data `shift` elements further on: an offset of another parity and
+ * alignment. */
+void lt_arr_init_at(lt_arr *a, size_t n, size_t es, const void *data, size_t shift);
 /* Element 0 in the host image. */
 void *lt_arr_data(const lt_arr *a);
 /* A buffer holding the image; dies on failure. */

@@ -58,6 +58,7 @@ typedef struct {
     int backward;
     int want_dx, want_ds;
     int alias; /* backward: 0 none, 1 dx == x, 2 dx == dy; forward: 1 y == x */
+    int shift; /* picks the operands' offsets (run) */
 } chan_case;
 
 static size_t count(const lrelu_layout *l) { return l->outer * l->channels * l->inner; }
@@ -123,12 +124,14 @@ static size_t run(lrelu_ctx *ctx, int api, const chan_case *c, const void *x, co
     else
         lrelu_ref_prelu_backward(c->t, c->l, x, p, dy, ex, eds);
     for (int rep = 0; rep < 2; ++rep) {
+        /* offsets of both parities and several alignments, one pattern per case: the
+         * bf16 kernels move even-offset rows as uint pairs and the rest one by one */
         lt_arr a[5];
-        lt_arr_init(&a[0], n, es, x);
-        lt_arr_init(&a[1], C, es, p);
-        lt_arr_init(&a[2], n, es, dy);
-        lt_arr_init(&a[3], n, es, NULL);
-        lt_arr_init(&a[4], C, es, NULL);
+        lt_arr_init_at(&a[0], n, es, x, c->shift % 3);
+        lt_arr_init_at(&a[1], C, es, p, c->shift % 2);
+        lt_arr_init_at(&a[2], n, es, dy, (c->shift + 1) % 3);
+        lt_arr_init_at(&a[3], n, es, NULL, c->shift / 3 % 2);
+        lt_arr_init_at(&a[4], C, es, NULL, c->shift % 5);
         if (api == 0)
             for (int i = 0; i < 5; ++i)
                 lt_arr_upload(ctx, &a[i]);
@@ -159,11 +162,11 @@ static size_t run(lrelu_ctx *ctx, int api, const chan_case *c, const void *x, co
     }
     if (bad)
         printf("  in %s %s %s %s layout (%zu, %zu, %zu) alpha=%g gain=%g limit=%g%s dx=%d ds=%d "
-               "alias=%d\n",
+               "alias=%d shift=%d\n",
                api ? "host" : "device", c->bias_act ? "bias_act" : "prelu",
                c->backward ? "backward" : "forward", lrelu_dtype_name(c->t), c->l.outer,
                c->l.channels, c->l.inner, c->p.alpha, c->p.gain, c->p.limit,
-               c->no_bias ? " no bias" : "", c->want_dx, c->want_ds, c->alias);
+               c->no_bias ? " no bias" : "", c->want_dx, c->want_ds, c->alias, c->shift);
     free(ex);
     free(eds);
     free(xs);
@@ -209,7 +212,8 @@ int main(void)
                         c.no_bias = kind && k % 5 == 4;
                         c.want_dx = !bwd || k % 4 != 3;
                         c.want_ds = bwd && k % 4 != 2;
-                        c.alias = bwd ? (int)(k % 3) : (int)(k % 2);
+                        c.alias = bwd ? (int)(k % 3) : (int)(k / 2 % 2); /* k is even */
+                        c.shift = (int)(k % 6);
                         for (int api = 0; api < 2; ++api)
                             lt_check(run(ctx, api, &c, x, p, dy) == 0,
                                      api ? "host: per-channel call matches the reference"
