@@ -117,16 +117,15 @@ cleanup:
     return st;
 }
 
-/* Enqueues the rows kernel over (vectors of a row, rows): a work-group takes a whole row
- * where the row is short (the power of two at or above its vectors) and as many rows as
- * the work-group size leaves room for. */
+/* Enqueues a 2-D forward over (vectors of a row, rows) for rows of len elements: a
+ * work-group takes a whole row where the row is short (the power of two at or above its
+ * work-items) and as many rows as the work-group size leaves room for. */
 static lrelu_status launch_rows(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t rows,
-                                size_t inner, cl_uint num_wait, const cl_event *wait,
-                                cl_event *done)
+                                size_t len, cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     lrelu_status st = LRELU_OK;
     /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
-    size_t vectors = inner / k->vec + (inner % k->vec != 0);
+    size_t vectors = len / k->vec + (len % k->vec != 0);
     size_t items = (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, l0 = 1, l1;
     while (l0 < items && l0 * 2 <= k->ext_local && l0 * 2 <= ctx->max_items[0])
         l0 *= 2;
@@ -315,19 +314,28 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
     if (st != LRELU_OK || nothing)
         return st;
     const lrelu_kernels *k = NULL;
-    size_t rows = c->l.outer * c->l.channels, inner = c->l.inner;
+    /* rows of whole vectors in 2-D: a channel's rows, or with inner 1 the outer rows of
+     * channels; bias_act without a bias is elementwise: one row of all n. Anything else
+     * as one range, vectors across rows. */
+    size_t channels = c->l.channels, inner = c->l.inner, rows = c->l.outer * channels, len = inner;
+    if (c->mode == 2)
+        rows = channels = 1, len = inner = n;
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
-    /* rows of whole vectors go 2-D; shorter ones as one range, vectors across rows */
-    int by_rows = st == LRELU_OK && inner >= k->vec;
-    cl_kernel kern = k == NULL ? NULL : by_rows ? k->chan_rows[c->mode != 0] : k->chan_forward;
-    cl_ulong u[3] = {by_rows ? rows : n, c->l.channels, inner};
+    int kind = st != LRELU_OK ? 0 : inner >= k->vec ? 1 : inner == 1 && channels >= k->vec ? 2 : 0;
+    if (kind == 2)
+        rows = c->l.outer, len = channels;
+    cl_kernel kern = k == NULL   ? NULL
+                     : kind == 1 ? k->chan_rows[c->mode != 0]
+                     : kind == 2 ? k->chan_cols[c->mode != 0]
+                                 : k->chan_forward;
+    cl_ulong u[3] = {kind ? rows : n, channels, inner};
     if (st == LRELU_OK)
         st = set_common(kern, 3, c, u, 3);
     if (st == LRELU_OK)
         st = set_bufs(kern, 7, ops, 3);
-    if (st == LRELU_OK && by_rows)
-        st = launch_rows(ctx, k, kern, rows, inner, num_wait, wait, done);
+    if (st == LRELU_OK && kind)
+        st = launch_rows(ctx, k, kern, rows, len, num_wait, wait, done);
     else if (st == LRELU_OK)
         st = launch(ctx, k, kern, n / k->vec + (n % k->vec != 0), num_wait, wait, done);
     pthread_mutex_unlock(&ctx->lock);

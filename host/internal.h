@@ -37,7 +37,10 @@ typedef struct {
      * PReLU/bias_act forward, backward with block sums, the sums' final pass; and in the
      * f32 program the quantized forward of LRELU_QS8 and LRELU_QU8. */
     cl_kernel chan_forward;
-    cl_kernel chan_rows[2]; /* the forward in 2-D over rows of whole vectors: PReLU, bias_act */
+    /* the forward in 2-D, [0] PReLU and [1] bias_act: over channel rows of whole vectors,
+     * and where inner is 1 over rows of channels */
+    cl_kernel chan_rows[2];
+    cl_kernel chan_cols[2];
     cl_kernel chan_backward;
     cl_kernel chan_sum;
     cl_kernel q8[2];

@@ -130,6 +130,17 @@ cleanup:
     return st;
 }
 
+/* Releases the per-channel and quantized kernels k holds. */
+static void release_ext(lrelu_kernels *k)
+{
+    cl_kernel ext[] = {k->chan_forward, k->chan_rows[0], k->chan_rows[1],
+                       k->chan_cols[0], k->chan_cols[1], k->chan_backward,
+                       k->chan_sum,     k->q8[0],        k->q8[1]};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
+        if (ext[i] != NULL)
+            (void)clReleaseKernel(ext[i]);
+}
+
 lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out)
 {
     const lrelu_kernels *base = NULL;
@@ -148,6 +159,10 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     if (st == LRELU_OK)
         st = ext_kernel(ctx, k, "lrelu_bias_rows", sfx, &e.chan_rows[1], &e.ext_local);
     if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_prelu_cols", sfx, &e.chan_cols[0], &e.ext_local);
+    if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_bias_cols", sfx, &e.chan_cols[1], &e.ext_local);
+    if (st == LRELU_OK)
         st = ext_kernel(ctx, k, "lrelu_chan_backward", sfx, &e.chan_backward, &e.ext_local);
     if (st == LRELU_OK && t == LRELU_F32)
         st = ext_kernel(ctx, k, "lrelu_forward_q8", "s8", &e.q8[LRELU_QS8], &e.ext_local);
@@ -156,16 +171,14 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     if (st == LRELU_OK)
         st = ext_kernel(ctx, k, "lrelu_chan_sum", sfx, &e.chan_sum, &e.ext_local);
     if (st != LRELU_OK) {
-        cl_kernel made[] = {e.chan_forward,  e.chan_rows[0], e.chan_rows[1],
-                            e.chan_backward, e.q8[0],        e.q8[1]};
-        for (size_t i = 0; i < sizeof made / sizeof made[0]; ++i)
-            if (made[i] != NULL)
-                (void)clReleaseKernel(made[i]);
+        release_ext(&e);
         return st;
     }
     k->chan_forward = e.chan_forward;
     k->chan_rows[0] = e.chan_rows[0];
     k->chan_rows[1] = e.chan_rows[1];
+    k->chan_cols[0] = e.chan_cols[0];
+    k->chan_cols[1] = e.chan_cols[1];
     k->chan_backward = e.chan_backward;
     k->chan_sum = e.chan_sum;
     k->q8[0] = e.q8[0];
@@ -177,11 +190,7 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
 
 void lrelu_kernels_release(lrelu_kernels *k)
 {
-    cl_kernel ext[] = {k->chan_forward, k->chan_rows[0], k->chan_rows[1], k->chan_backward,
-                       k->chan_sum,     k->q8[0],        k->q8[1]};
-    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
-        if (ext[i] != NULL)
-            (void)clReleaseKernel(ext[i]);
+    release_ext(k);
     if (k->general != NULL)
         (void)clReleaseKernel(k->general);
     if (k->backward != NULL)

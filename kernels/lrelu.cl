@@ -328,7 +328,10 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *                          from alpha on)
  *     the same forward (mode 0, and modes 1 and 2) over the rows = outer * channels rows
  *     of `inner` elements, in a 2-D launch (vectors of a row / ROWS_K, rows); the host
- *     takes them where inner >= VEC
+ *     takes them where inner >= VEC, and for mode 2 over one row of all n elements
+ *   lrelu_prelu_cols_SFX, lrelu_bias_cols_SFX(outer, channels, 1, mode, ...)
+ *     the same where inner is 1 (modes 0 and 1), over outer rows of `channels` elements,
+ *     element k of a row in channel k; the host takes them where channels >= VEC
  *   lrelu_chan_backward_SFX(m, nb, channels, inner, mode, alpha, gain, limit, x, x_off,
  *                           p, p_off, dy, dy_off, dx, dx_off, partial)
  *     work-item g = c * nb + b takes block b of channel c: the terms j in
@@ -478,16 +481,67 @@ inline void chan_rows(const int bias, ulong rows, ulong channels, ulong inner, i
     }
 }
 
-#define CHAN_ROWS_KERNEL(NAME, BIAS)                                                               \
+/* The forward where inner is 1 (channels last, or (N, C)): work-item (i, o) of a 2-D
+ * launch takes vectors [i * ROWS_K, i * ROWS_K + ROWS_K) of row o, whose element k has
+ * channel k, so the factors load as vectors too; the one that reaches vector
+ * channels / VEC takes the channels % VEC elements that remain. */
+inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, int mode, C alpha,
+                      C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
+                      ulong p_off, __global S *y, ulong y_off)
+{
+    size_t first = get_global_id(0) * LRELU_ROWS_K, row = get_global_id(1);
+    size_t body = (size_t)(channels / LRELU_VEC);
+    if (row >= (size_t)outer)
+        return;
+    C lim = CHAN_FWD_LIM;
+    const __global S *xp = x + x_off + row * (size_t)channels;
+    const __global S *pp = p + p_off;
+    __global S *yp = y + y_off + row * (size_t)channels;
+#ifdef BF16_PAIRS
+    if (((x_off | p_off | y_off | channels) & 1) == 0) { /* rows and factors: uint pairs */
+        for (size_t j = first; j < first + LRELU_ROWS_K && j < body; ++j) {
+            UPV u = PAIR_LOAD(j, xp), f = PAIR_LOAD(j, pp);
+            FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi, pc;
+            pc = PAIR_LO(f);
+            CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
+            pc = PAIR_HI(f);
+            CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
+            PAIR_STORE(out_lo, out_hi, j, yp);
+        }
+        if (body < first || body >= first + LRELU_ROWS_K)
+            return; /* the row's tail is another work-item's */
+        first = body;
+    }
+#endif
+    for (size_t j = first; j < first + LRELU_ROWS_K; ++j) {
+        if (j < body) {
+            CV v = LOADV(j, xp), pc = LOADV(j, pp), out;
+            CHAN_FWD_STEP(CV, IS_POSV, v, out)
+            STOREV(out, j, yp);
+        } else if (j == body) {
+            for (size_t k = body * LRELU_VEC; k < (size_t)channels; ++k) {
+                C v = LOAD1(k, xp), pc = LOADP(k, pp), out;
+                CHAN_FWD_STEP(C, IS_POS1, v, out)
+                STORE1(out, k, yp);
+            }
+        }
+    }
+}
+
+/* The four 2-D forwards share the arguments of the 1-D one but for the first: the number
+ * of rows (outer * channels for rows, outer for cols). cols ignores inner (it is 1) and
+ * needs a factor array: bias_act without a bias runs as rows. */
+#define CHAN_2D_KERNEL(NAME, BODY, BIAS)                                                           \
     __kernel void NAME(ulong rows, ulong channels, ulong inner, int mode, C alpha, C gain,         \
                        C limit, const __global S *x, ulong x_off, const __global S *p,             \
                        ulong p_off, __global S *y, ulong y_off)                                    \
     {                                                                                              \
-        chan_rows(BIAS, rows, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, y,    \
-                  y_off);                                                                          \
+        BODY(BIAS, rows, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, y, y_off); \
     }
-CHAN_ROWS_KERNEL(LRELU_CAT(lrelu_prelu_rows_, SFX), 0)
-CHAN_ROWS_KERNEL(LRELU_CAT(lrelu_bias_rows_, SFX), 1)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_prelu_rows_, SFX), chan_rows, 0)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_rows_, SFX), chan_rows, 1)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_prelu_cols_, SFX), chan_cols, 0)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), chan_cols, 1)
 
 /* Eight elements at once for the backward's sums: C8 values, loads and stores at any
  * element index, and the "> 0" mask. */
