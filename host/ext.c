@@ -378,15 +378,15 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
              uds = ops[4].o.off;
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
+    cl_kernel kern = k == NULL ? NULL : k->chan_backward[c->mode != 0];
     if (st == LRELU_OK)
-        st = set_common(k->chan_backward, 4, c, u, 4);
+        st = set_common(kern, 4, c, u, 4);
     if (st == LRELU_OK)
-        st = set_bufs(k->chan_backward, 8, ops, 4);
-    if (st == LRELU_OK &&
-        (err = clSetKernelArg(k->chan_backward, 16, sizeof partial, &partial)) != CL_SUCCESS)
+        st = set_bufs(kern, 8, ops, 4);
+    if (st == LRELU_OK && (err = clSetKernelArg(kern, 16, sizeof partial, &partial)) != CL_SUCCESS)
         st = lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
     if (st == LRELU_OK)
-        st = launch(ctx, k, k->chan_backward, blocks, num_wait, wait, ds != NULL ? &mid : done);
+        st = launch(ctx, k, kern, blocks, num_wait, wait, ds != NULL ? &mid : done);
     if (st == LRELU_OK && ds != NULL) {
         kern_arg args[] = {{sizeof uc, &uc},
                            {sizeof unb, &unb},

@@ -41,7 +41,7 @@ typedef struct {
      * and where inner is 1 over rows of channels */
     cl_kernel chan_rows[2];
     cl_kernel chan_cols[2];
-    cl_kernel chan_backward;
+    cl_kernel chan_backward[2]; /* [0] PReLU, [1] bias_act */
     cl_kernel chan_sum;
     cl_kernel q8[2];
     size_t ext_local; /* work-group size of those: local, or less where they allow less */

@@ -332,7 +332,8 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *   lrelu_prelu_cols_SFX, lrelu_bias_cols_SFX(outer, channels, 1, mode, ...)
  *     the same where inner is 1 (modes 0 and 1), over outer rows of `channels` elements,
  *     element k of a row in channel k; the host takes them where channels >= VEC
- *   lrelu_chan_backward_SFX(m, nb, channels, inner, mode, alpha, gain, limit, x, x_off,
+ *   lrelu_prelu_backward_SFX (mode 0), lrelu_bias_backward_SFX (modes 1 and 2)
+ *                           (m, nb, channels, inner, mode, alpha, gain, limit, x, x_off,
  *                           p, p_off, dy, dy_off, dx, dx_off, partial)
  *     work-item g = c * nb + b takes block b of channel c: the terms j in
  *     [b * BLOCK, min(m, b * BLOCK + BLOCK)) of the m = outer * inner terms of channel c
@@ -350,7 +351,6 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
 #define LRELU_RBLOCK 256
 
 #define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
-#define CHAN_BWD_NAME LRELU_CAT(lrelu_chan_backward_, SFX)
 #define CHAN_SUM_NAME LRELU_CAT(lrelu_chan_sum_, SFX)
 
 /* One channel factor. For f16 in integer steps rather than vload_half, which PoCL does
@@ -565,13 +565,14 @@ inline ushort8 bf16x8_bits(float8 f)
 #define STORE8(v, i, p) vstore8((v), 0, (p) + (i))
 #endif
 
-/* dx and the sum's term of one element (T = C, ISPOS = IS_POS1) or eight (C8, IS_POS8). */
+/* dx and the sum's term of one element (T = C, ISPOS = IS_POS1) or eight (C8, IS_POS8);
+ * bias_act (bias = 1) with t = x + pc, pc = -0 where there is no bias (x + -0 is x). */
 #define CHAN_BWD_STEP(T, ISPOS, v, gy, d, term)                                                    \
-    if (mode == 0) {                                                                               \
+    if (!bias) {                                                                                   \
         d = ISPOS(v) ? (gy) : (gy)*pc;                                                             \
         term = ISPOS(v) ? (T)0 : (v) * (gy);                                                       \
     } else {                                                                                       \
-        T t_ = mode == 1 ? (v) + pc : (v);                                                         \
+        T t_ = (v) + pc;                                                                           \
         T y_ = gain * LRELU(ISPOS(t_), t_, alpha);                                                 \
         T gg_ = (gy)*gain;                                                                         \
         d = LRELU(ISPOS(t_), gg_, alpha);                                                          \
@@ -583,11 +584,13 @@ inline ushort8 bf16x8_bits(float8 f)
 /* Block b of channel c: term k of the block (k = j - b * BLOCK) goes to lane k % 8, each
  * lane summed from +0 in order; the block's sum is the lanes' from +0 in lane order. Eight
  * independent sums keep the adds from waiting on each other, and eight terms that lie
- * in one row move as vectors. */
-__kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha,
-                            C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
-                            ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,
-                            ulong dx_off, __global C *partial)
+ * in one row move as vectors. Where inner is a multiple of 8, or the block lies inside
+ * one row, it runs as straight loops of vectors with the lanes in a register. Inlined
+ * into one kernel per bias, as the forward: PReLU's body has no bias_act code in it. */
+inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong inner, int mode,
+                     C alpha, C gain, C limit, const __global S *x, ulong x_off,
+                     const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
+                     __global S *dx, ulong dx_off, __global C *partial)
 {
     size_t g = get_global_id(0);
     if (g >= (size_t)(channels * nb))
@@ -600,8 +603,42 @@ __kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int 
     const __global S *xp = x + x_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx == 0 ? 0 : dx + dx_off;
-    C pc = mode == 2 ? (C)0 : LOADP(c, p + p_off);
-    C acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    C pc = CHAN_FACTOR(c, p + p_off);
+    C acc[8];
+    if ((inner & 7) == 0 || r + (end - j0) <= (size_t)inner) {
+        /* Every row segment of the block starts on lane 0 and is whole vectors (inner a
+         * multiple of 8), or the block lies in one row: straight loops of vectors with
+         * the lanes in a register; only a channel's last block may end in a part
+         * vector. */
+        C8 lanes = (C8)0;
+        while (j < end) {
+            size_t seg = inner - r < end - j ? inner - r : end - j, q = 0;
+            for (; q + 8 <= seg; q += 8) {
+                C8 v = LOAD8(idx + q, xp), gy = LOAD8(idx + q, dyp), d, term;
+                CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+                if (dxp != 0)
+                    STORE8(d, idx + q, dxp);
+                lanes = lanes + term;
+            }
+            if (q < seg) {
+                vstore8(lanes, 0, acc);
+                for (; q < seg; ++q) {
+                    C v = LOAD1(idx + q, xp), gy = LOAD1(idx + q, dyp), d, term;
+                    CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)
+                    if (dxp != 0)
+                        STORE1(d, idx + q, dxp);
+                    acc[(j + q - j0) & 7] = acc[(j + q - j0) & 7] + term;
+                }
+                lanes = vload8(0, acc);
+            }
+            j += seg;
+            idx += seg + skip; /* the next segment starts a row */
+            r = 0;
+        }
+        vstore8(lanes, 0, acc);
+    } else {
+        vstore8((C8)0, 0, acc);
+    }
     while (j < end) {
         if (((j - j0) & 7) == 0 && j + 8 <= end && r + 8 <= inner) {
             C8 v = LOAD8(idx, xp), gy = LOAD8(idx, dyp), d, term;
@@ -633,6 +670,18 @@ __kernel void CHAN_BWD_NAME(ulong m, ulong nb, ulong channels, ulong inner, int 
     if (partial != 0)
         partial[g] = sum;
 }
+
+#define CHAN_BWD_KERNEL(NAME, BIAS)                                                                \
+    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
+                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
+                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
+                       ulong dx_off, __global C *partial)                                          \
+    {                                                                                              \
+        chan_bwd(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, dy,   \
+                 dy_off, dx, dx_off, partial);                                                     \
+    }
+CHAN_BWD_KERNEL(LRELU_CAT(lrelu_prelu_backward_, SFX), 0)
+CHAN_BWD_KERNEL(LRELU_CAT(lrelu_bias_backward_, SFX), 1)
 
 __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial, __global S *ds,
                             ulong ds_off)

@@ -12,8 +12,22 @@
 #include <string.h>
 
 static const lrelu_layout layouts[] = {
-    {1, 1, 1},    {2, 3, 5},   {4, 16, 33}, {3, 1, 1000}, {1000, 7, 1}, {2, 5, 300},
-    {1, 2, 4099}, {600, 2, 1}, {5, 3, 257}, {40, 37, 1},  {3, 64, 1},
+    {1, 1, 1},
+    {2, 3, 5},
+    {4, 16, 33},
+    {3, 1, 1000},
+    {1000, 7, 1},
+    {2, 5, 300},
+    {1, 2, 4099},
+    {600, 2, 1},
+    {5, 3, 257},
+    {40, 37, 1},
+    {3, 64, 1},
+    /* the backward's sums: rows of whole vectors across blocks, and a channel's last
+     * block in one row ending in a part vector */
+    {40, 3, 64},
+    {70, 2, 8},
+    {1, 3, 300},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},
