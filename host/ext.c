@@ -117,16 +117,14 @@ cleanup:
     return st;
 }
 
-/* Enqueues a 2-D forward over (vectors of a row, rows) for rows of len elements: a
- * work-group takes a whole row where the row is short (the power of two at or above its
- * work-items) and as many rows as the work-group size leaves room for. */
-static lrelu_status launch_rows(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t rows,
-                                size_t len, cl_uint num_wait, const cl_event *wait, cl_event *done)
+/* Enqueues a 2-D kernel over (items, rows): a work-group takes all the items of a row
+ * where they are few (the power of two at or above their count) and as many rows as the
+ * work-group size leaves room for. */
+static lrelu_status launch_2d(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t items,
+                              size_t rows, cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     lrelu_status st = LRELU_OK;
-    /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
-    size_t vectors = len / k->vec + (len % k->vec != 0);
-    size_t items = (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, l0 = 1, l1;
+    size_t l0 = 1, l1;
     while (l0 < items && l0 * 2 <= k->ext_local && l0 * 2 <= ctx->max_items[0])
         l0 *= 2;
     l1 = k->ext_local / l0 < ctx->max_items[1] ? k->ext_local / l0 : ctx->max_items[1];
@@ -334,8 +332,11 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
         st = set_common(kern, 3, c, u, 3);
     if (st == LRELU_OK)
         st = set_bufs(kern, 7, ops, 3);
+    /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
+    size_t vectors = st == LRELU_OK ? len / k->vec + (len % k->vec != 0) : 0;
     if (st == LRELU_OK && kind)
-        st = launch_rows(ctx, k, kern, rows, len, num_wait, wait, done);
+        st = launch_2d(ctx, k, kern, (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, rows, num_wait,
+                       wait, done);
     else if (st == LRELU_OK)
         st = launch(ctx, k, kern, n / k->vec + (n % k->vec != 0), num_wait, wait, done);
     pthread_mutex_unlock(&ctx->lock);
@@ -378,14 +379,19 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
              uds = ops[4].o.off;
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
-    cl_kernel kern = k == NULL ? NULL : k->chan_backward[c->mode != 0];
+    /* inner 1 with a vector's worth of channels: a row's channels as vectors */
+    int cols = st == LRELU_OK && c->l.inner == 1 && c->l.channels >= k->vec;
+    cl_kernel kern = k == NULL ? NULL : (cols ? k->chan_bcols : k->chan_backward)[c->mode != 0];
     if (st == LRELU_OK)
         st = set_common(kern, 4, c, u, 4);
     if (st == LRELU_OK)
         st = set_bufs(kern, 8, ops, 4);
     if (st == LRELU_OK && (err = clSetKernelArg(kern, 16, sizeof partial, &partial)) != CL_SUCCESS)
         st = lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
-    if (st == LRELU_OK)
+    if (st == LRELU_OK && cols)
+        st = launch_2d(ctx, k, kern, c->l.channels / k->vec + (c->l.channels % k->vec != 0), nb,
+                       num_wait, wait, ds != NULL ? &mid : done);
+    else if (st == LRELU_OK)
         st = launch(ctx, k, kern, blocks, num_wait, wait, ds != NULL ? &mid : done);
     if (st == LRELU_OK && ds != NULL) {
         kern_arg args[] = {{sizeof uc, &uc},

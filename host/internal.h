@@ -42,6 +42,7 @@ typedef struct {
     cl_kernel chan_rows[2];
     cl_kernel chan_cols[2];
     cl_kernel chan_backward[2]; /* [0] PReLU, [1] bias_act */
+    cl_kernel chan_bcols[2];    /* the same where inner is 1, channels as vectors */
     cl_kernel chan_sum;
     cl_kernel q8[2];
     size_t ext_local; /* work-group size of those: local, or less where they allow less */

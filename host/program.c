@@ -133,9 +133,10 @@ cleanup:
 /* Releases the per-channel and quantized kernels k holds. */
 static void release_ext(lrelu_kernels *k)
 {
-    cl_kernel ext[] = {
-        k->chan_forward,     k->chan_rows[0],     k->chan_rows[1], k->chan_cols[0], k->chan_cols[1],
-        k->chan_backward[0], k->chan_backward[1], k->chan_sum,     k->q8[0],        k->q8[1]};
+    cl_kernel ext[] = {k->chan_forward,     k->chan_rows[0],  k->chan_rows[1],
+                       k->chan_cols[0],     k->chan_cols[1],  k->chan_backward[0],
+                       k->chan_backward[1], k->chan_bcols[0], k->chan_bcols[1],
+                       k->chan_sum,         k->q8[0],         k->q8[1]};
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
         if (ext[i] != NULL)
             (void)clReleaseKernel(ext[i]);
@@ -166,6 +167,10 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
         st = ext_kernel(ctx, k, "lrelu_prelu_backward", sfx, &e.chan_backward[0], &e.ext_local);
     if (st == LRELU_OK)
         st = ext_kernel(ctx, k, "lrelu_bias_backward", sfx, &e.chan_backward[1], &e.ext_local);
+    if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_prelu_bcols", sfx, &e.chan_bcols[0], &e.ext_local);
+    if (st == LRELU_OK)
+        st = ext_kernel(ctx, k, "lrelu_bias_bcols", sfx, &e.chan_bcols[1], &e.ext_local);
     if (st == LRELU_OK && t == LRELU_F32)
         st = ext_kernel(ctx, k, "lrelu_forward_q8", "s8", &e.q8[LRELU_QS8], &e.ext_local);
     if (st == LRELU_OK && t == LRELU_F32)
@@ -183,6 +188,8 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     k->chan_cols[1] = e.chan_cols[1];
     k->chan_backward[0] = e.chan_backward[0];
     k->chan_backward[1] = e.chan_backward[1];
+    k->chan_bcols[0] = e.chan_bcols[0];
+    k->chan_bcols[1] = e.chan_bcols[1];
     k->chan_sum = e.chan_sum;
     k->q8[0] = e.q8[0];
     k->q8[1] = e.q8[1];

@@ -671,6 +671,71 @@ inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong in
         partial[g] = sum;
 }
 
+/* The backward where inner is 1: work-item (i, b) of a 2-D launch takes channels
+ * [i * VEC, i * VEC + VEC) (fewer in the last group) over block b of the outer index,
+ * o in [b * BLOCK, min(outer, b * BLOCK + BLOCK)): a row's VEC channels are contiguous,
+ * so each o is one vector of x, dy and dx, term o - b * BLOCK going to lane (o - b *
+ * BLOCK) % 8 of every channel: the same order as chan_bwd, and partial[c * nb + b]. */
+#define CHAN_BCOLS_GROUP(T, LD, ST, LDP, ISPOS, W)                                                 \
+    {                                                                                              \
+        T pc = mode == 2 ? (T)(-(C)0) : LDP(0, pp), acc[8], sum = (T)0;                            \
+        for (int l = 0; l < 8; ++l)                                                                \
+            acc[l] = (T)0;                                                                         \
+        for (size_t base = o0; base < end; base += 8) {                                            \
+            _Pragma("unroll") for (int l = 0; l < 8; ++l)                                          \
+            {                                                                                      \
+                size_t at = (base + (size_t)l) * (size_t)channels;                                 \
+                if (base + (size_t)l < end) {                                                      \
+                    T v = LD(0, xp + at), gy = LD(0, dyp + at), d, term;                           \
+                    CHAN_BWD_STEP(T, ISPOS, v, gy, d, term)                                        \
+                    if (dxp != 0)                                                                  \
+                        ST(d, 0, dxp + at);                                                        \
+                    acc[l] = acc[l] + term;                                                        \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int l = 0; l < 8; ++l)                                                                \
+            sum = sum + acc[l];                                                                    \
+        W                                                                                          \
+    }
+
+#if LRELU_VEC == 1
+#define LOADPV(i, p)   LOADP(i, p)
+#define STOREV_C(v, a) (a)[0] = (v);
+#else
+#define LOADPV(i, p)   LOADV(i, p)
+#define STOREV_C(v, a) LRELU_CAT(vstore, LRELU_VEC)((v), 0, (a));
+#endif
+
+inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, int mode, C alpha,
+                       C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
+                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,
+                       ulong dx_off, __global C *partial)
+{
+    size_t c0 = get_global_id(0) * LRELU_VEC, b = get_global_id(1);
+    if (c0 >= (size_t)channels || b >= (size_t)nb)
+        return;
+    size_t o0 = b * LRELU_RBLOCK;
+    size_t end = o0 + LRELU_RBLOCK < (size_t)outer ? o0 + LRELU_RBLOCK : (size_t)outer;
+    const __global S *xp = x + x_off + c0, *dyp = dy + dy_off + c0, *pp = p + p_off + c0;
+    __global S *dxp = dx == 0 ? 0 : dx + dx_off + c0;
+    __global C *part = partial == 0 ? 0 : partial + c0 * (size_t)nb + b;
+    if (c0 + LRELU_VEC <= (size_t)channels) {
+        C sums[LRELU_VEC];
+        CHAN_BCOLS_GROUP(CV, LOADV, STOREV, LOADPV, IS_POSV, STOREV_C(sum, sums);)
+        if (part != 0)
+            for (size_t u = 0; u < LRELU_VEC; ++u)
+                part[u * (size_t)nb] = sums[u];
+    } else {
+        for (size_t u = 0; c0 + u < (size_t)channels; ++u) {
+            CHAN_BCOLS_GROUP(C, LOAD1, STORE1, LOADP, IS_POS1, if (part != 0) part[0] = sum;)
+            ++xp, ++dyp, ++pp;
+            dxp = dxp == 0 ? 0 : dxp + 1;
+            part = part == 0 ? 0 : part + nb;
+        }
+    }
+}
+
 #define CHAN_BWD_KERNEL(NAME, BIAS)                                                                \
     __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
                        C limit, const __global S *x, ulong x_off, const __global S *p,             \
@@ -682,6 +747,19 @@ inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong in
     }
 CHAN_BWD_KERNEL(LRELU_CAT(lrelu_prelu_backward_, SFX), 0)
 CHAN_BWD_KERNEL(LRELU_CAT(lrelu_bias_backward_, SFX), 1)
+
+/* The same arguments but for inner (1) and the first, outer instead of m. */
+#define CHAN_BCOLS_KERNEL(NAME, BIAS)                                                              \
+    __kernel void NAME(ulong outer, ulong nb, ulong channels, ulong inner, int mode, C alpha,      \
+                       C gain, C limit, const __global S *x, ulong x_off, const __global S *p,     \
+                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
+                       ulong dx_off, __global C *partial)                                          \
+    {                                                                                              \
+        chan_bcols(BIAS, outer, nb, channels, mode, alpha, gain, limit, x, x_off, p, p_off, dy,    \
+                   dy_off, dx, dx_off, partial);                                                   \
+    }
+CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_prelu_bcols_, SFX), 0)
+CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_bias_bcols_, SFX), 1)
 
 __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial, __global S *ds,
                             ulong ds_off)

@@ -23,11 +23,12 @@ static const lrelu_layout layouts[] = {
     {5, 3, 257},
     {40, 37, 1},
     {3, 64, 1},
-    /* the backward's sums: rows of whole vectors across blocks, and a channel's last
-     * block in one row ending in a part vector */
+    /* the backward's sums: rows of whole vectors across blocks, a channel's last block
+     * in one row ending in a part vector, and inner 1 over two blocks of outer */
     {40, 3, 64},
     {70, 2, 8},
     {1, 3, 300},
+    {300, 20, 1},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},
