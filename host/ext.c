@@ -297,6 +297,38 @@ cleanup:
     return st;
 }
 
+/* Picks the forward's kernel for c's layout, sets its arguments and enqueues it; with
+ * ctx->lock held. Rows of whole vectors go 2-D: a channel's rows, or with inner 1 the
+ * outer rows of channels; bias_act without a bias is elementwise: one row of all n.
+ * Anything else as one range, vectors across rows. */
+static lrelu_status chan_forward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k, const chan_call *c,
+                                         const ext_operand *ops, size_t n, cl_uint num_wait,
+                                         const cl_event *wait, cl_event *done)
+{
+    size_t channels = c->l.channels, inner = c->l.inner, rows = c->l.outer * channels, len = inner;
+    size_t vec = k->vec > 0 ? k->vec : 1; /* always; the analyzer cannot know */
+    if (c->mode == 2)
+        rows = channels = 1, len = inner = n;
+    int kind = inner >= vec ? 1 : inner == 1 && channels >= vec ? 2 : 0;
+    if (kind == 2)
+        rows = c->l.outer, len = channels;
+    cl_kernel kern = kind == 1   ? k->chan_rows[c->mode != 0]
+                     : kind == 2 ? k->chan_cols[c->mode != 0]
+                                 : k->chan_forward;
+    cl_ulong u[3] = {kind ? rows : n, channels, inner};
+    lrelu_status st = set_common(kern, 3, c, u, 3);
+    if (st == LRELU_OK)
+        st = set_bufs(kern, 7, ops, 3);
+    if (st != LRELU_OK)
+        return st;
+    if (kind == 0)
+        return launch(ctx, k, kern, n / vec + (n % vec != 0), num_wait, wait, done);
+    /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
+    size_t vectors = len / vec + (len % vec != 0);
+    return launch_2d(ctx, k, kern, (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, rows, num_wait,
+                     wait, done);
+}
+
 /* ops: x, p, y. */
 static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops, cl_uint num_wait,
                                  const cl_event *wait, cl_event *done)
@@ -312,35 +344,41 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
     if (st != LRELU_OK || nothing)
         return st;
     const lrelu_kernels *k = NULL;
-    /* rows of whole vectors in 2-D: a channel's rows, or with inner 1 the outer rows of
-     * channels; bias_act without a bias is elementwise: one row of all n. Anything else
-     * as one range, vectors across rows. */
-    size_t channels = c->l.channels, inner = c->l.inner, rows = c->l.outer * channels, len = inner;
-    if (c->mode == 2)
-        rows = channels = 1, len = inner = n;
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
-    int kind = st != LRELU_OK ? 0 : inner >= k->vec ? 1 : inner == 1 && channels >= k->vec ? 2 : 0;
-    if (kind == 2)
-        rows = c->l.outer, len = channels;
-    cl_kernel kern = k == NULL   ? NULL
-                     : kind == 1 ? k->chan_rows[c->mode != 0]
-                     : kind == 2 ? k->chan_cols[c->mode != 0]
-                                 : k->chan_forward;
-    cl_ulong u[3] = {kind ? rows : n, channels, inner};
-    if (st == LRELU_OK)
-        st = set_common(kern, 3, c, u, 3);
-    if (st == LRELU_OK)
-        st = set_bufs(kern, 7, ops, 3);
-    /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
-    size_t vectors = st == LRELU_OK ? len / k->vec + (len % k->vec != 0) : 0;
-    if (st == LRELU_OK && kind)
-        st = launch_2d(ctx, k, kern, (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, rows, num_wait,
-                       wait, done);
-    else if (st == LRELU_OK)
-        st = launch(ctx, k, kern, n / k->vec + (n % k->vec != 0), num_wait, wait, done);
+    if (st == LRELU_OK && k != NULL)
+        st = chan_forward_enqueue(ctx, k, c, ops, n, num_wait, wait, done);
     pthread_mutex_unlock(&ctx->lock);
     return st;
+}
+
+/* The backward's first pass: dx and the block sums into partial (NULL: none), with
+ * ctx->lock held. Inner 1 with a vector's worth of channels takes a row's channels as
+ * vectors; anything else one work-item per block of a channel. */
+static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k,
+                                          const chan_call *c, const ext_operand *ops,
+                                          cl_mem partial, cl_uint num_wait, const cl_event *wait,
+                                          cl_event *done)
+{
+    size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    size_t vec = k->vec > 0 ? k->vec : 1; /* always; the analyzer cannot know */
+    int cols = c->l.inner == 1 && c->l.channels >= vec;
+    cl_kernel kern = (cols ? k->chan_bcols : k->chan_backward)[c->mode != 0];
+    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner};
+    lrelu_status st = set_common(kern, 4, c, u, 4);
+    if (st == LRELU_OK)
+        st = set_bufs(kern, 8, ops, 4);
+    if (st == LRELU_OK) {
+        cl_int err = clSetKernelArg(kern, 16, sizeof partial, &partial);
+        if (err != CL_SUCCESS)
+            return lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
+    }
+    if (st != LRELU_OK)
+        return st;
+    if (cols)
+        return launch_2d(ctx, k, kern, c->l.channels / vec + (c->l.channels % vec != 0), nb,
+                         num_wait, wait, done);
+    return launch(ctx, k, kern, c->l.channels * nb, num_wait, wait, done);
 }
 
 /* ops: x, p, dy, dx, ds. */
@@ -375,25 +413,13 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
             return lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
     }
     const lrelu_kernels *k = NULL;
-    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uc = c->l.channels, unb = nb,
-             uds = ops[4].o.off;
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
-    /* inner 1 with a vector's worth of channels: a row's channels as vectors */
-    int cols = st == LRELU_OK && c->l.inner == 1 && c->l.channels >= k->vec;
-    cl_kernel kern = k == NULL ? NULL : (cols ? k->chan_bcols : k->chan_backward)[c->mode != 0];
-    if (st == LRELU_OK)
-        st = set_common(kern, 4, c, u, 4);
-    if (st == LRELU_OK)
-        st = set_bufs(kern, 8, ops, 4);
-    if (st == LRELU_OK && (err = clSetKernelArg(kern, 16, sizeof partial, &partial)) != CL_SUCCESS)
-        st = lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
-    if (st == LRELU_OK && cols)
-        st = launch_2d(ctx, k, kern, c->l.channels / k->vec + (c->l.channels % k->vec != 0), nb,
-                       num_wait, wait, ds != NULL ? &mid : done);
-    else if (st == LRELU_OK)
-        st = launch(ctx, k, kern, blocks, num_wait, wait, ds != NULL ? &mid : done);
-    if (st == LRELU_OK && ds != NULL) {
+    if (st == LRELU_OK && k != NULL)
+        st = chan_backward_enqueue(ctx, k, c, ops, partial, num_wait, wait,
+                                   ds != NULL ? &mid : done);
+    if (st == LRELU_OK && k != NULL && ds != NULL) {
+        cl_ulong uc = c->l.channels, unb = nb, uds = ops[4].o.off;
         kern_arg args[] = {{sizeof uc, &uc},
                            {sizeof unb, &unb},
                            {sizeof partial, &partial},
