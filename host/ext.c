@@ -323,10 +323,10 @@ static lrelu_status chan_forward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k,
         return st;
     if (kind == 0)
         return launch(ctx, k, kern, n / vec + (n % vec != 0), num_wait, wait, done);
-    /* each work-item takes LRELU_ROWS_K (kernels/lrelu.cl) vectors of its row */
+    /* each work-item takes LRELU_ITEM_VECS (kernels/lrelu.cl) vectors of its row */
     size_t vectors = len / vec + (len % vec != 0);
-    return launch_2d(ctx, k, kern, (vectors + LRELU_ROWS_K - 1) / LRELU_ROWS_K, rows, num_wait,
-                     wait, done);
+    return launch_2d(ctx, k, kern, (vectors + LRELU_ITEM_VECS - 1) / LRELU_ITEM_VECS, rows,
+                     num_wait, wait, done);
 }
 
 /* ops: x, p, y. */

@@ -13,10 +13,10 @@
 /* Terms per block of the per-channel sums; kernels/lrelu.cl has the same. */
 #define LRELU_RBLOCK 256
 
-/* Vectors per work-item of the per-channel rows kernels: kernels/lrelu.cl's LRELU_ROWS_K,
- * which the launch must match (a mismatch leaves elements unwritten: the channels tests
- * see it). */
-#define LRELU_ROWS_K 4
+/* Vectors per work-item of the per-channel 2-D forwards: kernels/lrelu.cl's
+ * LRELU_ITEM_VECS, which the launch must match (a mismatch leaves elements unwritten: the
+ * channels tests see it). */
+#define LRELU_ITEM_VECS 4
 
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;

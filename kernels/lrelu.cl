@@ -52,6 +52,11 @@
 #define LRELU_VEC 4
 #endif
 
+/* Vectors per work-item of the per-channel 2-D forwards, whose vectors are too little
+ * work to carry a work-item's overhead alone; host/internal.h has the same number for
+ * the launch. */
+#define LRELU_ITEM_VECS 4
+
 #if LRELU_VEC != 1 && LRELU_VEC != 2 && LRELU_VEC != 4 && LRELU_VEC != 8 && LRELU_VEC != 16
 #error "LRELU_VEC must be 1, 2, 4, 8 or 16"
 #endif
@@ -327,7 +332,7 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *   lrelu_prelu_rows_SFX, lrelu_bias_rows_SFX(rows, channels, inner, mode, ...the same
  *                          from alpha on)
  *     the same forward (mode 0, and modes 1 and 2) over the rows = outer * channels rows
- *     of `inner` elements, in a 2-D launch (vectors of a row / ROWS_K, rows); the host
+ *     of `inner` elements, in a 2-D launch (vectors of a row / ITEM_VECS, rows); the host
  *     takes them where inner >= VEC, and for mode 2 over one row of all n elements
  *   lrelu_prelu_cols_SFX, lrelu_bias_cols_SFX(outer, channels, 1, mode, ...)
  *     the same where inner is 1 (modes 0 and 1), over outer rows of `channels` elements,
@@ -433,19 +438,17 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
 }
 
 /* The forward over rows, where a row holds whole vectors: work-item (i, row) of a 2-D
- * launch takes vectors [i * ROWS_K, i * ROWS_K + ROWS_K) of row `row`, and the one that
+ * launch takes vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of row `row`, and the one that
  * reaches vector inner / VEC the inner % VEC elements that remain; rows past `rows` do
  * nothing. The channel is the row's, so the vector body has no division and no
- * per-element channel, and ROWS_K vectors share the work of finding it. Inlined into one
+ * per-element channel, and ITEM_VECS vectors share the work of finding it. Inlined into one
  * kernel per bias (PReLU 0, bias_act 1): with bias a constant, the PReLU body is the
  * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
-#define LRELU_ROWS_K 4
-
 inline void chan_rows(const int bias, ulong rows, ulong channels, ulong inner, int mode, C alpha,
                       C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
                       ulong p_off, __global S *y, ulong y_off)
 {
-    size_t first = get_global_id(0) * LRELU_ROWS_K, row = get_global_id(1);
+    size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
     size_t body = (size_t)(inner / LRELU_VEC);
     if (row >= (size_t)rows)
         return;
@@ -454,19 +457,19 @@ inline void chan_rows(const int bias, ulong rows, ulong channels, ulong inner, i
     __global S *yp = y + y_off + row * (size_t)inner;
 #ifdef BF16_PAIRS
     if (((x_off | y_off | inner) & 1) == 0) { /* every row starts even: uint pairs */
-        for (size_t j = first; j < first + LRELU_ROWS_K && j < body; ++j) {
+        for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
             UPV u = PAIR_LOAD(j, xp);
             FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi;
             CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
             CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
             PAIR_STORE(out_lo, out_hi, j, yp);
         }
-        if (body < first || body >= first + LRELU_ROWS_K)
+        if (body < first || body >= first + LRELU_ITEM_VECS)
             return; /* the row's tail is another work-item's */
         first = body;
     }
 #endif
-    for (size_t j = first; j < first + LRELU_ROWS_K; ++j) {
+    for (size_t j = first; j < first + LRELU_ITEM_VECS; ++j) {
         if (j < body) {
             CV v = LOADV(j, xp), out;
             CHAN_FWD_STEP(CV, IS_POSV, v, out)
@@ -482,14 +485,14 @@ inline void chan_rows(const int bias, ulong rows, ulong channels, ulong inner, i
 }
 
 /* The forward where inner is 1 (channels last, or (N, C)): work-item (i, o) of a 2-D
- * launch takes vectors [i * ROWS_K, i * ROWS_K + ROWS_K) of row o, whose element k has
+ * launch takes vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of row o, whose element k has
  * channel k, so the factors load as vectors too; the one that reaches vector
  * channels / VEC takes the channels % VEC elements that remain. */
 inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, int mode, C alpha,
                       C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
                       ulong p_off, __global S *y, ulong y_off)
 {
-    size_t first = get_global_id(0) * LRELU_ROWS_K, row = get_global_id(1);
+    size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
     size_t body = (size_t)(channels / LRELU_VEC);
     if (row >= (size_t)outer)
         return;
@@ -499,7 +502,7 @@ inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, 
     __global S *yp = y + y_off + row * (size_t)channels;
 #ifdef BF16_PAIRS
     if (((x_off | p_off | y_off | channels) & 1) == 0) { /* rows and factors: uint pairs */
-        for (size_t j = first; j < first + LRELU_ROWS_K && j < body; ++j) {
+        for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
             UPV u = PAIR_LOAD(j, xp), f = PAIR_LOAD(j, pp);
             FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi, pc;
             pc = PAIR_LO(f);
@@ -508,12 +511,12 @@ inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, 
             CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
             PAIR_STORE(out_lo, out_hi, j, yp);
         }
-        if (body < first || body >= first + LRELU_ROWS_K)
+        if (body < first || body >= first + LRELU_ITEM_VECS)
             return; /* the row's tail is another work-item's */
         first = body;
     }
 #endif
-    for (size_t j = first; j < first + LRELU_ROWS_K; ++j) {
+    for (size_t j = first; j < first + LRELU_ITEM_VECS; ++j) {
         if (j < body) {
             CV v = LOADV(j, xp), pc = LOADV(j, pp), out;
             CHAN_FWD_STEP(CV, IS_POSV, v, out)
