@@ -173,6 +173,15 @@ lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t,
     return LRELU_OK;
 }
 
+/* Work-items of the quantized kernel: where both offsets are multiples of 4 it takes
+ * 4 * vec bytes as words per work-item, the one after those the tail; else vec bytes. */
+static size_t q8_items(size_t n, size_t vec, size_t x_off, size_t y_off)
+{
+    if (((x_off | y_off) & 3) == 0)
+        return n / (4 * vec) + 1;
+    return n / vec + (n % vec != 0);
+}
+
 lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha, lrelu_quant in,
                               lrelu_quant out, cl_mem x, size_t x_off, cl_mem y, size_t y_off,
                               cl_uint num_wait, const cl_event *wait, cl_event *done)
@@ -208,7 +217,7 @@ lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double al
                            {sizeof uy, &uy}};
         st = set_args(k->q8[t], args, 10);
         if (st == LRELU_OK)
-            st = launch(ctx, k, k->q8[t], n / k->vec + (n % k->vec != 0), num_wait, wait, done);
+            st = launch(ctx, k, k->q8[t], q8_items(n, k->vec, x_off, y_off), num_wait, wait, done);
     }
     pthread_mutex_unlock(&ctx->lock);
     return st;

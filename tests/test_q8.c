@@ -17,17 +17,19 @@ typedef struct {
 static const size_t sizes[] = {1, 15, 16, 17, 256, 1000, 4099};
 
 /* Runs one call through the device (api 0) or host (api 1), out of place or in place,
- * and compares with the reference. */
+ * with x and y `shift` % 5 and shift / 5 % 4 bytes past a multiple of 256 (the kernel
+ * moves words where both are multiples of 4, else bytes), and compares with the
+ * reference. */
 static size_t run(lrelu_ctx *ctx, int api, lrelu_qtype t, size_t n, const qparams *p,
-                  const unsigned char *x, int in_place)
+                  const unsigned char *x, int in_place, size_t shift)
 {
     unsigned char *expect = malloc(n ? n : 1);
     if (expect == NULL)
         lt_die("out of memory");
     lrelu_ref_forward_q8(t, n, p->alpha, p->in, p->out, x, expect);
     lt_arr ax, ay;
-    lt_arr_init(&ax, n, 1, x);
-    lt_arr_init(&ay, n, 1, NULL);
+    lt_arr_init_at(&ax, n, 1, x, shift % 5);
+    lt_arr_init_at(&ay, n, 1, NULL, shift / 5 % 4);
     lt_arr *out = in_place ? &ax : &ay;
     lrelu_status st;
     if (api == 0) {
@@ -47,9 +49,10 @@ static size_t run(lrelu_ctx *ctx, int api, lrelu_qtype t, size_t n, const qparam
     else
         bad = lt_arr_check(ctx, out, -1, expect, "y");
     if (bad)
-        printf("  in %s %s n=%zu alpha=%g in=(%g, %d) out=(%g, %d) %s\n", api ? "host" : "device",
-               t == LRELU_QS8 ? "s8" : "u8", n, p->alpha, p->in.scale, p->in.zero_point,
-               p->out.scale, p->out.zero_point, in_place ? "in place" : "");
+        printf("  in %s %s n=%zu alpha=%g in=(%g, %d) out=(%g, %d) offsets %zu %zu %s\n",
+               api ? "host" : "device", t == LRELU_QS8 ? "s8" : "u8", n, p->alpha, p->in.scale,
+               p->in.zero_point, p->out.scale, p->out.zero_point, ax.off, out->off,
+               in_place ? "in place" : "");
     lt_arr_free(&ax);
     lt_arr_free(&ay);
     free(expect);
@@ -149,14 +152,15 @@ int main(void)
             }
             size_t n = sizes[k % (sizeof sizes / sizeof sizes[0])];
             for (int api = 0; api < 2; ++api)
-                lt_check(run(ctx, api, qt, n, &p, x, (int)(k % 3 == 0)) == 0,
+                lt_check(run(ctx, api, qt, n, &p, x, (int)(k % 3 == 0), k % 20) == 0,
                          api ? "host: q8 matches the reference"
                              : "device: q8 matches the reference");
         }
         /* the whole byte range in one call, both APIs */
         qparams all = {0.2, {0.1, qt == LRELU_QS8 ? -3 : 125}, {0.02, qt == LRELU_QS8 ? 7 : 135}};
         for (int api = 0; api < 2; ++api)
-            lt_check(run(ctx, api, qt, 256, &all, x, 0) == 0, "all 256 inputs");
+            for (size_t shift = 0; shift < 2; ++shift) /* words, bytes */
+                lt_check(run(ctx, api, qt, 256, &all, x, 0, shift) == 0, "all 256 inputs");
     }
     free(x);
     lrelu_destroy(ctx);
