@@ -124,14 +124,16 @@ static void run_strided2(bench *b)
     run_ex(b, &o);
 }
 
-/* PReLU and bias_act over (n / 1024, 16, 64): 16 channels of 8x8 planes; the backward
- * computes dx and the per-channel gradient. */
-static void run_channels(bench *b, int bias_act)
+/* PReLU and bias_act over (n / 1024, 16, 64): 16 channels of 8x8 planes, or with `last`
+ * over (n / 256, 256, 1): 256 channels, channels last; the backward computes dx and the
+ * per-channel gradient. */
+static void run_channels(bench *b, int bias_act, int last)
 {
     lrelu_status st;
-    lrelu_layout l = {b->n / 1024, 16, 64};
+    lrelu_layout l =
+        last ? (lrelu_layout){b->n / 256, 256, 1} : (lrelu_layout){b->n / 1024, 16, 64};
     lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
-    cl_mem per = b->bdy; /* 16 slopes or biases: dy's first elements */
+    cl_mem per = b->bdy; /* the slopes or biases: dy's first elements */
     if (b->op == FWD && bias_act)
         st =
             lrelu_bias_act_forward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bout, 0, 0, NULL, NULL);
@@ -148,8 +150,9 @@ static void run_channels(bench *b, int bias_act)
     check_cl(clFinish(b->q), "clFinish");
 }
 
-static void run_prelu(bench *b) { run_channels(b, 0); }
-static void run_bias_act(bench *b) { run_channels(b, 1); }
+static void run_prelu(bench *b) { run_channels(b, 0, 0); }
+static void run_bias_act(bench *b) { run_channels(b, 1, 0); }
+static void run_prelu_last(bench *b) { run_channels(b, 0, 1); }
 
 /* The quantized forward over n bytes of x into y. */
 static void run_q8(bench *b)
@@ -268,7 +271,7 @@ typedef struct {
     size_t es;     /* bytes per element when not the dtype's (quantized: 1) */
 } bench_impl;
 
-#define MAX_IMPLS 14
+#define MAX_IMPLS 16
 #define MAX_REPS  201
 
 static double run_once(bench *b, const bench_impl *m)
@@ -455,6 +458,8 @@ static int bench_size(bench *b, const options *o, size_t n)
         if (n % 1024 == 0 && b->op != BWD_Y) {
             ms[count++] = (bench_impl){"lrelu_prelu_c16", run_prelu, n, 0, {0, 0, 0}, 0, 0};
             ms[count++] = (bench_impl){"lrelu_bias_act_c16", run_bias_act, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] =
+                (bench_impl){"lrelu_prelu_c256_last", run_prelu_last, n, 0, {0, 0, 0}, 0, 0};
         }
         /* int8 in and out: GB/s over bytes, elements/s four times f32's at the same GB/s */
         if (b->t == LRELU_F32 && b->op == FWD)
