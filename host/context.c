@@ -8,8 +8,13 @@
 
 /* Default chunk of the host-memory API; the device's largest allocation caps it. */
 #define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
-/* Bytes moved (inputs + output) below which a CPU device's host call runs in-process. */
-#define LRELU_INPROCESS_DEFAULT ((size_t)256 << 10)
+/* Bytes moved (inputs + output) up to which a CPU device's host call runs in-process,
+ * per dtype (f32, f16, bf16, f64), where the calling thread's loop beat PoCL's launch in
+ * bench/ on 2 cores (docs/performance.md): about 2^16 elements for f32 and f64, whose
+ * loops are plain; bf16 narrows with integer rounding, f16 through a branchy conversion,
+ * a tenth and a fiftieth of that speed. */
+static const size_t inprocess_default[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)16 << 10,
+                                                           (size_t)96 << 10, (size_t)1536 << 10};
 
 static int env_is_zero(const char *name)
 {
@@ -53,11 +58,15 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
     /* On a CPU device small host calls run in-process (host/cpu.c), below a crossover
      * measured with bench/ on PoCL; LRELU_HOST_INPROCESS_BYTES sets it, 0 turns it off. */
-    c->inprocess_bytes = (c->type & CL_DEVICE_TYPE_CPU) ? LRELU_INPROCESS_DEFAULT : 0;
     {
+        /* LRELU_HOST_INPROCESS_BYTES sets one crossover for every dtype, 0 turns it off */
         const char *env = getenv("LRELU_HOST_INPROCESS_BYTES");
-        if (env != NULL && env[0] != '\0')
-            c->inprocess_bytes = (size_t)strtoull(env, NULL, 10);
+        int set = env != NULL && env[0] != '\0';
+        size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
+        for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
+            c->inprocess_bytes[t] = set                              ? all
+                                    : (c->type & CL_DEVICE_TYPE_CPU) ? inprocess_default[t]
+                                                                     : 0;
     }
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");

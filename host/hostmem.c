@@ -338,10 +338,7 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
             return st;
 
-    /* f16 narrows through a branchy C conversion that runs at about a tenth of the speed
-     * of the other dtypes' loops (bench/ on PoCL): its crossover is lower. */
-    size_t inprocess = t == LRELU_F16 ? ctx->inprocess_bytes / 8 : ctx->inprocess_bytes;
-    if (n * es <= inprocess / (size_t)nops) {
+    if (n * es <= ctx->inprocess_bytes[t] / (size_t)nops) {
         run_inprocess(op, t, n, alpha, &o, ops, nops);
         return LRELU_OK;
     }

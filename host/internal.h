@@ -61,10 +61,11 @@ struct lrelu_ctx {
     cl_ulong max_alloc;
     size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
     int zero_copy;           /* host memory is device memory: wrap, don't copy */
-    size_t inprocess_bytes;  /* host calls moving at most this many bytes run in-process */
-    size_t base_align;       /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
-    size_t max_items[2];     /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
-    char build_extra[256];   /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
+    size_t inprocess_bytes[LRELU_NUM_DTYPES]; /* host calls moving at most this many bytes
+                                               * of each dtype run in-process */
+    size_t base_align;                        /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
+    size_t max_items[2];   /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
+    char build_extra[256]; /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
      * state is shared, so two threads must not interleave on one kernel. */
     pthread_mutex_t lock;
