@@ -12,7 +12,7 @@
  * per dtype (f32, f16, bf16, f64), where the calling thread's loop beat PoCL's launch in
  * bench/ on 2 cores (docs/performance.md): about 2^16 elements for f32 and f64, whose
  * loops are plain; bf16 narrows with integer rounding, f16 through a branchy conversion,
- * a tenth and a fiftieth of that speed. */
+ * a third and a tenth of that speed. */
 static const size_t inprocess_default[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)16 << 10,
                                                            (size_t)96 << 10, (size_t)1536 << 10};
 
