@@ -586,7 +586,7 @@ int lrelu_bench_main(int argc, char **argv)
         const char *zc = getenv("LRELU_HOST_ZERO_COPY"), *ip = getenv("LRELU_HOST_INPROCESS_BYTES");
         printf("# host API: LRELU_HOST_ZERO_COPY=%s LRELU_HOST_INPROCESS_BYTES=%s "
                "(unset: zero copy on unified memory, in-process up to 768 KiB f32, 1.5 MiB f64, "
-               "96 KiB bf16, 16 KiB f16 on CPUs)\n",
+               "192 KiB bf16, 64 KiB f16 on CPUs)\n",
                zc ? zc : "(unset)", ip ? ip : "(unset)");
         for (int t = 0; t < 4; ++t) {
             size_t vec, local;

@@ -11,10 +11,10 @@
 /* Bytes moved (inputs + output) up to which a CPU device's host call runs in-process,
  * per dtype (f32, f16, bf16, f64), where the calling thread's loop beat PoCL's launch in
  * bench/ on 2 cores (docs/performance.md): about 2^16 elements for f32 and f64, whose
- * loops are plain; bf16 narrows with integer rounding, f16 through a branchy conversion,
- * a third and a tenth of that speed. */
-static const size_t inprocess_default[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)16 << 10,
-                                                           (size_t)96 << 10, (size_t)1536 << 10};
+ * loops are plain; bf16 narrows with integer rounding and f16 converts both ways in
+ * integer steps, at about half and a sixth of that speed. */
+static const size_t inprocess_default[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)64 << 10,
+                                                           (size_t)192 << 10, (size_t)1536 << 10};
 
 static int env_is_zero(const char *name)
 {

@@ -55,13 +55,49 @@ static void run_bf16(size_t n, float a, const uint16_t *s, const uint16_t *v, ui
     }
 }
 
+/* f16 conversions without branches, so that the loop vectorizes: the same values as
+ * host/convert.c's (which the reference uses), selects instead of ifs. */
+static inline float f16_widen(uint16_t h)
+{
+    uint32_t em = h & 0x7fffu;
+    uint32_t big = em >= 0x7c00u ? (em << 13) | 0x7f800000u : (em << 13) + (112u << 23);
+    float sub = (float)em * 0x1p-24f, nrm; /* zero and subnormals: exact */
+    memcpy(&nrm, &big, 4);
+    float mag = em < 0x400u ? sub : nrm;
+    uint32_t b;
+    memcpy(&b, &mag, 4);
+    b |= (uint32_t)(h & 0x8000u) << 16;
+    memcpy(&mag, &b, 4);
+    return mag;
+}
+
+static inline uint16_t f16_narrow(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    uint32_t sign = (b >> 16) & 0x8000u, abs = b & 0x7fffffffu;
+    /* below 2^-14: adding 0.5 rounds |f| to a multiple of 2^-24 (0.5's ulp), to nearest
+     * even, and the sum's low bits count those multiples */
+    float tiny, sum;
+    memcpy(&tiny, &abs, 4);
+    sum = tiny + 0.5f;
+    uint32_t sb;
+    memcpy(&sb, &sum, 4);
+    uint32_t sub = sb - 0x3f000000u;
+    uint32_t nrm = (abs + 0xfffu + ((abs >> 13) & 1u) - 0x38000000u) >> 13;
+    uint32_t h = abs < 0x38800000u ? sub : nrm;
+    h = abs >= 0x477ff000u ? 0x7c00u : h;                         /* to infinity */
+    h = abs > 0x7f800000u ? 0x7e00u | ((abs >> 13) & 0x3ffu) : h; /* NaN, quiet */
+    return (uint16_t)(sign | h);
+}
+
 static void run_f16(size_t n, float a, const uint16_t *s, const uint16_t *v, uint16_t *out)
 {
     for (size_t i = 0; i < n; ++i) {
         /* f16 keeps its order in the bits too: positive, not zero, not NaN */
         int pos = (uint16_t)(s[i] - 1u) < 0x7c00u;
-        float x = lrelu_f16_to_float(v[i]);
-        out[i] = lrelu_float_to_f16(pos ? x : x * a);
+        float x = f16_widen(v[i]), y = x * a; /* both, so that no branch is left */
+        out[i] = f16_narrow(pos ? x : y);
     }
 }
 
