@@ -1,10 +1,12 @@
 /* test_host_api.c: the blocking host-memory API against the reference for every dtype
  * and call, at unaligned pointers, in place and out of place, with the default chunk and
  * with a tiny chunk (LRELU_HOST_CHUNK) so every size crosses chunk boundaries, including
- * a last chunk of one element. Guard bands around every host output. */
+ * a last chunk of one element; every f16 and bf16 bit pattern in one call. Guard bands
+ * around every host output. */
 #include "common.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int main(void)
 {
@@ -21,6 +23,17 @@ int main(void)
         size_t k = 0;
         for (int t = 0; t < 4; ++t) {
             lrelu_dtype dt = (lrelu_dtype)t;
+            if (dt == LRELU_F16 || dt == LRELU_BF16) { /* every 16-bit pattern in one call */
+                for (size_t i = 0; i < 65536; ++i) {
+                    uint16_t v = (uint16_t)i;
+                    memcpy(x + 2 * i, &v, 2);
+                }
+                lt_fill(dt, dy, 65536, &rng, 1, 0);
+                for (int op = 0; op < 2; ++op) {
+                    lt_case c = {(lt_op)op, dt, 65536, 0, op ? 1.5 : 0.2, LT_OUT_OF_PLACE};
+                    lt_run_host(ctx, &c, x, op == LT_FORWARD ? NULL : dy) ? ++failed : ++passed;
+                }
+            }
             lt_fill(dt, x, 100003, &rng, 1, 0);
             lt_fill(dt, x, lt_special_count(dt), &rng, 0, 0);
             lt_fill(dt, dy, 100003, &rng, 1, 0);
