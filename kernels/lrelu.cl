@@ -463,77 +463,36 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
     }
 }
 
-/* The forward over rows, where a row holds whole vectors: work-item (i, row) of a 2-D
- * launch takes vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of row `row`, and the one that
- * reaches vector inner / VEC the inner % VEC elements that remain; rows past `rows` do
- * nothing. The channel is the row's, so the vector body has no division and no
- * per-element channel, and ITEM_VECS vectors share the work of finding it. Inlined into one
- * kernel per bias (PReLU 0, bias_act 1): with bias a constant, the PReLU body is the
+/* The forward over rows of whole vectors, in a 2-D launch: work-item (i, row) takes
+ * vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of its row, and the one that reaches
+ * vector len / VEC the len % VEC elements that remain; rows past `rows` do nothing.
+ * Without cols, a row is one channel's `inner` elements (rows = outer * channels), the
+ * factor loaded once for the row: the vector body has no division and no per-element
+ * channel. With cols (inner 1: channels last, or (N, C)), a row is one outer index's
+ * `channels` elements (rows = outer), element k in channel k, so the factors load as
+ * vectors too. ITEM_VECS vectors share a work-item's overhead. Inlined into one kernel
+ * per bias and cols (PReLU 0, bias_act 1): with both constants, the PReLU body is the
  * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
-inline void chan_rows(const int bias, ulong rows, ulong channels, ulong inner, int mode, C alpha,
-                      C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
-                      ulong p_off, __global S *y, ulong y_off)
+inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, ulong inner,
+                    int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
+                    const __global S *p, ulong p_off, __global S *y, ulong y_off)
 {
     size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
-    size_t body = (size_t)(inner / LRELU_VEC);
+    size_t len = cols ? (size_t)channels : (size_t)inner, body = len / LRELU_VEC;
     if (row >= (size_t)rows)
         return;
-    C pc = CHAN_FACTOR(row % (size_t)channels, p + p_off), lim = CHAN_FWD_LIM;
-    const __global S *xp = x + x_off + row * (size_t)inner;
-    __global S *yp = y + y_off + row * (size_t)inner;
-#ifdef BF16_PAIRS
-    if (((x_off | y_off | inner) & 1) == 0) { /* every row starts even: uint pairs */
-        for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
-            UPV u = PAIR_LOAD(j, xp);
-            FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi;
-            CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
-            CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
-            PAIR_STORE(out_lo, out_hi, j, yp);
-        }
-        if (body < first || body >= first + LRELU_ITEM_VECS)
-            return; /* the row's tail is another work-item's */
-        first = body;
-    }
-#endif
-    for (size_t j = first; j < first + LRELU_ITEM_VECS; ++j) {
-        if (j < body) {
-            CV v = LOADV(j, xp), out;
-            CHAN_FWD_STEP(CV, IS_POSV, v, out)
-            STOREV(out, j, yp);
-        } else if (j == body) {
-            for (size_t k = body * LRELU_VEC; k < (size_t)inner; ++k) {
-                C v = LOAD1(k, xp), out;
-                CHAN_FWD_STEP(C, IS_POS1, v, out)
-                STORE1(out, k, yp);
-            }
-        }
-    }
-}
-
-/* The forward where inner is 1 (channels last, or (N, C)): work-item (i, o) of a 2-D
- * launch takes vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of row o, whose element k has
- * channel k, so the factors load as vectors too; the one that reaches vector
- * channels / VEC takes the channels % VEC elements that remain. */
-inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, int mode, C alpha,
-                      C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
-                      ulong p_off, __global S *y, ulong y_off)
-{
-    size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
-    size_t body = (size_t)(channels / LRELU_VEC);
-    if (row >= (size_t)outer)
-        return;
-    C lim = CHAN_FWD_LIM;
-    const __global S *xp = x + x_off + row * (size_t)channels;
     const __global S *pp = p + p_off;
-    __global S *yp = y + y_off + row * (size_t)channels;
+    C pr = cols ? (C)0 : CHAN_FACTOR(row % (size_t)channels, pp), lim = CHAN_FWD_LIM;
+    const __global S *xp = x + x_off + row * len;
+    __global S *yp = y + y_off + row * len;
 #ifdef BF16_PAIRS
-    if (((x_off | p_off | y_off | channels) & 1) == 0) { /* rows and factors: uint pairs */
+    if (((x_off | y_off | len | (cols ? p_off : 0)) & 1) == 0) { /* rows start even: pairs */
         for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
-            UPV u = PAIR_LOAD(j, xp), f = PAIR_LOAD(j, pp);
+            UPV u = PAIR_LOAD(j, xp), f = cols ? PAIR_LOAD(j, pp) : (UPV)0;
             FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi, pc;
-            pc = PAIR_LO(f);
+            pc = cols ? PAIR_LO(f) : (FPV)pr;
             CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
-            pc = PAIR_HI(f);
+            pc = cols ? PAIR_HI(f) : (FPV)pr;
             CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
             PAIR_STORE(out_lo, out_hi, j, yp);
         }
@@ -544,12 +503,12 @@ inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, 
 #endif
     for (size_t j = first; j < first + LRELU_ITEM_VECS; ++j) {
         if (j < body) {
-            CV v = LOADV(j, xp), pc = LOADV(j, pp), out;
+            CV v = LOADV(j, xp), pc = cols ? LOADV(j, pp) : (CV)pr, out;
             CHAN_FWD_STEP(CV, IS_POSV, v, out)
             STOREV(out, j, yp);
         } else if (j == body) {
-            for (size_t k = body * LRELU_VEC; k < (size_t)channels; ++k) {
-                C v = LOAD1(k, xp), pc = LOADP(k, pp), out;
+            for (size_t k = body * LRELU_VEC; k < len; ++k) {
+                C v = LOAD1(k, xp), pc = cols ? LOADP(k, pp) : pr, out;
                 CHAN_FWD_STEP(C, IS_POS1, v, out)
                 STORE1(out, k, yp);
             }
@@ -558,19 +517,20 @@ inline void chan_cols(const int bias, ulong outer, ulong channels, ulong inner, 
 }
 
 /* The four 2-D forwards share the arguments of the 1-D one but for the first: the number
- * of rows (outer * channels for rows, outer for cols). cols ignores inner (it is 1) and
- * needs a factor array: bias_act without a bias runs as rows. */
-#define CHAN_2D_KERNEL(NAME, BODY, BIAS)                                                           \
+ * of rows (outer * channels, or with cols outer). cols ignores inner (it is 1) and needs
+ * a factor array: bias_act without a bias runs as rows. */
+#define CHAN_2D_KERNEL(NAME, BIAS, COLS)                                                           \
     __kernel void NAME(ulong rows, ulong channels, ulong inner, int mode, C alpha, C gain,         \
                        C limit, const __global S *x, ulong x_off, const __global S *p,             \
                        ulong p_off, __global S *y, ulong y_off)                                    \
     {                                                                                              \
-        BODY(BIAS, rows, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, y, y_off); \
+        chan_2d(BIAS, COLS, rows, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off,   \
+                y, y_off);                                                                         \
     }
-CHAN_2D_KERNEL(LRELU_CAT(lrelu_prelu_rows_, SFX), chan_rows, 0)
-CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_rows_, SFX), chan_rows, 1)
-CHAN_2D_KERNEL(LRELU_CAT(lrelu_prelu_cols_, SFX), chan_cols, 0)
-CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), chan_cols, 1)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_prelu_rows_, SFX), 0, 0)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_rows_, SFX), 1, 0)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_prelu_cols_, SFX), 0, 1)
+CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
 
 /* Eight elements at once for the backward's sums: C8 values, loads and stores at any
  * element index, and the "> 0" mask. */
