@@ -154,29 +154,28 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     /* all or nothing: chan_sum, created last, marks the set complete */
     lrelu_kernels e = {.ext_local = k->local};
     const char *sfx = lrelu_dtype_name(t);
-    st = ext_kernel(ctx, k, "lrelu_chan_forward", sfx, &e.chan_forward, &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_prelu_rows", sfx, &e.chan_rows[0], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_bias_rows", sfx, &e.chan_rows[1], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_prelu_cols", sfx, &e.chan_cols[0], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_bias_cols", sfx, &e.chan_cols[1], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_prelu_backward", sfx, &e.chan_backward[0], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_bias_backward", sfx, &e.chan_backward[1], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_prelu_bcols", sfx, &e.chan_bcols[0], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_bias_bcols", sfx, &e.chan_bcols[1], &e.ext_local);
-    if (st == LRELU_OK && t == LRELU_F32)
-        st = ext_kernel(ctx, k, "lrelu_forward_q8", "s8", &e.q8[LRELU_QS8], &e.ext_local);
-    if (st == LRELU_OK && t == LRELU_F32)
-        st = ext_kernel(ctx, k, "lrelu_forward_q8", "u8", &e.q8[LRELU_QU8], &e.ext_local);
-    if (st == LRELU_OK)
-        st = ext_kernel(ctx, k, "lrelu_chan_sum", sfx, &e.chan_sum, &e.ext_local);
+    /* in this order; the quantized kernels only in the f32 program */
+    int f32 = t == LRELU_F32;
+    const struct {
+        const char *name, *sfx;
+        cl_kernel *slot;
+    } want[] = {
+        {"lrelu_chan_forward", sfx, &e.chan_forward},
+        {"lrelu_prelu_rows", sfx, &e.chan_rows[0]},
+        {"lrelu_bias_rows", sfx, &e.chan_rows[1]},
+        {"lrelu_prelu_cols", sfx, &e.chan_cols[0]},
+        {"lrelu_bias_cols", sfx, &e.chan_cols[1]},
+        {"lrelu_prelu_backward", sfx, &e.chan_backward[0]},
+        {"lrelu_bias_backward", sfx, &e.chan_backward[1]},
+        {"lrelu_prelu_bcols", sfx, &e.chan_bcols[0]},
+        {"lrelu_bias_bcols", sfx, &e.chan_bcols[1]},
+        {"lrelu_forward_q8", "s8", f32 ? &e.q8[LRELU_QS8] : NULL},
+        {"lrelu_forward_q8", "u8", f32 ? &e.q8[LRELU_QU8] : NULL},
+        {"lrelu_chan_sum", sfx, &e.chan_sum},
+    };
+    for (size_t i = 0; st == LRELU_OK && i < sizeof want / sizeof want[0]; ++i)
+        if (want[i].slot != NULL)
+            st = ext_kernel(ctx, k, want[i].name, want[i].sfx, want[i].slot, &e.ext_local);
     if (st != LRELU_OK) {
         release_ext(&e);
         return st;
