@@ -68,6 +68,7 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
                                     : (c->type & CL_DEVICE_TYPE_CPU) ? inprocess_default[t]
                                                                      : 0;
     }
+    c->cpu_run = lrelu_cpu_pick(&c->cpu_simd);
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");
     if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)

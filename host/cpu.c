@@ -1,120 +1,71 @@
 /* cpu.c: the host-memory API's in-process path. When the ctx's device is the host CPU,
- * an array below a measured crossover is done right here on the calling thread: a
- * kernel launch costs tens of microseconds, the loop a fraction of one. The loops follow
- * kernels/lrelu.cl exactly (compare on the bit pattern, multiply in the compute type,
- * one rounding to storage) and are built with vectorization on, no FMA contraction. */
-#include "internal.h"
+ * an array below a measured crossover is done right here: a kernel launch costs tens of
+ * microseconds, the loop a fraction of one. The loops are in cpu_loops.h; this file holds
+ * their portable copy and picks, once per ctx, the widest copy the CPU runs. */
+#define LRELU_CPU_FN(name) name##_base
+#include "cpu_loops.h"
 
-#include <string.h>
+#include <stdlib.h>
 
-/* s > 0 on the bit pattern, as in the kernels */
-static inline int pos32(uint32_t b) { return b - 1u < 0x7f800000u; }
-static inline int pos64(uint64_t b) { return b - 1u < 0x7ff0000000000000ull; }
+#ifdef LRELU_CPU_X86
+#include <cpuid.h>
 
-static void run_f32(size_t n, float a, const float *s, const float *v, float *out)
+void lrelu_cpu_run_avx2(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
+                        void *out);
+void lrelu_cpu_run_avx512(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
+                          void *out);
+#endif
+
+/* Widest first. A copy is offered when the build made it and the CPU (and the OS, which
+ * must save the wider registers: __builtin_cpu_supports checks both) runs it. */
+static const struct {
+    const char *name;
+    lrelu_cpu_fn fn;
+} copies[] = {
+#ifdef LRELU_CPU_X86
+    {"avx512", lrelu_cpu_run_avx512},
+    {"avx2", lrelu_cpu_run_avx2},
+#endif
+    {"base", lrelu_cpu_run_base},
+};
+
+#ifdef LRELU_CPU_X86
+/* FMA and F16C, which not every compiler's __builtin_cpu_supports knows: CPUID leaf 1 */
+static int has_fma_f16c(void)
 {
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t b;
-        memcpy(&b, &s[i], 4);
-        float x = v[i];
-        out[i] = pos32(b) ? x : x * a;
-    }
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_FMA) && (c & bit_F16C);
+}
+#endif
+
+static int cpu_runs(const char *name)
+{
+#ifdef LRELU_CPU_X86
+    __builtin_cpu_init();
+    if (strcmp(name, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") &&
+               has_fma_f16c();
+    if (strcmp(name, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && has_fma_f16c();
+#endif
+    return strcmp(name, "base") == 0;
 }
 
-static void run_f64(size_t n, double a, const double *s, const double *v, double *out)
+lrelu_cpu_fn lrelu_cpu_pick(const char **name)
 {
-    for (size_t i = 0; i < n; ++i) {
-        uint64_t b;
-        memcpy(&b, &s[i], 8);
-        double x = v[i];
-        out[i] = pos64(b) ? x : x * a;
-    }
-}
-
-static inline float bf16_widen(uint16_t h)
-{
-    uint32_t b = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
-}
-
-static inline uint16_t bf16_narrow(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, 4);
-    uint32_t r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
-    return (uint16_t)(((b & 0x7fffffffu) > 0x7f800000u) ? ((b >> 16) | 0x40u) : r);
-}
-
-static void run_bf16(size_t n, float a, const uint16_t *s, const uint16_t *v, uint16_t *out)
-{
-    for (size_t i = 0; i < n; ++i) {
-        float x = bf16_widen(v[i]);
-        out[i] = bf16_narrow(pos32((uint32_t)s[i] << 16) ? x : x * a);
-    }
-}
-
-/* f16 conversions without branches, so that the loop vectorizes: the same values as
- * host/convert.c's (which the reference uses), selects instead of ifs. */
-static inline float f16_widen(uint16_t h)
-{
-    uint32_t em = h & 0x7fffu;
-    uint32_t big = em >= 0x7c00u ? (em << 13) | 0x7f800000u : (em << 13) + (112u << 23);
-    float sub = (float)em * 0x1p-24f, nrm; /* zero and subnormals: exact */
-    memcpy(&nrm, &big, 4);
-    float mag = em < 0x400u ? sub : nrm;
-    uint32_t b;
-    memcpy(&b, &mag, 4);
-    b |= (uint32_t)(h & 0x8000u) << 16;
-    memcpy(&mag, &b, 4);
-    return mag;
-}
-
-static inline uint16_t f16_narrow(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, 4);
-    uint32_t sign = (b >> 16) & 0x8000u, abs = b & 0x7fffffffu;
-    /* below 2^-14: adding 0.5 rounds |f| to a multiple of 2^-24 (0.5's ulp), to nearest
-     * even, and the sum's low bits count those multiples */
-    float tiny, sum;
-    memcpy(&tiny, &abs, 4);
-    sum = tiny + 0.5f;
-    uint32_t sb;
-    memcpy(&sb, &sum, 4);
-    uint32_t sub = sb - 0x3f000000u;
-    uint32_t nrm = (abs + 0xfffu + ((abs >> 13) & 1u) - 0x38000000u) >> 13;
-    uint32_t h = abs < 0x38800000u ? sub : nrm;
-    h = abs >= 0x477ff000u ? 0x7c00u : h;                         /* to infinity */
-    h = abs > 0x7f800000u ? 0x7e00u | ((abs >> 13) & 0x3ffu) : h; /* NaN, quiet */
-    return (uint16_t)(sign | h);
-}
-
-static void run_f16(size_t n, float a, const uint16_t *s, const uint16_t *v, uint16_t *out)
-{
-    for (size_t i = 0; i < n; ++i) {
-        /* f16 keeps its order in the bits too: positive, not zero, not NaN */
-        int pos = (uint16_t)(s[i] - 1u) < 0x7c00u;
-        float x = f16_widen(v[i]), y = x * a; /* both, so that no branch is left */
-        out[i] = f16_narrow(pos ? x : y);
-    }
-}
-
-void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, void *out)
-{
-    switch (t) {
-    case LRELU_F32:
-        run_f32(n, (float)alpha, s, v, out);
-        break;
-    case LRELU_F64:
-        run_f64(n, alpha, s, v, out);
-        break;
-    case LRELU_BF16:
-        run_bf16(n, (float)alpha, s, v, out);
-        break;
-    case LRELU_F16:
-        run_f16(n, (float)alpha, s, v, out);
-        break;
-    }
+    /* LRELU_HOST_SIMD=NAME caps the choice at that copy (to test or compare the narrower
+     * ones); a name the build does not know leaves the choice alone */
+    const char *cap = getenv("LRELU_HOST_SIMD");
+    size_t first = 0, count = sizeof copies / sizeof copies[0];
+    for (size_t i = 0; cap != NULL && i < count; ++i)
+        if (strcmp(cap, copies[i].name) == 0)
+            first = i;
+    for (size_t i = first; i < count; ++i)
+        if (cpu_runs(copies[i].name)) {
+            *name = copies[i].name;
+            return copies[i].fn;
+        }
+    *name = "base"; /* not reached: every CPU runs the portable copy */
+    return lrelu_cpu_run_base;
 }

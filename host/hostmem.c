@@ -285,12 +285,12 @@ cleanup:
 
 /* The in-process path: the plain loops of cpu.c, or the reference for the _ex calls
  * (bit for bit the general kernel's results; those calls are rarely small and hot). */
-static void run_inprocess(lrelu_op op, lrelu_dtype t, size_t n, double alpha, const lrelu_opts *o,
-                          const host_operand *ops, int nops)
+static void run_inprocess(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                          const lrelu_opts *o, const host_operand *ops, int nops)
 {
     void *out = (void *)ops[nops - 1].ptr;
     if (lrelu_opts_plain(o)) {
-        lrelu_cpu_run(t, n, alpha, ops[0].ptr, ops[nops == 3 ? 1 : 0].ptr, out);
+        ctx->cpu_run(t, n, alpha, ops[0].ptr, ops[nops == 3 ? 1 : 0].ptr, out);
         return;
     }
     if (op == LRELU_OP_FORWARD)
@@ -339,7 +339,7 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
             return st;
 
     if (n * es <= ctx->inprocess_bytes[t] / (size_t)nops) {
-        run_inprocess(op, t, n, alpha, &o, ops, nops);
+        run_inprocess(ctx, op, t, n, alpha, &o, ops, nops);
         return LRELU_OK;
     }
     size_t chunk = ctx->host_chunk_bytes / es;

@@ -21,6 +21,10 @@
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
+/* cpu.c: a copy of the in-process loops (see lrelu_cpu_pick below). */
+typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
+                             void *out);
+
 /* How a kernel is launched: elements per work-item (LRELU_VEC) and work-group size. */
 typedef struct {
     size_t vec;
@@ -63,6 +67,8 @@ struct lrelu_ctx {
     int zero_copy;           /* host memory is device memory: wrap, don't copy */
     size_t inprocess_bytes[LRELU_NUM_DTYPES]; /* host calls moving at most this many bytes
                                                * of each dtype run in-process */
+    lrelu_cpu_fn cpu_run;                     /* the in-process loops (cpu.c) ... */
+    const char *cpu_simd;                     /* ... and the name of their copy */
     size_t base_align;                        /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
     size_t max_items[2];   /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
     char build_extra[256]; /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
@@ -216,7 +222,9 @@ lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t,
                             lrelu_quant in, lrelu_quant out, lrelu_q8_args *a);
 
 /* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
- * the kernels compute. out may equal s or v. */
-void lrelu_cpu_run(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, void *out);
+ * the kernels compute; out may equal s or v. One copy of the loops per instruction set:
+ * lrelu_cpu_pick returns the widest the CPU runs (capped by $LRELU_HOST_SIMD) and its
+ * name ("avx512", "avx2", "base"). */
+lrelu_cpu_fn lrelu_cpu_pick(const char **name);
 
 #endif /* LRELU_INTERNAL_H */

@@ -1,0 +1,153 @@
+/* cpu_loops.h: the in-process path's loops, one copy per instruction set. cpu.c and
+ * cpu_x86_*.c include it with LRELU_CPU_FN defined to name that copy's entry point, and
+ * the build compiles each with its own target flags; cpu.c picks one at ctx creation.
+ * The loops follow kernels/lrelu.cl exactly (compare on the bit pattern, multiply in the
+ * compute type, one rounding to storage) and are built with vectorization on, no FMA
+ * contraction. */
+#include "internal.h"
+
+#include <string.h>
+#ifdef __F16C__
+#include <immintrin.h>
+#endif
+
+/* s > 0 on the bit pattern, as in the kernels */
+static inline int pos32(uint32_t b) { return b - 1u < 0x7f800000u; }
+static inline int pos64(uint64_t b) { return b - 1u < 0x7ff0000000000000ull; }
+
+static void run_f32(size_t n, float a, const float *s, const float *v, float *out)
+{
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t b;
+        memcpy(&b, &s[i], 4);
+        float x = v[i];
+        out[i] = pos32(b) ? x : x * a;
+    }
+}
+
+static void run_f64(size_t n, double a, const double *s, const double *v, double *out)
+{
+    for (size_t i = 0; i < n; ++i) {
+        uint64_t b;
+        memcpy(&b, &s[i], 8);
+        double x = v[i];
+        out[i] = pos64(b) ? x : x * a;
+    }
+}
+
+static inline float bf16_widen(uint16_t h)
+{
+    uint32_t b = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+static inline uint16_t bf16_narrow(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    uint32_t r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+    return (uint16_t)(((b & 0x7fffffffu) > 0x7f800000u) ? ((b >> 16) | 0x40u) : r);
+}
+
+static void run_bf16(size_t n, float a, const uint16_t *s, const uint16_t *v, uint16_t *out)
+{
+    for (size_t i = 0; i < n; ++i) {
+        float x = bf16_widen(v[i]);
+        out[i] = bf16_narrow(pos32((uint32_t)s[i] << 16) ? x : x * a);
+    }
+}
+
+/* f16 conversions without branches, so that the loop vectorizes: the same values as
+ * host/convert.c's (which the reference uses), selects instead of ifs. */
+static inline float f16_widen(uint16_t h)
+{
+    uint32_t em = h & 0x7fffu;
+    uint32_t big = em >= 0x7c00u ? (em << 13) | 0x7f800000u : (em << 13) + (112u << 23);
+    float sub = (float)em * 0x1p-24f, nrm; /* zero and subnormals: exact */
+    memcpy(&nrm, &big, 4);
+    float mag = em < 0x400u ? sub : nrm;
+    uint32_t b;
+    memcpy(&b, &mag, 4);
+    b |= (uint32_t)(h & 0x8000u) << 16;
+    memcpy(&mag, &b, 4);
+    return mag;
+}
+
+static inline uint16_t f16_narrow(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    uint32_t sign = (b >> 16) & 0x8000u, abs = b & 0x7fffffffu;
+    /* below 2^-14: adding 0.5 rounds |f| to a multiple of 2^-24 (0.5's ulp), to nearest
+     * even, and the sum's low bits count those multiples */
+    float tiny, sum;
+    memcpy(&tiny, &abs, 4);
+    sum = tiny + 0.5f;
+    uint32_t sb;
+    memcpy(&sb, &sum, 4);
+    uint32_t sub = sb - 0x3f000000u;
+    uint32_t nrm = (abs + 0xfffu + ((abs >> 13) & 1u) - 0x38000000u) >> 13;
+    uint32_t h = abs < 0x38800000u ? sub : nrm;
+    h = abs >= 0x477ff000u ? 0x7c00u : h;                         /* to infinity */
+    h = abs > 0x7f800000u ? 0x7e00u | ((abs >> 13) & 0x3ffu) : h; /* NaN, quiet */
+    return (uint16_t)(sign | h);
+}
+
+#ifdef __F16C__
+/* With F16C (and AVX2 for the mask), 8 halves at a time through the conversion
+ * instructions, which round to nearest even as vstore_half_rte does, keep subnormals and
+ * quiet NaNs keeping their top payload bits, as f16_narrow does; the tail as below. */
+static void run_f16(size_t n, float a, const uint16_t *s, const uint16_t *v, uint16_t *out)
+{
+    const __m256 va = _mm256_set1_ps(a);
+    const __m128i one = _mm_set1_epi16(1), inf = _mm_set1_epi16(0x7c00), zero = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* s - 1 as unsigned below 0x7c00: as signed, in [0, 0x7c00) */
+        __m128i t = _mm_sub_epi16(_mm_loadu_si128((const __m128i *)(s + i)), one);
+        __m128i pos = _mm_andnot_si128(_mm_cmpgt_epi16(zero, t), _mm_cmpgt_epi16(inf, t));
+        __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i)));
+        __m256 y = _mm256_blendv_ps(_mm256_mul_ps(x, va), x,
+                                    _mm256_castsi256_ps(_mm256_cvtepi16_epi32(pos)));
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; ++i) {
+        int p = (uint16_t)(s[i] - 1u) < 0x7c00u;
+        float x = f16_widen(v[i]), y = x * a;
+        out[i] = f16_narrow(p ? x : y);
+    }
+}
+#else
+static void run_f16(size_t n, float a, const uint16_t *s, const uint16_t *v, uint16_t *out)
+{
+    for (size_t i = 0; i < n; ++i) {
+        /* f16 keeps its order in the bits too: positive, not zero, not NaN */
+        int pos = (uint16_t)(s[i] - 1u) < 0x7c00u;
+        float x = f16_widen(v[i]), y = x * a; /* both, so that no branch is left */
+        out[i] = f16_narrow(pos ? x : y);
+    }
+}
+#endif
+
+void LRELU_CPU_FN(lrelu_cpu_run)(lrelu_dtype t, size_t n, double alpha, const void *s,
+                                 const void *v, void *out);
+void LRELU_CPU_FN(lrelu_cpu_run)(lrelu_dtype t, size_t n, double alpha, const void *s,
+                                 const void *v, void *out)
+{
+    switch (t) {
+    case LRELU_F32:
+        run_f32(n, (float)alpha, s, v, out);
+        break;
+    case LRELU_F64:
+        run_f64(n, alpha, s, v, out);
+        break;
+    case LRELU_BF16:
+        run_bf16(n, (float)alpha, s, v, out);
+        break;
+    case LRELU_F16:
+        run_f16(n, (float)alpha, s, v, out);
+        break;
+    }
+}
