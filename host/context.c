@@ -1,20 +1,32 @@
 /* context.c: creating and destroying a ctx, either owning a context and queue of its own
  * or borrowing a caller's queue, and reading once what the device offers. */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Default chunk of the host-memory API; the device's largest allocation caps it. */
 #define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
 /* Bytes moved (inputs + output) up to which a CPU device's host call runs in-process,
- * per dtype (f32, f16, bf16, f64), where the calling thread's loop beat PoCL's launch in
- * bench/ on 2 cores (docs/performance.md): about 2^16 elements for f32 and f64, whose
- * loops are plain; bf16 narrows with integer rounding and f16 converts both ways in
- * integer steps, at about half and a sixth of that speed. */
-static const size_t inprocess_default[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)64 << 10,
-                                                           (size_t)192 << 10, (size_t)1536 << 10};
+ * per dtype (f32, f16, bf16, f64), measured on 2 cores against PoCL's launch
+ * (docs/performance.md). With the AVX2 or AVX-512 loops and the crew the in-process path
+ * beats PoCL up to where both run at the memory's speed (f16 through F16C keeps up with
+ * PoCL until 16 MiB; bf16's integer rounding, which PoCL does no faster, stays ahead at
+ * every size measured); with the portable loops alone, the calling thread's loop beats
+ * the launch up to about 2^16 f32 elements, and the f16 and bf16 loops run at a sixth and
+ * half of that speed. */
+static const size_t inprocess_simd[LRELU_NUM_DTYPES] = {(size_t)32 << 20, (size_t)16 << 20,
+                                                        (size_t)128 << 20, (size_t)32 << 20};
+static const size_t inprocess_base[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)64 << 10,
+                                                        (size_t)192 << 10, (size_t)1536 << 10};
+/* Bytes moved from which an in-process call is shared with the crew (host/crew.c): where
+ * two threads beat one (with the helpers awake; f16's conversions shared a core's unit
+ * between this machine's two vCPUs, so it gains less). */
+static const size_t crew_default[LRELU_NUM_DTYPES] = {(size_t)128 << 10, (size_t)256 << 10,
+                                                      (size_t)64 << 10, (size_t)256 << 10};
 
 static int env_is_zero(const char *name)
 {
@@ -56,19 +68,36 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     /* The host-memory API wraps the caller's arrays where the device works on host memory
      * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
     c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
+    c->cpu_run = lrelu_cpu_pick(&c->cpu_simd);
+    cl_uint units = 1;
+    {
+        /* threads for in-process calls: one per compute unit of the (CPU) device, no
+         * more than the host has online; LRELU_HOST_THREADS sets it, 1 for none */
+        LRELU_CL(
+            clGetDeviceInfo(c->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL));
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        long n = online > 0 && (long)units > online ? online : (long)units;
+        const char *env = getenv("LRELU_HOST_THREADS");
+        if (env != NULL && env[0] != '\0')
+            n = strtol(env, NULL, 10);
+        c->threads = n < 1 ? 1 : n > 65 ? 65 : (int)n;
+        const char *cb = getenv("LRELU_HOST_CREW_BYTES");
+        for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
+            c->crew_bytes[t] =
+                cb != NULL && cb[0] != '\0' ? (size_t)strtoull(cb, NULL, 10) : crew_default[t];
+    }
     /* On a CPU device small host calls run in-process (host/cpu.c), below a crossover
      * measured with bench/ on PoCL; LRELU_HOST_INPROCESS_BYTES sets it, 0 turns it off. */
     {
         /* LRELU_HOST_INPROCESS_BYTES sets one crossover for every dtype, 0 turns it off */
         const char *env = getenv("LRELU_HOST_INPROCESS_BYTES");
         int set = env != NULL && env[0] != '\0';
+        const size_t *inprocess =
+            strcmp(c->cpu_simd, "base") == 0 ? inprocess_base : inprocess_simd;
         size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
-            c->inprocess_bytes[t] = set                              ? all
-                                    : (c->type & CL_DEVICE_TYPE_CPU) ? inprocess_default[t]
-                                                                     : 0;
+            c->inprocess_bytes[t] = set ? all : (c->type & CL_DEVICE_TYPE_CPU) ? inprocess[t] : 0;
     }
-    c->cpu_run = lrelu_cpu_pick(&c->cpu_simd);
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");
     if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)
@@ -197,6 +226,7 @@ void lrelu_destroy(lrelu_ctx *ctx)
 {
     if (ctx == NULL)
         return;
+    lrelu_crew_destroy(atomic_load(&ctx->crew));
     lrelu_release_kernels(ctx);
     for (int i = 0; i < 2; ++i) {
         for (int k = 0; k < 3; ++k)

@@ -285,12 +285,37 @@ cleanup:
 
 /* The in-process path: the plain loops of cpu.c, or the reference for the _ex calls
  * (bit for bit the general kernel's results; those calls are rarely small and hot). */
-static void run_inprocess(const lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+/* The crew of ctx, started on first use; NULL when it has none (one thread, or none could
+ * start). */
+static lrelu_crew *ctx_crew(lrelu_ctx *ctx)
+{
+    lrelu_crew *c = atomic_load_explicit(&ctx->crew, memory_order_acquire);
+    if (c != NULL || ctx->threads < 2)
+        return c;
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->crew_started) {
+        ctx->crew_started = 1;
+        atomic_store_explicit(&ctx->crew, lrelu_crew_create(ctx->threads - 1),
+                              memory_order_release);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return atomic_load_explicit(&ctx->crew, memory_order_acquire);
+}
+
+/* The in-process path: the plain loops of cpu.c, over the crew's threads from
+ * crew_bytes on; or the reference for the _ex calls (bit for bit the general kernel's
+ * results; those calls are rarely small and hot). */
+static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
                           const lrelu_opts *o, const host_operand *ops, int nops)
 {
     void *out = (void *)ops[nops - 1].ptr;
     if (lrelu_opts_plain(o)) {
-        ctx->cpu_run(t, n, alpha, ops[0].ptr, ops[nops == 3 ? 1 : 0].ptr, out);
+        const void *s = ops[0].ptr, *v = ops[nops == 3 ? 1 : 0].ptr;
+        size_t bytes = n * lrelu_dtype_size(t) * (size_t)nops;
+        if (bytes < ctx->crew_bytes[t] ||
+            !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= ctx->crew_bytes[t], ctx->cpu_run, t, n,
+                            alpha, s, v, out))
+            ctx->cpu_run(t, n, alpha, s, v, out);
         return;
     }
     if (op == LRELU_OP_FORWARD)

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #define LRELU_NUM_DTYPES 4
 
@@ -24,6 +25,18 @@ typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPU
 /* cpu.c: a copy of the in-process loops (see lrelu_cpu_pick below). */
 typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
                              void *out);
+
+/* crew.c: helper threads that share in-process calls with the calling thread. */
+typedef struct lrelu_crew lrelu_crew;
+/* Starts up to `helpers` threads; NULL when none could start (the calls then run on the
+ * calling thread alone). */
+lrelu_crew *lrelu_crew_create(int helpers);
+void lrelu_crew_destroy(lrelu_crew *c);
+/* Runs fn over n elements, the calling thread and the helpers each taking chunks; returns
+ * 0 without doing anything when c is NULL or busy with another thread's call, or when
+ * every helper sleeps and may_wake is 0 (waking one costs some microseconds). */
+int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, size_t n,
+                   double alpha, const void *s, const void *v, void *out);
 
 /* How a kernel is launched: elements per work-item (LRELU_VEC) and work-group size. */
 typedef struct {
@@ -69,7 +82,15 @@ struct lrelu_ctx {
                                                * of each dtype run in-process */
     lrelu_cpu_fn cpu_run;                     /* the in-process loops (cpu.c) ... */
     const char *cpu_simd;                     /* ... and the name of their copy */
-    size_t base_align;                        /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
+    /* In-process calls moving at least crew_bytes of a dtype share the work with a crew of
+     * threads-1 helpers (threads: the device's compute units, or $LRELU_HOST_THREADS),
+     * started on the first such call; crew_started is set under lock. Helpers asleep are
+     * woken for calls of 4 x crew_bytes and more. */
+    size_t crew_bytes[LRELU_NUM_DTYPES];
+    int threads;
+    int crew_started;
+    lrelu_crew *_Atomic crew;
+    size_t base_align;     /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
     size_t max_items[2];   /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
     char build_extra[256]; /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument

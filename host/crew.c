@@ -1,0 +1,216 @@
+/* crew.c: threads kept alive between host calls that share an in-process call with the
+ * calling thread, so that mid-size arrays on a CPU device use every core without paying
+ * for a kernel launch or a thread start.
+ *
+ * A call is cut into chunks that the calling thread and the helpers claim one at a time
+ * from a single atomic ticket (generation | chunk count | next chunk). The calling thread
+ * starts on the chunks at once and never waits for a helper to wake: a helper that is
+ * late, or absent, only leaves it more chunks. It waits at the end only for chunks that
+ * helpers have claimed. Helpers spin for a short while after each call (calls tend to
+ * come in runs), then sleep on a condition variable.
+ *
+ * Why the ticket holds all three: a helper's compare-and-swap can only succeed while its
+ * generation is current and chunks are left, and the calling thread does not touch the
+ * job again until every claimed chunk is done; so a claimed chunk always reads the job it
+ * was claimed from. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_sigmask */
+#include "internal.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* How long a helper spins for the next call before it sleeps. */
+#define CREW_SPIN_NS     100000
+#define CREW_MAX_THREADS 64
+
+/* ticket = generation << 32 | chunks << 16 | next */
+#define T_GEN(t)    ((uint32_t)((t) >> 32))
+#define T_CHUNKS(t) ((uint32_t)((t) >> 16) & 0xffffu)
+#define T_NEXT(t)   ((uint32_t)(t)&0xffffu)
+
+struct lrelu_crew {
+    _Atomic uint64_t ticket;
+    _Atomic uint32_t done; /* chunks finished in the current generation */
+    _Atomic int stop;
+    _Atomic int sleepers;
+    atomic_flag busy; /* one call at a time; another caller runs alone */
+    uint32_t gen;     /* the calling side's: the last generation handed out */
+    /* the current job: written before its ticket is published */
+    lrelu_cpu_fn fn;
+    lrelu_dtype t;
+    double alpha;
+    const char *s, *v;
+    char *out;
+    size_t n, chunk, es;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int threads; /* helpers started */
+    pthread_t thread[CREW_MAX_THREADS];
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Claims and runs chunks of generation gen until none is left. */
+static void work(lrelu_crew *c, uint32_t gen)
+{
+    uint64_t t = atomic_load_explicit(&c->ticket, memory_order_acquire);
+    while (T_GEN(t) == gen && T_NEXT(t) < T_CHUNKS(t)) {
+        if (!atomic_compare_exchange_weak_explicit(&c->ticket, &t, t + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        size_t first = (size_t)T_NEXT(t) * c->chunk;
+        size_t len = c->n - first < c->chunk ? c->n - first : c->chunk;
+        size_t at = first * c->es;
+        c->fn(c->t, len, c->alpha, c->s + at, c->v + at, c->out + at);
+        atomic_fetch_add_explicit(&c->done, 1, memory_order_release);
+        t = atomic_load_explicit(&c->ticket, memory_order_acquire);
+    }
+}
+
+/* Waits for a generation other than seen (or stop) and returns its ticket. */
+static uint64_t next_call(lrelu_crew *c, uint32_t seen)
+{
+    uint64_t start = now_ns();
+    for (unsigned i = 1;; ++i) {
+        uint64_t t = atomic_load_explicit(&c->ticket, memory_order_acquire);
+        if (T_GEN(t) != seen || atomic_load_explicit(&c->stop, memory_order_relaxed))
+            return t;
+        cpu_relax();
+        if (i % 64 == 0 && now_ns() - start > CREW_SPIN_NS)
+            break;
+    }
+    /* sleep; sleepers is raised before the ticket is read again, and the caller reads
+     * sleepers after publishing the ticket (both sequentially consistent): one of the two
+     * sees the other, so no wake-up is lost */
+    pthread_mutex_lock(&c->lock);
+    atomic_fetch_add(&c->sleepers, 1);
+    uint64_t t;
+    while (T_GEN(t = atomic_load(&c->ticket)) == seen && !atomic_load(&c->stop))
+        pthread_cond_wait(&c->wake, &c->lock);
+    atomic_fetch_sub(&c->sleepers, 1);
+    pthread_mutex_unlock(&c->lock);
+    return t;
+}
+
+static void *helper(void *arg)
+{
+    lrelu_crew *c = arg;
+    uint32_t seen = T_GEN(atomic_load(&c->ticket));
+    for (;;) {
+        uint64_t t = next_call(c, seen);
+        if (atomic_load_explicit(&c->stop, memory_order_relaxed))
+            return NULL;
+        seen = T_GEN(t);
+        work(c, seen);
+    }
+}
+
+void lrelu_crew_destroy(lrelu_crew *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->stop, 1);
+    pthread_cond_broadcast(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    for (int i = 0; i < c->threads; ++i)
+        pthread_join(c->thread[i], NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+lrelu_crew *lrelu_crew_create(int helpers)
+{
+    if (helpers < 1)
+        return NULL;
+    if (helpers > CREW_MAX_THREADS)
+        helpers = CREW_MAX_THREADS;
+    lrelu_crew *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    atomic_init(&c->ticket, 0);
+    atomic_init(&c->done, 0);
+    atomic_init(&c->stop, 0);
+    atomic_init(&c->sleepers, 0);
+    atomic_flag_clear(&c->busy);
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    if (pthread_cond_init(&c->wake, NULL) != 0) {
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
+    /* the helpers take no signals: the caller's handlers run on the caller's threads */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    while (c->threads < helpers && pthread_create(&c->thread[c->threads], NULL, helper, c) == 0)
+        c->threads++;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (c->threads == 0) {
+        lrelu_crew_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, size_t n,
+                   double alpha, const void *s, const void *v, void *out)
+{
+    if (c == NULL || atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))
+        return 0;
+    if (!may_wake && atomic_load(&c->sleepers) == c->threads) {
+        atomic_flag_clear_explicit(&c->busy, memory_order_release);
+        return 0;
+    }
+    /* about 8 chunks per thread, each at least 16 KiB of output and a whole number of
+     * 64-element blocks (cache lines for every dtype), at most 0xffff of them */
+    size_t es = lrelu_dtype_size(t), per = (size_t)8 * (size_t)(c->threads + 1);
+    size_t chunk = (n + per - 1) / per, least = ((size_t)16 << 10) / es;
+    chunk = chunk < least ? least : chunk;
+    if (chunk < (n + 0xfffe) / 0xffff)
+        chunk = (n + 0xfffe) / 0xffff;
+    chunk = (chunk + 63) & ~(size_t)63;
+    uint32_t chunks = (uint32_t)((n + chunk - 1) / chunk);
+    c->fn = fn;
+    c->t = t;
+    c->alpha = alpha;
+    c->s = s;
+    c->v = v;
+    c->out = out;
+    c->n = n;
+    c->chunk = chunk;
+    c->es = es;
+    atomic_store_explicit(&c->done, 0, memory_order_relaxed);
+    uint32_t gen = ++c->gen;
+    atomic_store(&c->ticket, (uint64_t)gen << 32 | (uint64_t)chunks << 16);
+    if (may_wake && atomic_load(&c->sleepers) > 0) {
+        pthread_mutex_lock(&c->lock);
+        pthread_cond_broadcast(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+    }
+    work(c, gen);
+    while (atomic_load_explicit(&c->done, memory_order_acquire) != chunks)
+        cpu_relax();
+    atomic_flag_clear_explicit(&c->busy, memory_order_release);
+    return 1;
+}
