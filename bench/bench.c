@@ -587,10 +587,14 @@ int lrelu_bench_main(int argc, char **argv)
     printf("# cold start (lrelu_create + first f32 forward): %.1f ms\n", cold * 1e3);
     {
         const char *zc = getenv("LRELU_HOST_ZERO_COPY"), *ip = getenv("LRELU_HOST_INPROCESS_BYTES");
+        const char *simd = getenv("LRELU_HOST_SIMD"), *th = getenv("LRELU_HOST_THREADS");
         printf("# host API: LRELU_HOST_ZERO_COPY=%s LRELU_HOST_INPROCESS_BYTES=%s "
-               "(unset: zero copy on unified memory, in-process up to 768 KiB f32, 1.5 MiB f64, "
-               "192 KiB bf16, 64 KiB f16 on CPUs)\n",
-               zc ? zc : "(unset)", ip ? ip : "(unset)");
+               "LRELU_HOST_SIMD=%s LRELU_HOST_THREADS=%s\n"
+               "#   (unset: zero copy on unified memory; on CPUs in-process, over one thread per "
+               "core, up to 32 MiB moved f32 and f64, 16 MiB f16, 128 MiB bf16 with AVX2 or "
+               "AVX-512, else 768 KiB f32, 1.5 MiB f64, 192 KiB bf16, 64 KiB f16)\n",
+               zc ? zc : "(unset)", ip ? ip : "(unset)", simd ? simd : "(unset)",
+               th ? th : "(unset)");
         for (int t = 0; t < 4; ++t) {
             size_t vec, local;
             if (lrelu_kernel_shape(b.ctx, (lrelu_dtype)t, &vec, &local) == LRELU_OK)
