@@ -11,15 +11,14 @@
 /* Default chunk of the host-memory API; the device's largest allocation caps it. */
 #define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
 /* Bytes moved (inputs + output) up to which a CPU device's host call runs in-process,
- * per dtype (f32, f16, bf16, f64), measured on 2 cores against PoCL's launch
- * (docs/performance.md). With the AVX2 or AVX-512 loops and the crew the in-process path
- * beats PoCL up to where both run at the memory's speed (f16 through F16C keeps up with
- * PoCL until 16 MiB; bf16's integer rounding, which PoCL does no faster, stays ahead at
- * every size measured); with the portable loops alone, the calling thread's loop beats
- * the launch up to about 2^16 f32 elements, and the f16 and bf16 loops run at a sixth and
- * half of that speed. */
-static const size_t inprocess_simd[LRELU_NUM_DTYPES] = {(size_t)32 << 20, (size_t)16 << 20,
-                                                        (size_t)128 << 20, (size_t)32 << 20};
+ * per dtype (f32, f16, bf16, f64), measured on 2 cores against PoCL (docs/performance.md).
+ * With the AVX2 or AVX-512 loops, the crew, and non-temporal stores past the caches, the
+ * in-process path was ahead of PoCL or level with it at every size up to 2^26 elements,
+ * so there is no crossover. With the portable loops alone, the calling thread's loop
+ * beats the launch up to about 2^16 f32 elements, and the f16 and bf16 loops run at a
+ * sixth and half of that speed; the _ex calls that blend or stride run the reference's
+ * loop, and keep those crossovers too. */
+static const size_t inprocess_simd[LRELU_NUM_DTYPES] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
 static const size_t inprocess_base[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)64 << 10,
                                                         (size_t)192 << 10, (size_t)1536 << 10};
 /* Bytes moved from which an in-process call is shared with the crew (host/crew.c): where
@@ -27,6 +26,12 @@ static const size_t inprocess_base[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size
  * between this machine's two vCPUs, so it gains less). */
 static const size_t crew_default[LRELU_NUM_DTYPES] = {(size_t)128 << 10, (size_t)256 << 10,
                                                       (size_t)64 << 10, (size_t)256 << 10};
+
+/* Bytes moved from which the in-process loops write with non-temporal stores: where the
+ * arrays outgrow the caches (32 MiB of L3 here), so that skipping the read for ownership
+ * of each output line pays (1.3-1.7 x from 2^22 f32 up on this EPYC) and keeping the
+ * output cached would not (at 16 MiB moved streaming took twice as long). */
+#define LRELU_STREAM_DEFAULT ((size_t)32 << 20)
 
 static int env_is_zero(const char *name)
 {
@@ -68,7 +73,7 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     /* The host-memory API wraps the caller's arrays where the device works on host memory
      * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
     c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
-    c->cpu_run = lrelu_cpu_pick(&c->cpu_simd);
+    c->cpu = lrelu_cpu_pick();
     cl_uint units = 1;
     {
         /* threads for in-process calls: one per compute unit of the (CPU) device, no
@@ -85,6 +90,11 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
             c->crew_bytes[t] =
                 cb != NULL && cb[0] != '\0' ? (size_t)strtoull(cb, NULL, 10) : crew_default[t];
+        /* non-temporal stores from LRELU_STREAM_DEFAULT bytes moved, or
+         * $LRELU_HOST_STREAM_BYTES */
+        const char *sb = getenv("LRELU_HOST_STREAM_BYTES");
+        c->stream_bytes =
+            sb != NULL && sb[0] != '\0' ? (size_t)strtoull(sb, NULL, 10) : LRELU_STREAM_DEFAULT;
     }
     /* On a CPU device small host calls run in-process (host/cpu.c), below a crossover
      * measured with bench/ on PoCL; LRELU_HOST_INPROCESS_BYTES sets it, 0 turns it off. */
@@ -92,11 +102,15 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         /* LRELU_HOST_INPROCESS_BYTES sets one crossover for every dtype, 0 turns it off */
         const char *env = getenv("LRELU_HOST_INPROCESS_BYTES");
         int set = env != NULL && env[0] != '\0';
-        const size_t *inprocess =
-            strcmp(c->cpu_simd, "base") == 0 ? inprocess_base : inprocess_simd;
+        /* no crossover holds for the wide loops shared over the device's cores */
+        int wide = strcmp(c->cpu->name, "base") != 0 && (c->threads > 1 || units == 1);
+        const size_t *inprocess = wide ? inprocess_simd : inprocess_base;
         size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
-        for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
-            c->inprocess_bytes[t] = set ? all : (c->type & CL_DEVICE_TYPE_CPU) ? inprocess[t] : 0;
+        for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
+            int cpu = (c->type & CL_DEVICE_TYPE_CPU) != 0;
+            c->inprocess_bytes[t] = set ? all : cpu ? inprocess[t] : 0;
+            c->inprocess_ex_bytes[t] = set ? all : cpu ? inprocess_base[t] : 0;
+        }
     }
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
     const char *off = getenv("LRELU_DISABLE_FP64");

@@ -10,23 +10,23 @@
 #ifdef LRELU_CPU_X86
 #include <cpuid.h>
 
-void lrelu_cpu_run_avx2(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
-                        void *out);
-void lrelu_cpu_run_avx512(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
-                          void *out);
+#define LRELU_CPU_COPY(name)                                                                       \
+    void lrelu_cpu_run_##name(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, \
+                              void *out);                                                          \
+    void lrelu_cpu_stream_##name(lrelu_dtype t, size_t n, double alpha, const void *s,             \
+                                 const void *v, void *out);
+LRELU_CPU_COPY(avx2)
+LRELU_CPU_COPY(avx512)
 #endif
 
 /* Widest first. A copy is offered when the build made it and the CPU (and the OS, which
  * must save the wider registers: __builtin_cpu_supports checks both) runs it. */
-static const struct {
-    const char *name;
-    lrelu_cpu_fn fn;
-} copies[] = {
+static const lrelu_cpu_copy copies[] = {
 #ifdef LRELU_CPU_X86
-    {"avx512", lrelu_cpu_run_avx512},
-    {"avx2", lrelu_cpu_run_avx2},
+    {"avx512", lrelu_cpu_run_avx512, lrelu_cpu_stream_avx512},
+    {"avx2", lrelu_cpu_run_avx2, lrelu_cpu_stream_avx2},
 #endif
-    {"base", lrelu_cpu_run_base},
+    {"base", lrelu_cpu_run_base, lrelu_cpu_stream_base},
 };
 
 #ifdef LRELU_CPU_X86
@@ -52,7 +52,7 @@ static int cpu_runs(const char *name)
     return strcmp(name, "base") == 0;
 }
 
-lrelu_cpu_fn lrelu_cpu_pick(const char **name)
+const lrelu_cpu_copy *lrelu_cpu_pick(void)
 {
     /* LRELU_HOST_SIMD=NAME caps the choice at that copy (to test or compare the narrower
      * ones); a name the build does not know leaves the choice alone */
@@ -62,10 +62,7 @@ lrelu_cpu_fn lrelu_cpu_pick(const char **name)
         if (strcmp(cap, copies[i].name) == 0)
             first = i;
     for (size_t i = first; i < count; ++i)
-        if (cpu_runs(copies[i].name)) {
-            *name = copies[i].name;
-            return copies[i].fn;
-        }
-    *name = "base"; /* not reached: every CPU runs the portable copy */
-    return lrelu_cpu_run_base;
+        if (cpu_runs(copies[i].name))
+            return &copies[i];
+    return &copies[count - 1]; /* not reached: every CPU runs the portable copy */
 }

@@ -312,10 +312,11 @@ static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, 
     if (lrelu_opts_plain(o)) {
         const void *s = ops[0].ptr, *v = ops[nops == 3 ? 1 : 0].ptr;
         size_t bytes = n * lrelu_dtype_size(t) * (size_t)nops;
+        lrelu_cpu_fn fn = bytes >= ctx->stream_bytes ? ctx->cpu->stream : ctx->cpu->run;
         if (bytes < ctx->crew_bytes[t] ||
-            !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= ctx->crew_bytes[t], ctx->cpu_run, t, n,
-                            alpha, s, v, out))
-            ctx->cpu_run(t, n, alpha, s, v, out);
+            !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= ctx->crew_bytes[t], fn, t, n, alpha, s, v,
+                            out))
+            fn(t, n, alpha, s, v, out);
         return;
     }
     if (op == LRELU_OP_FORWARD)
@@ -363,7 +364,8 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
             return st;
 
-    if (n * es <= ctx->inprocess_bytes[t] / (size_t)nops) {
+    size_t inprocess = lrelu_opts_plain(&o) ? ctx->inprocess_bytes[t] : ctx->inprocess_ex_bytes[t];
+    if (n * es <= inprocess / (size_t)nops) {
         run_inprocess(ctx, op, t, n, alpha, &o, ops, nops);
         return LRELU_OK;
     }

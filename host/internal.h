@@ -22,9 +22,18 @@
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
-/* cpu.c: a copy of the in-process loops (see lrelu_cpu_pick below). */
+/* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
+ * the kernels compute; out may equal s or v. */
 typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
                              void *out);
+/* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
+ * loops, and the same writing the output with non-temporal stores (for arrays far larger
+ * than the caches; the same as run where the copy has none). */
+typedef struct {
+    const char *name;
+    lrelu_cpu_fn run;
+    lrelu_cpu_fn stream;
+} lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
 typedef struct lrelu_crew lrelu_crew;
@@ -78,10 +87,11 @@ struct lrelu_ctx {
     cl_ulong max_alloc;
     size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
     int zero_copy;           /* host memory is device memory: wrap, don't copy */
-    size_t inprocess_bytes[LRELU_NUM_DTYPES]; /* host calls moving at most this many bytes
-                                               * of each dtype run in-process */
-    lrelu_cpu_fn cpu_run;                     /* the in-process loops (cpu.c) ... */
-    const char *cpu_simd;                     /* ... and the name of their copy */
+    size_t inprocess_bytes[LRELU_NUM_DTYPES];    /* host calls moving at most this many bytes
+                                                  * of each dtype run in-process; */
+    size_t inprocess_ex_bytes[LRELU_NUM_DTYPES]; /* those that blend or stride, these */
+    const lrelu_cpu_copy *cpu;                   /* the in-process loops (cpu.c) */
+    size_t stream_bytes; /* in-process calls moving at least this many bytes stream */
     /* In-process calls moving at least crew_bytes of a dtype share the work with a crew of
      * threads-1 helpers (threads: the device's compute units, or $LRELU_HOST_THREADS),
      * started on the first such call; crew_started is set under lock. Helpers asleep are
@@ -242,10 +252,8 @@ typedef struct {
 lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t, double alpha,
                             lrelu_quant in, lrelu_quant out, lrelu_q8_args *a);
 
-/* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
- * the kernels compute; out may equal s or v. One copy of the loops per instruction set:
- * lrelu_cpu_pick returns the widest the CPU runs (capped by $LRELU_HOST_SIMD) and its
- * name ("avx512", "avx2", "base"). */
-lrelu_cpu_fn lrelu_cpu_pick(const char **name);
+/* cpu.c: the widest copy of the in-process loops the CPU runs, capped by
+ * $LRELU_HOST_SIMD. */
+const lrelu_cpu_copy *lrelu_cpu_pick(void);
 
 #endif /* LRELU_INTERNAL_H */
