@@ -58,7 +58,7 @@ static size_t failures;
 /* runs n elements from element `at` of a guarded array; every element once, none around */
 static int run_once(size_t n, size_t at, double alpha, int may_wake)
 {
-    enum { GUARD = 64 };
+    const size_t GUARD = 64;
     uint32_t *buf = calloc(n + at + 2 * GUARD, sizeof *buf);
     if (buf == NULL)
         return 0;
