@@ -2,20 +2,24 @@
  * calling thread, so that mid-size arrays on a CPU device use every core without paying
  * for a kernel launch or a thread start.
  *
- * A call is cut into chunks that the calling thread and the helpers claim one at a time
- * from a single atomic ticket (generation | chunk count | next chunk). The calling thread
- * starts on the chunks at once and never waits for a helper to wake: a helper that is
- * late, or absent, only leaves it more chunks. It waits at the end only for chunks that
- * helpers have claimed. Helpers spin for a short while after each call (calls tend to
- * come in runs), then sleep on a condition variable.
+ * A call is cut into one contiguous part per thread (the calling thread's is the first),
+ * each of a few chunks, claimed one at a time from the part's atomic ticket (generation |
+ * end | next chunk). Every thread works through its own part first, so that calls
+ * repeated on the same arrays find each part in the cache of the core that did it last
+ * time, and then takes chunks left in the others' parts. The calling thread starts at
+ * once and never waits for a helper to wake: a helper that is late, or absent, only
+ * leaves it more chunks. It waits at the end only for chunks that helpers have claimed.
+ * Helpers spin for a short while after each call (calls tend to come in runs), then
+ * sleep on a condition variable.
  *
- * Why the ticket holds all three: a helper's compare-and-swap can only succeed while its
- * generation is current and chunks are left, and the calling thread does not touch the
- * job again until every claimed chunk is done; so a claimed chunk always reads the job it
- * was claimed from. */
+ * Why a ticket holds all three: a compare-and-swap can only succeed while its
+ * generation is current and chunks are left in the part, and the calling thread does not
+ * touch the job again until every claimed chunk is done; so a claimed chunk always reads
+ * the job it was claimed from. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_sigmask */
 #include "internal.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,13 +29,20 @@
 #define CREW_SPIN_NS     100000
 #define CREW_MAX_THREADS 64
 
-/* ticket = generation << 32 | chunks << 16 | next */
-#define T_GEN(t)    ((uint32_t)((t) >> 32))
-#define T_CHUNKS(t) ((uint32_t)((t) >> 16) & 0xffffu)
-#define T_NEXT(t)   ((uint32_t)(t)&0xffffu)
+/* a part's ticket = generation << 32 | end << 16 | next (chunk numbers of the call) */
+#define T_GEN(t)  ((uint32_t)((t) >> 32))
+#define T_END(t)  ((uint32_t)((t) >> 16) & 0xffffu)
+#define T_NEXT(t) ((uint32_t)(t)&0xffffu)
+
+/* a helper's argument: its crew and its part */
+typedef struct {
+    lrelu_crew *crew;
+    int part;
+} helper_arg;
 
 struct lrelu_crew {
-    _Atomic uint64_t ticket;
+    _Atomic uint32_t gen_pub; /* the generation of the call to join: set after its parts */
+    _Atomic uint64_t part[CREW_MAX_THREADS + 1];
     _Atomic uint32_t done; /* chunks finished in the current generation */
     _Atomic int stop;
     _Atomic int sleepers;
@@ -44,10 +55,12 @@ struct lrelu_crew {
     const char *s, *v;
     char *out;
     size_t n, chunk, es;
+    int parts; /* threads + 1: the calling thread's part first, then one per helper */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int threads; /* helpers started */
     pthread_t thread[CREW_MAX_THREADS];
+    helper_arg arg[CREW_MAX_THREADS];
 };
 
 static inline void cpu_relax(void)
@@ -66,58 +79,64 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Claims and runs chunks of generation gen until none is left. */
-static void work(lrelu_crew *c, uint32_t gen)
+/* Claims and runs chunks of generation gen from part p, then from the others, until none
+ * is left. */
+static void work(lrelu_crew *c, uint32_t gen, int p)
 {
-    uint64_t t = atomic_load_explicit(&c->ticket, memory_order_acquire);
-    while (T_GEN(t) == gen && T_NEXT(t) < T_CHUNKS(t)) {
-        if (!atomic_compare_exchange_weak_explicit(&c->ticket, &t, t + 1, memory_order_acq_rel,
-                                                   memory_order_acquire))
-            continue;
-        size_t first = (size_t)T_NEXT(t) * c->chunk;
-        size_t len = c->n - first < c->chunk ? c->n - first : c->chunk;
-        size_t at = first * c->es;
-        c->fn(c->t, len, c->alpha, c->s + at, c->v + at, c->out + at);
-        atomic_fetch_add_explicit(&c->done, 1, memory_order_release);
-        t = atomic_load_explicit(&c->ticket, memory_order_acquire);
+    for (int k = 0; k < c->parts; ++k) {
+        _Atomic uint64_t *ticket = &c->part[(p + k) % c->parts];
+        uint64_t t = atomic_load_explicit(ticket, memory_order_acquire);
+        while (T_GEN(t) == gen && T_NEXT(t) < T_END(t)) {
+            if (!atomic_compare_exchange_weak_explicit(ticket, &t, t + 1, memory_order_acq_rel,
+                                                       memory_order_acquire))
+                continue;
+            size_t first = (size_t)T_NEXT(t) * c->chunk;
+            size_t len = c->n - first < c->chunk ? c->n - first : c->chunk;
+            size_t at = first * c->es;
+            c->fn(c->t, len, c->alpha, c->s + at, c->v + at, c->out + at);
+            atomic_fetch_add_explicit(&c->done, 1, memory_order_release);
+            t = atomic_load_explicit(ticket, memory_order_acquire);
+        }
     }
 }
 
-/* Waits for a generation other than seen (or stop) and returns its ticket. */
-static uint64_t next_call(lrelu_crew *c, uint32_t seen)
+/* Waits for a generation other than seen (or stop) and returns it. */
+static uint32_t next_call(lrelu_crew *c, uint32_t seen)
 {
     uint64_t start = now_ns();
     for (unsigned i = 1;; ++i) {
-        uint64_t t = atomic_load_explicit(&c->ticket, memory_order_acquire);
-        if (T_GEN(t) != seen || atomic_load_explicit(&c->stop, memory_order_relaxed))
-            return t;
+        uint32_t g = atomic_load_explicit(&c->gen_pub, memory_order_acquire);
+        if (g != seen || atomic_load_explicit(&c->stop, memory_order_relaxed))
+            return g;
         cpu_relax();
         if (i % 64 == 0 && now_ns() - start > CREW_SPIN_NS)
             break;
+        if (i % 1024 == 0) /* give the core back now and then, should others want it */
+            sched_yield();
     }
-    /* sleep; sleepers is raised before the ticket is read again, and the caller reads
-     * sleepers after publishing the ticket (both sequentially consistent): one of the two
-     * sees the other, so no wake-up is lost */
+    /* sleep; sleepers is raised before the generation is read again, and the caller reads
+     * sleepers after publishing it (both sequentially consistent): one of the two sees
+     * the other, so no wake-up is lost */
     pthread_mutex_lock(&c->lock);
     atomic_fetch_add(&c->sleepers, 1);
-    uint64_t t;
-    while (T_GEN(t = atomic_load(&c->ticket)) == seen && !atomic_load(&c->stop))
+    uint32_t g;
+    while ((g = atomic_load(&c->gen_pub)) == seen && !atomic_load(&c->stop))
         pthread_cond_wait(&c->wake, &c->lock);
     atomic_fetch_sub(&c->sleepers, 1);
     pthread_mutex_unlock(&c->lock);
-    return t;
+    return g;
 }
 
 static void *helper(void *arg)
 {
-    lrelu_crew *c = arg;
-    uint32_t seen = T_GEN(atomic_load(&c->ticket));
+    helper_arg *h = arg;
+    lrelu_crew *c = h->crew;
+    uint32_t seen = atomic_load(&c->gen_pub);
     for (;;) {
-        uint64_t t = next_call(c, seen);
+        seen = next_call(c, seen);
         if (atomic_load_explicit(&c->stop, memory_order_relaxed))
             return NULL;
-        seen = T_GEN(t);
-        work(c, seen);
+        work(c, seen, h->part);
     }
 }
 
@@ -145,7 +164,9 @@ lrelu_crew *lrelu_crew_create(int helpers)
     lrelu_crew *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    atomic_init(&c->ticket, 0);
+    atomic_init(&c->gen_pub, 0);
+    for (int i = 0; i <= CREW_MAX_THREADS; ++i)
+        atomic_init(&c->part[i], 0);
     atomic_init(&c->done, 0);
     atomic_init(&c->stop, 0);
     atomic_init(&c->sleepers, 0);
@@ -163,13 +184,17 @@ lrelu_crew *lrelu_crew_create(int helpers)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (c->threads < helpers && pthread_create(&c->thread[c->threads], NULL, helper, c) == 0)
+    for (int i = 0; i < helpers; ++i)
+        c->arg[i] = (helper_arg){c, i + 1};
+    while (c->threads < helpers &&
+           pthread_create(&c->thread[c->threads], NULL, helper, &c->arg[c->threads]) == 0)
         c->threads++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (c->threads == 0) {
         lrelu_crew_destroy(c);
         return NULL;
     }
+    c->parts = c->threads + 1; /* before any call, which the helpers learn of by an atomic */
     return c;
 }
 
@@ -182,15 +207,17 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, 
         atomic_flag_clear_explicit(&c->busy, memory_order_release);
         return 0;
     }
-    /* about 8 chunks per thread, each at least 16 KiB of output and a whole number of
-     * 64-element blocks (cache lines for every dtype), at most 0xffff of them */
-    size_t es = lrelu_dtype_size(t), per = (size_t)8 * (size_t)(c->threads + 1);
+    /* one part per thread of about 8 chunks, each at least 16 KiB of output and a whole
+     * number of 64-element blocks (cache lines for every dtype), at most 0xffff in all */
+    int parts = c->parts;
+    size_t es = lrelu_dtype_size(t), per = (size_t)8 * (size_t)parts;
     size_t chunk = (n + per - 1) / per, least = ((size_t)16 << 10) / es;
     chunk = chunk < least ? least : chunk;
     if (chunk < (n + 0xfffe) / 0xffff)
         chunk = (n + 0xfffe) / 0xffff;
     chunk = (chunk + 63) & ~(size_t)63;
     uint32_t chunks = (uint32_t)((n + chunk - 1) / chunk);
+    uint32_t each = (chunks + (uint32_t)parts - 1) / (uint32_t)parts;
     c->fn = fn;
     c->t = t;
     c->alpha = alpha;
@@ -202,15 +229,26 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, 
     c->es = es;
     atomic_store_explicit(&c->done, 0, memory_order_relaxed);
     uint32_t gen = ++c->gen;
-    atomic_store(&c->ticket, (uint64_t)gen << 32 | (uint64_t)chunks << 16);
+    for (uint32_t p = 0; p < (uint32_t)parts; ++p) {
+        uint32_t begin = p * each < chunks ? p * each : chunks;
+        uint32_t end = begin + each < chunks ? begin + each : chunks;
+        atomic_store_explicit(&c->part[p], (uint64_t)gen << 32 | (uint64_t)end << 16 | begin,
+                              memory_order_relaxed);
+    }
+    atomic_store(&c->gen_pub, gen);
     if (may_wake && atomic_load(&c->sleepers) > 0) {
         pthread_mutex_lock(&c->lock);
         pthread_cond_broadcast(&c->wake);
         pthread_mutex_unlock(&c->lock);
     }
-    work(c, gen);
-    while (atomic_load_explicit(&c->done, memory_order_acquire) != chunks)
+    work(c, gen, 0);
+    /* what is left are chunks helpers claimed; should one of them have been preempted
+     * (more runnable threads than cores), yield the core rather than spin it away */
+    for (unsigned i = 1; atomic_load_explicit(&c->done, memory_order_acquire) != chunks; ++i) {
         cpu_relax();
+        if (i % 1024 == 0)
+            sched_yield();
+    }
     atomic_flag_clear_explicit(&c->busy, memory_order_release);
     return 1;
 }
