@@ -220,11 +220,11 @@ LRELU_API lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t,
  *   later chunk) can leave the output partly written; a call that fails its checks
  *   writes nothing.
  * - Calls on one ctx from several threads run concurrently and safely.
- * - When the device is the host CPU (PoCL), calls up to a measured size run in the
- *   library itself rather than through a kernel launch, with the same bits: on the
- *   calling thread, and from a few hundred KiB on shared with helper threads the ctx
- *   starts on first need (one per compute unit, signals blocked) and joins in
- *   lrelu_destroy. After each such call they spin for about 100 us, then sleep.
+ * - When the device is the host CPU (PoCL), calls run in the library itself rather than
+ *   through a kernel launch (up to a measured size where the CPU lacks AVX2), with the
+ *   same bits: on the calling thread, and from a few hundred KiB on shared with helper
+ *   threads the ctx starts on first need (one per compute unit, signals blocked) and
+ *   joins in lrelu_destroy. After each such call they spin for about 100 us, then sleep.
  *   LRELU_HOST_INPROCESS_BYTES and LRELU_HOST_THREADS (README) tune or turn this off.
  * ---------------------------------------------------------------------------------- */
 LRELU_API lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
