@@ -470,9 +470,11 @@ static int bench_size(bench *b, const options *o, size_t n)
     fill(b->t, b->hx, n + pad);
     fill(b->t, b->hdy, n + pad);
     memset(b->hout, 0, bytes);
-    /* the copy baseline of a backward reads 1.5n elements out of dy: size it for that */
+    /* dy holds the per-channel backwards' dy from element n (their slopes or biases in
+     * front); the output, the copy baseline's 1.5n elements of a backward and the
+     * per-channel gradient after dx */
     b->bx = make_buffer(b->cx, bytes, b->hx);
-    b->bdy = make_buffer(b->cx, bytes + bytes / 2, NULL);
+    b->bdy = make_buffer(b->cx, bytes * 2, NULL);
     b->bout = make_buffer(b->cx, bytes + bytes / 2, NULL);
     int ok = b->bx && b->bdy && b->bout;
     if (ok &&
