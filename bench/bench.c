@@ -51,6 +51,7 @@ typedef struct {
     op_t op;
     size_t n, off;
     cl_mem bx, bdy, bout;
+    cl_mem bper; /* the per-channel rows' slopes or biases */
     void *hx, *hdy, *hout;
 } bench;
 
@@ -133,18 +134,18 @@ static void run_channels(bench *b, int bias_act, int last)
     lrelu_layout l =
         last ? (lrelu_layout){b->n / 256, 256, 1} : (lrelu_layout){b->n / 1024, 16, 64};
     lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
-    cl_mem per = b->bdy; /* the slopes or biases: dy's first elements */
+    cl_mem per = b->bper;
     if (b->op == FWD && bias_act)
         st =
             lrelu_bias_act_forward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bout, 0, 0, NULL, NULL);
     else if (b->op == FWD)
         st = lrelu_prelu_forward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bout, 0, 0, NULL, NULL);
-    else if (bias_act) /* dy from element n, dx from 0, the gradient after dx */
-        st = lrelu_bias_act_backward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bdy, b->n, b->bout, 0,
+    else if (bias_act) /* dx from 0, the gradient after dx */
+        st = lrelu_bias_act_backward(b->ctx, b->t, l, p, b->bx, 0, per, 0, b->bdy, 0, b->bout, 0,
                                      b->bout, b->n, 0, NULL, NULL);
     else
-        st = lrelu_prelu_backward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bdy, b->n, b->bout, 0,
-                                  b->bout, b->n, 0, NULL, NULL);
+        st = lrelu_prelu_backward(b->ctx, b->t, l, b->bx, 0, per, 0, b->bdy, 0, b->bout, 0, b->bout,
+                                  b->n, 0, NULL, NULL);
     if (st != LRELU_OK)
         die("per-channel call", st);
     check_cl(clFinish(b->q), "clFinish");
@@ -313,14 +314,14 @@ static void measure(bench *b, bench_impl *ms, int count, double budget)
  * core from what is measured next. */
 static void settle(void)
 {
-    struct timespec ts = {0, 300000000L};
+    struct timespec ts = {0, 50000000L};
     nanosleep(&ts, NULL);
 }
 
 /* Implementations whose threads spin on after each call, which would take a core from
  * whatever ran next in a round: each runs in blocks of its own after a pause, the blocks
  * alternating over three rounds so that a change in the machine's load falls on all of
- * them alike. */
+ * them alike. 50 ms is many times the spin of any of them (libgomp's: a few ms). */
 static void measure_apart(bench *b, bench_impl *ms, int count, double budget)
 {
     enum { ROUNDS = 3 };
@@ -470,13 +471,13 @@ static int bench_size(bench *b, const options *o, size_t n)
     fill(b->t, b->hx, n + pad);
     fill(b->t, b->hdy, n + pad);
     memset(b->hout, 0, bytes);
-    /* dy holds the per-channel backwards' dy from element n (their slopes or biases in
-     * front); the output, the copy baseline's 1.5n elements of a backward and the
-     * per-channel gradient after dx */
+    /* dy and the output hold the 1.5n elements the copy baseline of a backward moves,
+     * the output also the per-channel gradient after dx (at most 256 channels) */
     b->bx = make_buffer(b->cx, bytes, b->hx);
-    b->bdy = make_buffer(b->cx, bytes * 2, NULL);
+    b->bdy = make_buffer(b->cx, bytes + bytes / 2, NULL);
     b->bout = make_buffer(b->cx, bytes + bytes / 2, NULL);
-    int ok = b->bx && b->bdy && b->bout;
+    b->bper = make_buffer(b->cx, (n + pad < 256 ? n + pad : 256) * es, b->hdy);
+    int ok = b->bx && b->bdy && b->bout && b->bper;
     if (ok &&
         clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) != CL_SUCCESS)
         ok = 0;
@@ -540,10 +541,12 @@ static int bench_size(bench *b, const options *o, size_t n)
         clReleaseMemObject(b->bdy);
     if (b->bout)
         clReleaseMemObject(b->bout);
+    if (b->bper)
+        clReleaseMemObject(b->bper);
     free(b->hx);
     free(b->hdy);
     free(b->hout);
-    b->bx = b->bdy = b->bout = NULL;
+    b->bx = b->bdy = b->bout = b->bper = NULL;
     return ok;
 }
 
