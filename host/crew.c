@@ -40,15 +40,27 @@ typedef struct {
     int part;
 } helper_arg;
 
+/* A part's ticket 64 bytes from the next, so that each lies on a cache line of its own
+ * (calloc's alignment suffices for that): each thread claims from its own part without
+ * taking the line from the others. */
+typedef struct {
+    _Atomic uint64_t ticket;
+    // cppcheck-suppress unusedStructMember
+    char pad[56];
+} crew_part;
+
 struct lrelu_crew {
-    _Atomic uint32_t gen_pub; /* the generation of the call to join: set after its parts */
-    _Atomic uint64_t part[CREW_MAX_THREADS + 1];
+    crew_part part[CREW_MAX_THREADS + 1];
+    /* what every thread writes, apart from the job they read */
     _Atomic uint32_t done; /* chunks finished in the current generation */
-    _Atomic int stop;
     _Atomic int sleepers;
+    // cppcheck-suppress unusedStructMember
+    char pad[56];
+    _Atomic uint32_t gen_pub; /* the call to join: set after its parts */
+    _Atomic int stop;
     atomic_flag busy; /* one call at a time; another caller runs alone */
     uint32_t gen;     /* the calling side's: the last generation handed out */
-    /* the current job: written before its ticket is published */
+    /* the current job: written before its parts are published */
     lrelu_cpu_fn fn;
     lrelu_dtype t;
     double alpha;
@@ -84,7 +96,7 @@ static uint64_t now_ns(void)
 static void work(lrelu_crew *c, uint32_t gen, int p)
 {
     for (int k = 0; k < c->parts; ++k) {
-        _Atomic uint64_t *ticket = &c->part[(p + k) % c->parts];
+        _Atomic uint64_t *ticket = &c->part[(p + k) % c->parts].ticket;
         uint64_t t = atomic_load_explicit(ticket, memory_order_acquire);
         while (T_GEN(t) == gen && T_NEXT(t) < T_END(t)) {
             if (!atomic_compare_exchange_weak_explicit(ticket, &t, t + 1, memory_order_acq_rel,
@@ -166,7 +178,7 @@ lrelu_crew *lrelu_crew_create(int helpers)
         return NULL;
     atomic_init(&c->gen_pub, 0);
     for (int i = 0; i <= CREW_MAX_THREADS; ++i)
-        atomic_init(&c->part[i], 0);
+        atomic_init(&c->part[i].ticket, 0);
     atomic_init(&c->done, 0);
     atomic_init(&c->stop, 0);
     atomic_init(&c->sleepers, 0);
@@ -232,7 +244,7 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, 
     for (uint32_t p = 0; p < (uint32_t)parts; ++p) {
         uint32_t begin = p * each < chunks ? p * each : chunks;
         uint32_t end = begin + each < chunks ? begin + each : chunks;
-        atomic_store_explicit(&c->part[p], (uint64_t)gen << 32 | (uint64_t)end << 16 | begin,
+        atomic_store_explicit(&c->part[p].ticket, (uint64_t)gen << 32 | (uint64_t)end << 16 | begin,
                               memory_order_relaxed);
     }
     atomic_store(&c->gen_pub, gen);
