@@ -45,6 +45,9 @@ static const lrelu_quant q_in = {0.25, 3}, q_out = {0.125, -2};
 static void set_env(scenario s)
 {
     setenv("LRELU_HOST_INPROCESS_BYTES", s == SC_HOST_INPROCESS ? "1000000" : "0", 1);
+    /* in-process, every call shared with a helper thread, so that its start fails too */
+    setenv("LRELU_HOST_CREW_BYTES", s == SC_HOST_INPROCESS ? "0" : "", 1);
+    setenv("LRELU_HOST_THREADS", "2", 1);
     setenv("LRELU_HOST_ZERO_COPY", s == SC_HOST_COPYING ? "0" : "1", 1);
     setenv("LRELU_HOST_CHUNK", "8192", 1); /* several chunks, both pipelines */
 }
