@@ -283,8 +283,6 @@ cleanup:
     return st;
 }
 
-/* The in-process path: the plain loops of cpu.c, or the reference for the _ex calls
- * (bit for bit the general kernel's results; those calls are rarely small and hot). */
 /* The crew of ctx, started on first use; NULL when it has none (one thread, or none could
  * start). */
 static lrelu_crew *ctx_crew(lrelu_ctx *ctx)
