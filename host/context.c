@@ -106,6 +106,7 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         int wide = strcmp(c->cpu->name, "base") != 0 && (c->threads > 1 || units == 1);
         const size_t *inprocess = wide ? inprocess_simd : inprocess_base;
         size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
+        c->inprocess_set = set;
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
             int cpu = (c->type & CL_DEVICE_TYPE_CPU) != 0;
             c->inprocess_bytes[t] = set ? all : cpu ? inprocess[t] : 0;

@@ -90,8 +90,9 @@ struct lrelu_ctx {
     size_t inprocess_bytes[LRELU_NUM_DTYPES];    /* host calls moving at most this many bytes
                                                   * of each dtype run in-process; */
     size_t inprocess_ex_bytes[LRELU_NUM_DTYPES]; /* those that blend or stride, these */
-    const lrelu_cpu_copy *cpu;                   /* the in-process loops (cpu.c) */
-    size_t stream_bytes; /* in-process calls moving at least this many bytes stream */
+    int inprocess_set;         /* $LRELU_HOST_INPROCESS_BYTES set (hostext.c: decides by bytes) */
+    const lrelu_cpu_copy *cpu; /* the in-process loops (cpu.c) */
+    size_t stream_bytes;       /* in-process calls moving at least this many bytes stream */
     /* In-process calls moving at least crew_bytes of a dtype share the work with a crew of
      * threads-1 helpers (threads: the device's compute units, or $LRELU_HOST_THREADS),
      * started on the first such call; crew_started is set under lock. Helpers asleep are
