@@ -1,8 +1,9 @@
 /* context.c: creating and destroying a ctx, either owning a context and queue of its own
  * or borrowing a caller's queue, and reading once what the device offers. */
-#define _POSIX_C_SOURCE 200809L /* sysconf */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT; sysconf */
 #include "internal.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,18 @@ static const size_t crew_default[LRELU_NUM_DTYPES] = {(size_t)128 << 10, (size_t
  * of each output line pays (1.3-1.7 x from 2^22 f32 up on this EPYC) and keeping the
  * output cached would not (at 16 MiB moved streaming took twice as long). */
 #define LRELU_STREAM_DEFAULT ((size_t)32 << 20)
+
+/* How many CPUs the thread creating the ctx may run on (its affinity: taskset, a
+ * container's cpuset); the CPUs online where that cannot be read. */
+static long usable_cpus(void)
+{
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
 
 static int env_is_zero(const char *name)
 {
@@ -77,10 +90,10 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     cl_uint units = 1;
     {
         /* threads for in-process calls: one per compute unit of the (CPU) device, no
-         * more than the host has online; LRELU_HOST_THREADS sets it, 1 for none */
+         * more than this thread may run on; LRELU_HOST_THREADS sets it, 1 for none */
         LRELU_CL(
             clGetDeviceInfo(c->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL));
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        long online = usable_cpus();
         long n = online > 0 && (long)units > online ? online : (long)units;
         const char *env = getenv("LRELU_HOST_THREADS");
         if (env != NULL && env[0] != '\0')

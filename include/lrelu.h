@@ -223,8 +223,11 @@ LRELU_API lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t,
  * - When the device is the host CPU (PoCL), calls run in the library itself rather than
  *   through a kernel launch (up to a measured size where the CPU lacks AVX2), with the
  *   same bits: on the calling thread, and from a few hundred KiB on shared with helper
- *   threads the ctx starts on first need (one per compute unit, signals blocked) and
- *   joins in lrelu_destroy. After each such call they spin for about 100 us, then sleep.
+ *   threads the ctx starts on first need (one per compute unit, at most one per CPU the
+ *   creating thread may run on; signals blocked; they inherit the affinity of the thread
+ *   whose call starts them) and joins in lrelu_destroy. After each such call they spin
+ *   for about 100 us, then sleep. A helper found on its caller's CPU moves off it by
+ *   narrowing its own affinity for a moment; the caller's is never touched.
  *   LRELU_HOST_INPROCESS_BYTES and LRELU_HOST_THREADS (README) tune or turn this off.
  * ---------------------------------------------------------------------------------- */
 LRELU_API lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,

@@ -3,11 +3,14 @@
  * the size and however the chunks fall, helpers really take chunks, a call made while
  * the crew is busy (here: from inside its own call) is refused rather than queued, a call
  * that may not wake sleeping helpers is refused once they sleep, and destroying the crew
- * stops its threads whether they spin or sleep. The library's own results through the
+ * stops its threads whether they spin or sleep, and helpers that step off the caller's
+ * CPU leave every thread free to run where it could before. The library's own results through the
  * crew are checked bit for bit by host/api_crew and threads/shared_ctx_crew. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include "internal.h"
 
+#include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +80,71 @@ static int run_once(size_t n, size_t at, double alpha, int may_wake)
     return ran;
 }
 
+#ifdef __linux__
+/* How many of this process's threads may not run on every CPU in `want`, or differ
+ * from it otherwise (from /proc/self/task/N/status); -1 if that cannot be read. */
+static int threads_not_on(const char *want)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return -1;
+    int off = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], line[512];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue; /* a thread that ended */
+        while (fgets(line, sizeof line, f) != NULL)
+            if (strncmp(line, "Cpus_allowed_list:", 18) == 0 && strcmp(line + 18, want) != 0)
+                ++off;
+        fclose(f);
+    }
+    closedir(d);
+    return off;
+}
+
+/* Helpers woken by a caller pinned to one CPU are queued there by Linux often (KVM
+ * guests, always); they step aside by narrowing their affinity, and must widen it back. */
+static void check_step_aside(void)
+{
+    char want[512] = "";
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, "Cpus_allowed_list:", 18) == 0)
+            snprintf(want, sizeof want, "%s", line + 18);
+    fclose(f);
+    cpu_set_t all, one;
+    if (sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 2)
+        return; /* nothing to step aside to */
+    crew = lrelu_crew_create(1);
+    CHECK(crew != NULL, "lrelu_crew_create(1)");
+    if (crew == NULL)
+        return;
+    int cpu = sched_getcpu();
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    CHECK(sched_setaffinity(0, sizeof one, &one) == 0, "pinning the caller to CPU %d", cpu);
+    for (int round = 0; round < 5; ++round) {
+        pause_us(20000.0); /* the helper sleeps */
+        for (int i = 0; i < 50; ++i)
+            CHECK(run_once(100000, 0, 0.0, 1), "a free crew refused a call");
+    }
+    CHECK(sched_setaffinity(0, sizeof all, &all) == 0, "unpinning the caller");
+    int off = threads_not_on(want);
+    const char *cpus = want + strspn(want, " \t");
+    CHECK(off == 0, "%d threads no longer may run on CPUs %.*s", off, (int)strcspn(cpus, "\n"),
+          cpus);
+    lrelu_crew_destroy(crew);
+}
+#endif
+
 int main(void)
 {
     caller = pthread_self();
@@ -123,6 +191,9 @@ int main(void)
     pause_us(20000.0);
     lrelu_crew_destroy(crew); /* helpers asleep */
     lrelu_crew_destroy(NULL);
+#ifdef __linux__
+    check_step_aside();
+#endif
 
     printf("%s\n", failures == 0 ? "crew: all passed" : "crew: FAILED");
     return failures == 0 ? 0 : 1;
