@@ -66,6 +66,9 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         ext[0] = '\0';
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof dfp, &dfp, NULL));
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_OPENCL_C_VERSION, sizeof cver - 1, cver, NULL));
+    cl_command_queue_properties qprops = 0;
+    LRELU_CL(clGetCommandQueueInfo(c->queue, CL_QUEUE_PROPERTIES, sizeof qprops, &qprops, NULL));
+    c->in_order = (qprops & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) == 0;
     cl_bool unified = CL_FALSE;
     cl_uint align_bits = 0;
     LRELU_CL(
@@ -256,6 +259,8 @@ void lrelu_destroy(lrelu_ctx *ctx)
         return;
     lrelu_crew_destroy(atomic_load(&ctx->crew));
     lrelu_release_kernels(ctx);
+    if (ctx->sums != NULL)
+        (void)clReleaseMemObject(ctx->sums);
     for (int i = 0; i < 2; ++i) {
         for (int k = 0; k < 3; ++k)
             if (ctx->staging[i][k] != NULL)

@@ -391,6 +391,37 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
 }
 
 /* ops: x, p, dy, dx, ds. */
+/* A buffer of at least `bytes` for the block sums, retained for the caller, with ctx->lock
+ * held: on an in-order queue the ctx's own, kept and grown (to twice what it was, at
+ * least, within the device's largest allocation), since every command that used it
+ * before runs ahead of this call's; on an out-of-order queue one for this call alone. A
+ * buffer released while commands still use it lives until they are done. */
+static lrelu_status sums_buffer(lrelu_ctx *ctx, size_t bytes, cl_mem *out)
+{
+    cl_int err = CL_SUCCESS;
+    if (!ctx->in_order) {
+        *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        return err == CL_SUCCESS ? LRELU_OK
+                                 : lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
+    }
+    if (ctx->sums_bytes < bytes) {
+        size_t grown = ctx->sums_bytes > bytes / 2 ? 2 * ctx->sums_bytes : bytes;
+        grown = grown > ctx->max_alloc ? bytes : grown;
+        cl_mem b = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, grown, NULL, &err);
+        if (err != CL_SUCCESS)
+            return lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
+        if (ctx->sums != NULL)
+            (void)clReleaseMemObject(ctx->sums);
+        ctx->sums = b;
+        ctx->sums_bytes = grown;
+    }
+    cl_int e = clRetainMemObject(ctx->sums);
+    if (e != CL_SUCCESS)
+        return lrelu_cl_fail(e, "clRetainMemObject", __FILE__, __LINE__);
+    *out = ctx->sums;
+    return LRELU_OK;
+}
+
 static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops, cl_uint num_wait,
                                   const cl_event *wait, cl_event *done)
 {
@@ -411,19 +442,15 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
     size_t blocks = c->l.channels * nb; /* <= n: no overflow */
     cl_mem partial = NULL, ds = ops[4].o.mem;
     cl_event mid = NULL;
-    cl_int err = CL_SUCCESS;
-    if (ds != NULL) {
-        if (blocks > ctx->max_alloc / cs)
-            return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
-                              "%s: %zu block sums exceed the device's largest allocation", c->fn,
-                              blocks);
-        partial = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, blocks * cs, NULL, &err);
-        if (err != CL_SUCCESS)
-            return lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
-    }
+    if (ds != NULL && blocks > ctx->max_alloc / cs)
+        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
+                          "%s: %zu block sums exceed the device's largest allocation", c->fn,
+                          blocks);
     const lrelu_kernels *k = NULL;
     pthread_mutex_lock(&ctx->lock);
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
+    if (st == LRELU_OK && k != NULL && ds != NULL)
+        st = sums_buffer(ctx, blocks * cs, &partial);
     if (st == LRELU_OK && k != NULL)
         st = chan_backward_enqueue(ctx, k, c, ops, partial, num_wait, wait,
                                    ds != NULL ? &mid : done);

@@ -116,6 +116,11 @@ struct lrelu_ctx {
     cl_mem staging[2][3];
     size_t staging_bytes;
     int staging_busy;
+    /* The per-channel backwards' block sums, kept for the next call on an in-order queue
+     * (which runs the calls one after another), grown as needed; under lock. */
+    int in_order; /* the queue runs commands in order */
+    cl_mem sums;
+    size_t sums_bytes;
     lrelu_kernels k[LRELU_NUM_DTYPES];
 };
 

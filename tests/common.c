@@ -787,3 +787,65 @@ void lt_finish(lrelu_ctx *ctx)
     if (err != CL_SUCCESS)
         lt_die("clFinish: %d", err);
 }
+
+size_t lt_chan_pipeline(lrelu_ctx *ctx, uint64_t *rng)
+{
+    static const lrelu_layout ls[] = {{2, 3, 300},  {40, 16, 64}, {1, 2, 4099},
+                                      {300, 20, 1}, {8, 64, 512}, {2, 3, 300}};
+    enum { K = sizeof ls / sizeof ls[0] };
+    cl_context cx = lrelu_cl_context(ctx);
+    cl_command_queue q = lrelu_cl_queue(ctx);
+    float *host[K][5];
+    cl_mem dev[K][5];
+    size_t size[K][5], bad = 0;
+    for (int k = 0; k < K; ++k) {
+        size_t n = ls[k].outer * ls[k].channels * ls[k].inner, c = ls[k].channels;
+        size_t sz[5] = {n, c, n, n, c}; /* x, slope, dy, dx, dslope */
+        for (int i = 0; i < 5; ++i) {
+            size[k][i] = sz[i] * sizeof(float);
+            host[k][i] = malloc(size[k][i]);
+            if (host[k][i] == NULL)
+                lt_die("out of memory");
+            for (size_t j = 0; j < sz[i]; ++j) /* moderate: the sums' order shows */
+                host[k][i][j] = (float)((int)(lt_rand(rng) % 2001) - 1000) / 61.0f;
+            cl_int err;
+            dev[k][i] = clCreateBuffer(cx, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, size[k][i],
+                                       host[k][i], &err);
+            if (err != CL_SUCCESS)
+                lt_die("clCreateBuffer: %d", err);
+        }
+        lt_ok(lrelu_prelu_backward(ctx, LRELU_F32, ls[k], dev[k][0], 0, dev[k][1], 0, dev[k][2], 0,
+                                   dev[k][3], 0, dev[k][4], 0, 0, NULL, NULL),
+              "lrelu_prelu_backward, pipelined");
+    }
+    lt_finish(ctx);
+    for (int k = 0; k < K; ++k) {
+        size_t n = size[k][0] / sizeof(float), c = size[k][1] / sizeof(float);
+        float *want_dx = malloc(n * sizeof(float)), *want_ds = malloc(c * sizeof(float));
+        float *got_dx = malloc(n * sizeof(float)), *got_ds = malloc(c * sizeof(float));
+        if (!want_dx || !want_ds || !got_dx || !got_ds)
+            lt_die("out of memory");
+        lrelu_ref_prelu_backward(LRELU_F32, ls[k], host[k][0], host[k][1], host[k][2], want_dx,
+                                 want_ds);
+        if (clEnqueueReadBuffer(q, dev[k][3], CL_TRUE, 0, n * sizeof(float), got_dx, 0, NULL,
+                                NULL) != CL_SUCCESS ||
+            clEnqueueReadBuffer(q, dev[k][4], CL_TRUE, 0, c * sizeof(float), got_ds, 0, NULL,
+                                NULL) != CL_SUCCESS)
+            lt_die("clEnqueueReadBuffer");
+        if (memcmp(got_dx, want_dx, n * sizeof(float)) != 0 ||
+            memcmp(got_ds, want_ds, c * sizeof(float)) != 0) {
+            printf("  pipelined call %d, layout (%zu, %zu, %zu): dx or dslope differs\n", k,
+                   ls[k].outer, ls[k].channels, ls[k].inner);
+            ++bad;
+        }
+        free(want_dx);
+        free(want_ds);
+        free(got_dx);
+        free(got_ds);
+        for (int i = 0; i < 5; ++i) {
+            clReleaseMemObject(dev[k][i]);
+            free(host[k][i]);
+        }
+    }
+    return bad;
+}

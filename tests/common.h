@@ -125,6 +125,12 @@ size_t lt_arr_check(lrelu_ctx *ctx, const lt_arr *a, int t, const void *expect, 
 void lt_arr_free(lt_arr *a);
 /* clFinish on the ctx's queue; dies on failure. */
 void lt_finish(lrelu_ctx *ctx);
+/* PReLU backwards of growing and shrinking layouts, f32, each with buffers of its own,
+ * enqueued one after another with no wait between them, then waited for once: every dx
+ * and dslope must be the reference's (the block sums' scratch is kept between calls on
+ * an in-order queue, made per call on an out-of-order one). Returns the calls that
+ * differ. */
+size_t lt_chan_pipeline(lrelu_ctx *ctx, uint64_t *rng);
 
 /* Counts one check: passed, or failed with "FAIL what" and the last error printed. */
 extern size_t lt_passed, lt_failed;

@@ -4,7 +4,7 @@
  * the sums (so their rounding order shows); layouts whose channel rows straddle the sum's
  * 256-term blocks; dx only, the gradient only, both, in place on x and on dy; each
  * output bit for bit the reference's with the guard bands untouched; the same call twice
- * gives the same bits. */
+ * gives the same bits; calls of several sizes queued with no wait between them. */
 #include "common.h"
 
 #include <math.h>
@@ -236,6 +236,8 @@ int main(void)
                     }
             }
     }
+    lt_check(lt_chan_pipeline(ctx, &rng) == 0,
+             "pipelined per-channel backwards of several sizes match the reference");
     free(x);
     free(dy);
     free(p);

@@ -75,6 +75,11 @@ int main(void)
         lt_ok(lrelu_backward_host(ctx, LRELU_F32, N, 0.3, x, dy, dx), "backward_host");
         lrelu_ref_backward(LRELU_F32, N, 0.3, x, dy, want);
         lt_check(memcmp(dx, want, sizeof dx) == 0, "host API on the caller's queue");
+        /* per-channel backwards queued with no wait between them: on an out-of-order
+         * queue they may run at once, so each needs block sums of its own */
+        uint64_t rng = 0x9e3779b97f4a7c15ull + (uint64_t)round;
+        lt_check(lt_chan_pipeline(ctx, &rng) == 0,
+                 "pipelined per-channel backwards on the caller's queue");
         clReleaseMemObject(by);
         clReleaseMemObject(bx);
         clFinish(q);
