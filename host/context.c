@@ -15,11 +15,16 @@
  * per dtype (f32, f16, bf16, f64), measured on 2 cores against PoCL (docs/performance.md).
  * With the AVX2 or AVX-512 loops, the crew, and non-temporal stores past the caches, the
  * in-process path was ahead of PoCL or level with it at every size up to 2^26 elements,
- * so there is no crossover. With the portable loops alone, the calling thread's loop
+ * so there is no crossover. The same loops on one thread against PoCL on two cores
+ * (LRELU_HOST_THREADS=1, or a thread allowed one CPU) took 0.02-0.77 x PoCL's time up to
+ * 8-12 MiB moved, every dtype and direction, and up to 2.1 x from 24-48 MiB: 8 MiB. With
+ * the portable loops alone, the calling thread's loop
  * beats the launch up to about 2^16 f32 elements, and the f16 and bf16 loops run at a
  * sixth and half of that speed; the _ex calls that blend or stride run the reference's
  * loop, and keep those crossovers too. */
 static const size_t inprocess_simd[LRELU_NUM_DTYPES] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+static const size_t inprocess_simd1[LRELU_NUM_DTYPES] = {(size_t)8 << 20, (size_t)8 << 20,
+                                                         (size_t)8 << 20, (size_t)8 << 20};
 static const size_t inprocess_base[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)64 << 10,
                                                         (size_t)192 << 10, (size_t)1536 << 10};
 /* Bytes moved from which an in-process call is shared with the crew (host/crew.c): where
@@ -119,8 +124,10 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         const char *env = getenv("LRELU_HOST_INPROCESS_BYTES");
         int set = env != NULL && env[0] != '\0';
         /* no crossover holds for the wide loops shared over the device's cores */
-        int wide = strcmp(c->cpu->name, "base") != 0 && (c->threads > 1 || units == 1);
-        const size_t *inprocess = wide ? inprocess_simd : inprocess_base;
+        int wide = strcmp(c->cpu->name, "base") != 0;
+        const size_t *inprocess = !wide                          ? inprocess_base
+                                  : c->threads > 1 || units == 1 ? inprocess_simd
+                                                                 : inprocess_simd1;
         size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
         c->inprocess_set = set;
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
