@@ -1,6 +1,7 @@
 /* bench.c: the lrelu benchmark. For each call, dtype and size it times lrelu's
  * device-buffer API (at offset 0, and at an unaligned offset with an odd n), its
- * host-memory API, and, in the same run, the baselines an honest kernel must match: a
+ * host-memory API (plain, and PReLU's, whose backward rows compute dx alone), its
+ * per-channel and int8 calls, and, in the same run, the baselines an honest kernel must match: a
  * one-element kernel, a float16-vector kernel, a device copy of the same bytes and a
  * 2-thread C loop on the host. Medians over repeated runs after warm-up; GB/s counts the
  * bytes really moved (forward 2 x size, backward 3 x size). Where oneDNN is installed
@@ -182,6 +183,25 @@ static void run_lrelu_host(bench *b)
         die("lrelu host call", st);
 }
 
+/* PReLU's host call over the layouts of run_channels; the backward computes dx alone
+ * (with the gradient it runs the reference's loop or the kernels; without, the same
+ * in-process loops as the plain calls on a CPU device). */
+static void run_prelu_host_layout(bench *b, int last)
+{
+    lrelu_layout l =
+        last ? (lrelu_layout){b->n / 256, 256, 1} : (lrelu_layout){b->n / 1024, 16, 64};
+    lrelu_status st;
+    if (b->op == FWD)
+        st = lrelu_prelu_forward_host(b->ctx, b->t, l, b->hx, b->hdy, b->hout);
+    else
+        st = lrelu_prelu_backward_host(b->ctx, b->t, l, b->hx, b->hdy, b->hdy, b->hout, NULL);
+    if (st != LRELU_OK)
+        die("PReLU host call", st);
+}
+
+static void run_prelu_host(bench *b) { run_prelu_host_layout(b, 0); }
+static void run_prelu_host_last(bench *b) { run_prelu_host_layout(b, 1); }
+
 static void run_kernel(bench *b, cl_kernel k, size_t global, const size_t *local)
 {
     float a = 0.01f;
@@ -272,7 +292,7 @@ typedef struct {
     size_t es;     /* bytes per element when not the dtype's (quantized: 1) */
 } bench_impl;
 
-#define MAX_IMPLS 16
+#define MAX_IMPLS 20
 #define MAX_REPS  201
 
 static double run_once(bench *b, const bench_impl *m)
@@ -514,6 +534,24 @@ static int bench_size(bench *b, const options *o, size_t n)
          * device both share each call with threads that spin for a while after it */
         int apart = count;
         ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0, 0};
+        if (n % 1024 == 0 && b->op != BWD_Y) {
+            int f = b->op == FWD;
+            ms[count++] = (bench_impl){f ? "lrelu_prelu_host_c16" : "lrelu_prelu_host_dx_c16",
+                                       run_prelu_host,
+                                       n,
+                                       0,
+                                       {0, 0, 0},
+                                       0,
+                                       0};
+            ms[count++] =
+                (bench_impl){f ? "lrelu_prelu_host_c256_last" : "lrelu_prelu_host_dx_c256_last",
+                             run_prelu_host_last,
+                             n,
+                             0,
+                             {0, 0, 0},
+                             0,
+                             0};
+        }
 #ifdef LRELU_BENCH_ONEDNN
         if (baselines &&
             (onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f)) != NULL)

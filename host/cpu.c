@@ -11,10 +11,10 @@
 #include <cpuid.h>
 
 #define LRELU_CPU_COPY(name)                                                                       \
-    void lrelu_cpu_run_##name(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, \
-                              void *out);                                                          \
-    void lrelu_cpu_stream_##name(lrelu_dtype t, size_t n, double alpha, const void *s,             \
-                                 const void *v, void *out);
+    void lrelu_cpu_run_##name(lrelu_dtype t, size_t n, double alpha, const void *av,               \
+                              const void *s, const void *v, void *out);                            \
+    void lrelu_cpu_stream_##name(lrelu_dtype t, size_t n, double alpha, const void *av,            \
+                                 const void *s, const void *v, void *out);
 LRELU_CPU_COPY(avx2)
 LRELU_CPU_COPY(avx512)
 #endif

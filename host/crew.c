@@ -71,13 +71,10 @@ struct lrelu_crew {
     _Atomic int caller_cpu; /* where the calling thread last published a call; -1: unknown */
     atomic_flag busy;       /* one call at a time; another caller runs alone */
     uint32_t gen;           /* the calling side's: the last generation handed out */
-    /* the current job: written before its parts are published */
-    lrelu_cpu_fn fn;
-    lrelu_dtype t;
-    double alpha;
-    const char *s, *v;
-    char *out;
-    size_t n, chunk, es;
+    /* the current call: written before its parts are published */
+    lrelu_crew_body body;
+    const void *job;
+    size_t n, chunk;
     int parts; /* threads + 1: the calling thread's part first, then one per helper */
     int size;  /* the threads asked for with the caller's, set before any starts */
     pthread_mutex_t lock;
@@ -115,9 +112,7 @@ static void work(lrelu_crew *c, uint32_t gen, int p)
                                                        memory_order_acquire))
                 continue;
             size_t first = (size_t)T_NEXT(t) * c->chunk;
-            size_t len = c->n - first < c->chunk ? c->n - first : c->chunk;
-            size_t at = first * c->es;
-            c->fn(c->t, len, c->alpha, c->s + at, c->v + at, c->out + at);
+            c->body(c->job, first, c->n - first < c->chunk ? c->n - first : c->chunk);
             atomic_fetch_add_explicit(&c->done, 1, memory_order_release);
             t = atomic_load_explicit(ticket, memory_order_acquire);
         }
@@ -279,8 +274,8 @@ lrelu_crew *lrelu_crew_create(int helpers)
     return c;
 }
 
-int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, size_t n,
-                   double alpha, const void *s, const void *v, void *out)
+int lrelu_crew_run(lrelu_crew *c, int may_wake, size_t n, size_t es, lrelu_crew_body body,
+                   const void *job)
 {
     if (c == NULL || atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))
         return 0;
@@ -291,7 +286,7 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, 
     /* one part per thread of about 8 chunks, each at least 16 KiB of output and a whole
      * number of 64-element blocks (cache lines for every dtype), at most 0xffff in all */
     int parts = c->parts;
-    size_t es = lrelu_dtype_size(t), per = (size_t)8 * (size_t)parts;
+    size_t per = (size_t)8 * (size_t)parts;
     size_t chunk = (n + per - 1) / per, least = ((size_t)16 << 10) / es;
     chunk = chunk < least ? least : chunk;
     if (chunk < (n + 0xfffe) / 0xffff)
@@ -299,15 +294,10 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, 
     chunk = (chunk + 63) & ~(size_t)63;
     uint32_t chunks = (uint32_t)((n + chunk - 1) / chunk);
     uint32_t each = (chunks + (uint32_t)parts - 1) / (uint32_t)parts;
-    c->fn = fn;
-    c->t = t;
-    c->alpha = alpha;
-    c->s = s;
-    c->v = v;
-    c->out = out;
+    c->body = body;
+    c->job = job;
     c->n = n;
     c->chunk = chunk;
-    c->es = es;
     atomic_store_explicit(&c->done, 0, memory_order_relaxed);
     uint32_t gen = ++c->gen;
     for (uint32_t p = 0; p < (uint32_t)parts; ++p) {

@@ -110,7 +110,8 @@ static lrelu_status launch(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel ker
                            cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     lrelu_status st = LRELU_OK;
-    size_t local = k->ext_local, global = (items + local - 1) / local * local;
+    size_t local = k->ext_local > 0 ? k->ext_local : 1; /* always; the analyzer cannot know */
+    size_t global = (items + local - 1) / local * local;
     LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, num_wait,
                                     num_wait ? wait : NULL, done));
 cleanup:

@@ -2,12 +2,15 @@
  * array is wrapped whole in a buffer (zero copy where the device works on host memory,
  * else copied in and read back), the device call runs on the ctx's queue, and the
  * outputs are made visible to the host before returning. No streaming: each array must
- * fit one device allocation. On a CPU device small calls run the reference's loop
- * in-process instead (bit for bit the kernels' results; see inprocess_ref). */
+ * fit one device allocation. On a CPU device the PReLU forward, and the backward that
+ * wants dx alone, run in-process through the plain calls' loops, a channel's row at a
+ * time, wherever the plain calls would (see prelu_inprocess); other small calls run the
+ * reference's loop in-process (bit for bit the kernels' results; see inprocess_ref). */
 #include "internal.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One host array of a call. alias: bit mask of the inputs an output may be the very
  * same array of (in place). */
@@ -28,6 +31,9 @@ typedef lrelu_status (*shim_call)(lrelu_ctx *ctx, const void *call, const shim_o
                                   cl_event *done);
 /* Runs the reference's loop on the host operands (in-process). */
 typedef void (*shim_ref)(const void *call, const shim_op *ops);
+/* Runs the call in-process by a faster way than the reference, if it has one and the
+ * call moving `bytes` qualifies; returns whether it did. */
+typedef int (*shim_fast)(lrelu_ctx *ctx, const void *call, const shim_op *ops, size_t bytes);
 
 /* Whether a call of n elements moving `bytes` runs in-process: on a CPU device up to
  * 2^14 elements, where the reference's scalar loop (about 4 ns an element here) beat
@@ -118,7 +124,8 @@ static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops
 /* The checks after the call's own (INVALID_ARG for its parameters), then the device
  * call on wrapped arrays and the outputs brought back. n is the data operands' count. */
 static lrelu_status shim_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
-                             shim_op *ops, int nops, shim_call f, shim_ref ref, const void *call)
+                             shim_op *ops, int nops, shim_call f, shim_ref ref, shim_fast fast,
+                             const void *call)
 {
     lrelu_status st = check_ptrs(fn, es, ops, nops);
     if (st == LRELU_OK && t == LRELU_F64 && !ctx->has_fp64)
@@ -130,6 +137,8 @@ static lrelu_status shim_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size
     size_t moved = 0;
     for (int i = 0; i < nops; ++i)
         moved += ops[i].ptr != NULL ? ops[i].n * es : 0;
+    if (fast != NULL && fast(ctx, call, ops, moved))
+        return LRELU_OK;
     if (inprocess_ref(ctx, n, moved)) {
         ref(call, ops);
         return LRELU_OK;
@@ -209,7 +218,7 @@ lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, doub
     shim_op ops[2] = {{.name = "x", .ptr = x, .n = n},
                       {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     q8_call c = {t, alpha, in, out};
-    return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, &c);
+    return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, NULL, &c);
 }
 
 /* ---------------------------------------------------------------------- channels */
@@ -218,6 +227,7 @@ typedef struct {
     lrelu_dtype t;
     lrelu_layout l;
     int bias_act; /* else PReLU */
+    int backward;
     lrelu_bias_act p;
 } chan_host;
 
@@ -265,6 +275,63 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
                                  (void *)o[4].ptr);
 }
 
+/* PReLU in-process: out = s > 0 ? v : v * slope[channel] over elements [first, first +
+ * n), one channel's row at a time with the plain loop (the slope widened exactly to a
+ * double, which the loop narrows back), or with channels last (inner 1) an outer row
+ * at a time with the loop taking a slope per element. */
+typedef struct {
+    lrelu_cpu_fn fn;
+    lrelu_dtype t;
+    lrelu_layout l;
+    const char *slope, *s, *v;
+    char *out;
+} prelu_job;
+
+static double slope_at(lrelu_dtype t, const char *slope, size_t c)
+{
+    if (t != LRELU_F64)
+        return lrelu_load_f(t, slope, c);
+    double d;
+    memcpy(&d, slope + 8 * c, 8);
+    return d;
+}
+
+static void prelu_body(const void *job, size_t first, size_t n)
+{
+    const prelu_job *j = job;
+    size_t es = lrelu_dtype_size(j->t), C = j->l.channels, inner = j->l.inner;
+    for (size_t i = first, end = first + n; i < end;) {
+        size_t at = i * es, len;
+        if (inner == 1) {
+            size_t c = i % C;
+            len = end - i < C - c ? end - i : C - c;
+            j->fn(j->t, len, 0.0, j->slope + c * es, j->s + at, j->v + at, j->out + at);
+        } else {
+            size_t c = i / inner % C, r = i % inner;
+            len = end - i < inner - r ? end - i : inner - r;
+            j->fn(j->t, len, slope_at(j->t, j->slope, c), NULL, j->s + at, j->v + at, j->out + at);
+        }
+        i += len;
+    }
+}
+
+/* Where the plain calls of as many bytes run in-process (host/context.c: on a CPU device
+ * with the wide loops, every size), PReLU's forward and its backward without dslope run
+ * the same loops (dx = x > 0 ? dy : dy * slope); the dslope sums keep their blocks'
+ * order in the reference and the kernels. */
+static int prelu_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
+{
+    const chan_host *c = call;
+    int bwd = c->backward;
+    if (c->bias_act || bytes > ctx->inprocess_bytes[c->t] || (bwd && o[4].ptr != NULL))
+        return 0;
+    prelu_job j = {
+        lrelu_inprocess_loop(ctx, bytes), c->t, c->l, o[1].ptr, o[0].ptr, o[bwd ? 2 : 0].ptr,
+        (char *)o[bwd ? 3 : 2].ptr};
+    lrelu_inprocess_run(ctx, c->t, o[0].n, bytes, prelu_body, &j);
+    return 1;
+}
+
 /* The checks the device call makes before it looks at buffers, run on the host call's
  * arguments so the order of statuses is the same: ctx, dtype, parameters, layout. */
 static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_host *c, size_t *n)
@@ -297,7 +364,7 @@ static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan
                        .optional = c->bias_act},
                       {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, chan_fwd_device, chan_fwd_ref,
-                    c);
+                    prelu_inprocess, c);
 }
 
 static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
@@ -321,7 +388,7 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
                       {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
                       {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
     return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, chan_bwd_ref,
-                    c);
+                    prelu_inprocess, c);
 }
 
 lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,
@@ -334,7 +401,7 @@ lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layou
 lrelu_status lrelu_prelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,
                                        const void *slope, const void *dy, void *dx, void *dslope)
 {
-    chan_host c = {.t = t, .l = l};
+    chan_host c = {.t = t, .l = l, .backward = 1};
     return chan_backward_host(ctx, "lrelu_prelu_backward_host", &c, x, slope, dy, dx, dslope);
 }
 
@@ -349,6 +416,6 @@ lrelu_status lrelu_bias_act_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_l
                                           lrelu_bias_act p, const void *x, const void *bias,
                                           const void *dy, void *dx, void *dbias)
 {
-    chan_host c = {.t = t, .l = l, .bias_act = 1, .p = p};
+    chan_host c = {.t = t, .l = l, .bias_act = 1, .backward = 1, .p = p};
     return chan_backward_host(ctx, "lrelu_bias_act_backward_host", &c, x, bias, dy, dx, dbias);
 }

@@ -300,6 +300,36 @@ static lrelu_crew *ctx_crew(lrelu_ctx *ctx)
     return atomic_load_explicit(&ctx->crew, memory_order_acquire);
 }
 
+void lrelu_inprocess_run(lrelu_ctx *ctx, lrelu_dtype t, size_t n, size_t bytes,
+                         lrelu_crew_body body, const void *job)
+{
+    if (bytes < ctx->crew_bytes[t] ||
+        !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= ctx->crew_bytes[t], n, lrelu_dtype_size(t),
+                        body, job))
+        body(job, 0, n);
+}
+
+lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, size_t bytes)
+{
+    return bytes >= ctx->stream_bytes ? ctx->cpu->stream : ctx->cpu->run;
+}
+
+/* A plain call in-process: its loop over elements [first, first + n). */
+typedef struct {
+    lrelu_cpu_fn fn;
+    lrelu_dtype t;
+    double alpha;
+    const char *s, *v;
+    char *out;
+} plain_job;
+
+static void plain_body(const void *job, size_t first, size_t n)
+{
+    const plain_job *j = job;
+    size_t at = first * lrelu_dtype_size(j->t);
+    j->fn(j->t, n, j->alpha, NULL, j->s + at, j->v + at, j->out + at);
+}
+
 /* The in-process path: the plain loops of cpu.c, over the crew's threads from
  * crew_bytes on; or the reference for the _ex calls (bit for bit the general kernel's
  * results; those calls are rarely small and hot). */
@@ -308,13 +338,10 @@ static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, 
 {
     void *out = (void *)ops[nops - 1].ptr;
     if (lrelu_opts_plain(o)) {
-        const void *s = ops[0].ptr, *v = ops[nops == 3 ? 1 : 0].ptr;
         size_t bytes = n * lrelu_dtype_size(t) * (size_t)nops;
-        lrelu_cpu_fn fn = bytes >= ctx->stream_bytes ? ctx->cpu->stream : ctx->cpu->run;
-        if (bytes < ctx->crew_bytes[t] ||
-            !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= ctx->crew_bytes[t], fn, t, n, alpha, s, v,
-                            out))
-            fn(t, n, alpha, s, v, out);
+        plain_job j = {lrelu_inprocess_loop(ctx, bytes), t,  alpha, ops[0].ptr,
+                       ops[nops == 3 ? 1 : 0].ptr,       out};
+        lrelu_inprocess_run(ctx, t, n, bytes, plain_body, &j);
         return;
     }
     if (op == LRELU_OP_FORWARD)

@@ -23,9 +23,10 @@
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
 /* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
- * the kernels compute; out may equal s or v. */
-typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v,
-                             void *out);
+ * the kernels compute; with av not NULL, av[i] (n elements of dtype t: PReLU's slopes)
+ * instead of alpha. out may equal s or v. */
+typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,
+                             const void *v, void *out);
 /* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
  * loops, and the same writing the output with non-temporal stores (for arrays far larger
  * than the caches; the same as run where the copy has none). */
@@ -41,11 +42,21 @@ typedef struct lrelu_crew lrelu_crew;
  * calling thread alone). */
 lrelu_crew *lrelu_crew_create(int helpers);
 void lrelu_crew_destroy(lrelu_crew *c);
-/* Runs fn over n elements, the calling thread and the helpers each taking chunks; returns
- * 0 without doing anything when c is NULL or busy with another thread's call, or when
- * every helper sleeps and may_wake is 0 (waking one costs some microseconds). */
-int lrelu_crew_run(lrelu_crew *c, int may_wake, lrelu_cpu_fn fn, lrelu_dtype t, size_t n,
-                   double alpha, const void *s, const void *v, void *out);
+/* What a crew runs: elements [first, first + n) of a call, given its job. */
+typedef void (*lrelu_crew_body)(const void *job, size_t first, size_t n);
+/* Runs body over n elements of es bytes (which size the chunks), the calling thread and
+ * the helpers each taking chunks; returns 0 without doing anything when c is NULL or busy
+ * with another thread's call, or when every helper sleeps and may_wake is 0 (waking one
+ * costs some microseconds). */
+int lrelu_crew_run(lrelu_crew *c, int may_wake, size_t n, size_t es, lrelu_crew_body body,
+                   const void *job);
+
+/* hostmem.c: runs an in-process call of n elements moving `bytes` on the calling thread,
+ * shared with the ctx's crew from the dtype's crew_bytes on (started on first need); and
+ * the loop such a call uses (with non-temporal stores from the ctx's stream_bytes on). */
+void lrelu_inprocess_run(lrelu_ctx *ctx, lrelu_dtype t, size_t n, size_t bytes,
+                         lrelu_crew_body body, const void *job);
+lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, size_t bytes);
 
 /* How a kernel is launched: elements per work-item (LRELU_VEC) and work-group size. */
 typedef struct {

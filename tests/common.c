@@ -800,7 +800,7 @@ size_t lt_chan_pipeline(lrelu_ctx *ctx, uint64_t *rng)
     size_t size[K][5], bad = 0;
     for (int k = 0; k < K; ++k) {
         size_t n = ls[k].outer * ls[k].channels * ls[k].inner, c = ls[k].channels;
-        size_t sz[5] = {n, c, n, n, c}; /* x, slope, dy, dx, dslope */
+        const size_t sz[5] = {n, c, n, n, c}; /* x, slope, dy, dx, dslope */
         for (int i = 0; i < 5; ++i) {
             size[k][i] = sz[i] * sizeof(float);
             host[k][i] = malloc(size[k][i]);

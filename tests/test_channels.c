@@ -29,6 +29,9 @@ static const lrelu_layout layouts[] = {
     {70, 2, 8},
     {1, 3, 300},
     {300, 20, 1},
+    /* more than a crew's chunk of every dtype (16 KiB): chunks that end inside rows */
+    {3, 5, 2001},
+    {700, 13, 1},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},

@@ -26,25 +26,29 @@ static void pause_us(double us)
     nanosleep(&ts, NULL);
 }
 
-/* out[i] += 1 over the chunk; alpha: microseconds to linger per chunk; a negative alpha
+/* A call: the counts, and linger, microseconds to linger per chunk; a negative linger
  * also tries a call on the crew from inside this one, from whichever thread runs it */
-static void count(lrelu_dtype t, size_t n, double alpha, const void *s, const void *v, void *out)
+typedef struct {
+    uint32_t *out;
+    double linger;
+} count_job;
+
+/* out[i] += 1 over the chunk */
+static void count(const void *job, size_t first, size_t n)
 {
-    (void)t;
-    (void)s;
-    (void)v;
-    uint32_t *o = out;
-    for (size_t i = 0; i < n; ++i)
-        o[i] += 1;
+    const count_job *j = job;
+    for (size_t i = first; i < first + n; ++i)
+        j->out[i] += 1;
     if (!pthread_equal(pthread_self(), caller))
         atomic_fetch_add(&helper_chunks, 1);
-    if (alpha < 0) {
+    if (j->linger < 0) {
         uint32_t one = 0;
-        if (!lrelu_crew_run(crew, 1, count, LRELU_F32, 1, 0.0, &one, &one, &one))
+        count_job inner = {&one, 0.0};
+        if (!lrelu_crew_run(crew, 1, 1, 4, count, &inner))
             atomic_fetch_add(&nested_refused, 1);
     }
-    if (alpha != 0)
-        pause_us(alpha < 0 ? -alpha : alpha);
+    if (j->linger != 0)
+        pause_us(j->linger < 0 ? -j->linger : j->linger);
 }
 
 static size_t failures;
@@ -65,8 +69,8 @@ static int run_once(size_t n, size_t at, double alpha, int may_wake)
     uint32_t *buf = calloc(n + at + 2 * GUARD, sizeof *buf);
     if (buf == NULL)
         return 0;
-    int ran = lrelu_crew_run(crew, may_wake, count, LRELU_F32, n, alpha, buf + GUARD + at,
-                             buf + GUARD + at, buf + GUARD + at);
+    count_job j = {buf + GUARD + at, alpha};
+    int ran = lrelu_crew_run(crew, may_wake, n, sizeof *buf, count, &j);
     if (ran) {
         size_t bad = 0;
         for (size_t i = 0; i < n + at + 2 * GUARD; ++i) {
@@ -149,8 +153,9 @@ int main(void)
 {
     caller = pthread_self();
     CHECK(lrelu_crew_create(0) == NULL, "a crew of no helpers is no crew");
-    CHECK(!lrelu_crew_run(NULL, 1, count, LRELU_F32, 10, 0.0, &caller, &caller, &caller),
-          "no crew runs nothing");
+    uint32_t none[10] = {0};
+    count_job nj = {none, 0.0};
+    CHECK(!lrelu_crew_run(NULL, 1, 10, 4, count, &nj) && none[0] == 0, "no crew runs nothing");
 
     crew = lrelu_crew_create(3); /* more threads than this machine's cores, on purpose */
     CHECK(crew != NULL, "lrelu_crew_create(3)");
