@@ -1,6 +1,7 @@
 /* bench.c: the lrelu benchmark. For each call, dtype and size it times lrelu's
  * device-buffer API (at offset 0, and at an unaligned offset with an odd n), its
- * host-memory API (plain, and PReLU's, whose backward rows compute dx alone), its
+ * host-memory API (plain, PReLU's, whose backward rows compute dx alone, and bias_act's
+ * forward), its
  * per-channel and int8 calls, and, in the same run, the baselines an honest kernel must match: a
  * one-element kernel, a float16-vector kernel, a device copy of the same bytes and a
  * 2-thread C loop on the host. Medians over repeated runs after warm-up; GB/s counts the
@@ -200,6 +201,16 @@ static void run_prelu_host_layout(bench *b, int last)
 }
 
 static void run_prelu_host(bench *b) { run_prelu_host_layout(b, 0); }
+
+/* bias_act's host forward over (n / 1024, 16, 64) with run_channels' parameters */
+static void run_bias_act_host(bench *b)
+{
+    lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
+    lrelu_status st = lrelu_bias_act_forward_host(b->ctx, b->t, (lrelu_layout){b->n / 1024, 16, 64},
+                                                  p, b->hx, b->hdy, b->hout);
+    if (st != LRELU_OK)
+        die("bias_act host call", st);
+}
 static void run_prelu_host_last(bench *b) { run_prelu_host_layout(b, 1); }
 
 static void run_kernel(bench *b, cl_kernel k, size_t global, const size_t *local)
@@ -536,21 +547,13 @@ static int bench_size(bench *b, const options *o, size_t n)
         ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0, 0};
         if (n % 1024 == 0 && b->op != BWD_Y) {
             int f = b->op == FWD;
-            ms[count++] = (bench_impl){f ? "lrelu_prelu_host_c16" : "lrelu_prelu_host_dx_c16",
-                                       run_prelu_host,
-                                       n,
-                                       0,
-                                       {0, 0, 0},
-                                       0,
-                                       0};
-            ms[count++] =
-                (bench_impl){f ? "lrelu_prelu_host_c256_last" : "lrelu_prelu_host_dx_c256_last",
-                             run_prelu_host_last,
-                             n,
-                             0,
-                             {0, 0, 0},
-                             0,
-                             0};
+            const char *c16 = f ? "lrelu_prelu_host_c16" : "lrelu_prelu_host_dx_c16";
+            const char *last = f ? "lrelu_prelu_host_c256_last" : "lrelu_prelu_host_dx_c256_last";
+            ms[count++] = (bench_impl){c16, run_prelu_host, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){last, run_prelu_host_last, n, 0, {0, 0, 0}, 0, 0};
+            if (f)
+                ms[count++] = (bench_impl){
+                    "lrelu_bias_act_host_c16", run_bias_act_host, n, 0, {0, 0, 0}, 0, 0};
         }
 #ifdef LRELU_BENCH_ONEDNN
         if (baselines &&

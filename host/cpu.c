@@ -14,7 +14,11 @@
     void lrelu_cpu_run_##name(lrelu_dtype t, size_t n, double alpha, const void *av,               \
                               const void *s, const void *v, void *out);                            \
     void lrelu_cpu_stream_##name(lrelu_dtype t, size_t n, double alpha, const void *av,            \
-                                 const void *s, const void *v, void *out);
+                                 const void *s, const void *v, void *out);                         \
+    void lrelu_cpu_bias_act_##name(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,               \
+                                   const void *x, void *y);                                        \
+    void lrelu_cpu_expand_##name(void *dst, const void *per, size_t first, size_t n, size_t inner, \
+                                 size_t C, size_t es);
 LRELU_CPU_COPY(avx2)
 LRELU_CPU_COPY(avx512)
 #endif
@@ -23,10 +27,13 @@ LRELU_CPU_COPY(avx512)
  * must save the wider registers: __builtin_cpu_supports checks both) runs it. */
 static const lrelu_cpu_copy copies[] = {
 #ifdef LRELU_CPU_X86
-    {"avx512", lrelu_cpu_run_avx512, lrelu_cpu_stream_avx512},
-    {"avx2", lrelu_cpu_run_avx2, lrelu_cpu_stream_avx2},
+    {"avx512", lrelu_cpu_run_avx512, lrelu_cpu_stream_avx512, lrelu_cpu_bias_act_avx512,
+     lrelu_cpu_expand_avx512},
+    {"avx2", lrelu_cpu_run_avx2, lrelu_cpu_stream_avx2, lrelu_cpu_bias_act_avx2,
+     lrelu_cpu_expand_avx2},
 #endif
-    {"base", lrelu_cpu_run_base, lrelu_cpu_stream_base},
+    {"base", lrelu_cpu_run_base, lrelu_cpu_stream_base, lrelu_cpu_bias_act_base,
+     lrelu_cpu_expand_base},
 };
 
 #ifdef LRELU_CPU_X86

@@ -6,6 +6,7 @@
  * contraction. */
 #include "internal.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #if defined(__F16C__) || defined(__AVX2__)
@@ -191,6 +192,173 @@ static void runv_f16(size_t n, const uint16_t *a, const uint16_t *s, const uint1
         out[i] = f16_one(s[i], v[i], f16_widen(a[i]));
 }
 #endif
+
+/* bias_act's forward, in the compute type CT as kernels/lrelu.cl and the reference do:
+ * u = x + bias (x alone without one: x + 0 would turn -0 into +0), u > 0 ? u : u * alpha,
+ * times gain, clamped to +-limit where limit > 0. BIAS(i) is element i's bias; WIDEN
+ * and NARROW move one stored element. */
+#define BACT_LOOP(CT, WIDEN, NARROW, BIAS)                                                         \
+    for (size_t i = 0; i < n; ++i) {                                                               \
+        CT v = WIDEN(x[i]);                                                                        \
+        CT u = k->bias ? v + (BIAS) : v;                                                           \
+        CT g = gain * (u > 0 ? u : u * alpha);                                                     \
+        g = clamp && g > limit ? limit : g;                                                        \
+        g = clamp && g < -limit ? -limit : g;                                                      \
+        y[i] = NARROW(g);                                                                          \
+    }
+#define BACT_ID(v) (v)
+
+/* the parameters in float, as the kernels take them: limit 0 for none (+inf or beyond
+ * float's range) */
+#define BACT_FLOAT_PARAMS                                                                          \
+    float alpha = (float)k->alpha, gain = (float)k->gain, limit = (float)k->limit;                 \
+    int clamp = limit > 0 && !isinf(limit)
+
+static void bact_f32(size_t n, const lrelu_cpu_bact *k, const float *x, float *y)
+{
+    BACT_FLOAT_PARAMS;
+    const float *bv = k->bv, b = (float)k->b;
+    if (bv != NULL)
+        BACT_LOOP(float, BACT_ID, BACT_ID, bv[i])
+    else
+        BACT_LOOP(float, BACT_ID, BACT_ID, b)
+}
+
+static void bact_f64(size_t n, const lrelu_cpu_bact *k, const double *x, double *y)
+{
+    double alpha = k->alpha, gain = k->gain, limit = k->limit;
+    int clamp = limit > 0 && !isinf(limit);
+    const double *bv = k->bv, b = k->b;
+    if (bv != NULL)
+        BACT_LOOP(double, BACT_ID, BACT_ID, bv[i])
+    else
+        BACT_LOOP(double, BACT_ID, BACT_ID, b)
+}
+
+static void bact_bf16(size_t n, const lrelu_cpu_bact *k, const uint16_t *x, uint16_t *y)
+{
+    BACT_FLOAT_PARAMS;
+    const uint16_t *bv = k->bv;
+    float b = (float)k->b;
+    if (bv != NULL)
+        BACT_LOOP(float, bf16_widen, bf16_narrow, bf16_widen(bv[i]))
+    else
+        BACT_LOOP(float, bf16_widen, bf16_narrow, b)
+}
+
+#ifdef __F16C__
+/* The first n / 8 * 8 elements 8 at a time through F16C, as run_f16 does; returns how
+ * many. The compare is ordered (NaN is not > 0) and each clamp picks the limit only where
+ * its compare holds, so NaN stays NaN, as in the loop. */
+static size_t bact_f16_wide(size_t n, const lrelu_cpu_bact *k, const uint16_t *x, uint16_t *y)
+{
+    BACT_FLOAT_PARAMS;
+    const uint16_t *bv = k->bv;
+    const __m256 va = _mm256_set1_ps(alpha), vg = _mm256_set1_ps(gain), zero = _mm256_setzero_ps();
+    const __m256 hi = _mm256_set1_ps(limit), lo = _mm256_set1_ps(-limit);
+    const __m256 vb = _mm256_set1_ps((float)k->b);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 u = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i)));
+        if (k->bias && bv != NULL)
+            u = _mm256_add_ps(u, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bv + i))));
+        else if (k->bias)
+            u = _mm256_add_ps(u, vb);
+        __m256 g = _mm256_blendv_ps(_mm256_mul_ps(u, va), u, _mm256_cmp_ps(u, zero, _CMP_GT_OQ));
+        g = _mm256_mul_ps(vg, g);
+        if (clamp) {
+            g = _mm256_blendv_ps(g, hi, _mm256_cmp_ps(g, hi, _CMP_GT_OQ));
+            g = _mm256_blendv_ps(g, lo, _mm256_cmp_ps(g, lo, _CMP_LT_OQ));
+        }
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(g, _MM_FROUND_TO_NEAREST_INT));
+    }
+    return i;
+}
+#else
+static size_t bact_f16_wide(size_t n, const lrelu_cpu_bact *k, const uint16_t *x, uint16_t *y)
+{
+    (void)n;
+    (void)k;
+    (void)x;
+    (void)y;
+    return 0;
+}
+#endif
+
+static void bact_f16(size_t n, const lrelu_cpu_bact *k, const uint16_t *x, uint16_t *y)
+{
+    BACT_FLOAT_PARAMS;
+    size_t done = bact_f16_wide(n, k, x, y);
+    const uint16_t *bv = k->bv != NULL ? (const uint16_t *)k->bv + done : NULL;
+    float b = (float)k->b;
+    x += done;
+    y += done;
+    n -= done;
+    if (bv != NULL)
+        BACT_LOOP(float, f16_widen, f16_narrow, f16_widen(bv[i]))
+    else
+        BACT_LOOP(float, f16_widen, f16_narrow, b)
+}
+
+void LRELU_CPU_FN(lrelu_cpu_bias_act)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                      const void *x, void *y);
+void LRELU_CPU_FN(lrelu_cpu_bias_act)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                      const void *x, void *y)
+{
+    switch (t) {
+    case LRELU_F32:
+        bact_f32(n, k, x, y);
+        break;
+    case LRELU_F64:
+        bact_f64(n, k, x, y);
+        break;
+    case LRELU_BF16:
+        bact_bf16(n, k, x, y);
+        break;
+    case LRELU_F16:
+        bact_f16(n, k, x, y);
+        break;
+    }
+}
+
+/* A row's value repeated over the row, rows of `inner` elements from row r of channel
+ * c on, channels cycling through C: no division past the first element. */
+#define EXPAND_ROWS(T)                                                                             \
+    do {                                                                                           \
+        T *d = dst;                                                                                \
+        const T *p = per;                                                                          \
+        for (size_t i = 0; i < n;) {                                                               \
+            size_t len = inner - r < n - i ? inner - r : n - i;                                    \
+            T v = p[c];                                                                            \
+            for (size_t k = 0; k < len; ++k)                                                       \
+                d[i + k] = v;                                                                      \
+            i += len;                                                                              \
+            r = 0;                                                                                 \
+            c = c + 1 == C ? 0 : c + 1;                                                            \
+        }                                                                                          \
+    } while (0)
+
+void LRELU_CPU_FN(lrelu_cpu_expand)(void *dst, const void *per, size_t first, size_t n,
+                                    size_t inner, size_t C, size_t es);
+void LRELU_CPU_FN(lrelu_cpu_expand)(void *dst, const void *per, size_t first, size_t n,
+                                    size_t inner, size_t C, size_t es)
+{
+    if (inner == 1) { /* runs of the values as they lie */
+        for (size_t i = 0, c = first % C; i < n; c = 0) {
+            size_t len = C - c < n - i ? C - c : n - i;
+            memcpy((char *)dst + i * es, (const char *)per + c * es, len * es);
+            i += len;
+        }
+        return;
+    }
+    size_t r = first % inner, c = first / inner % C;
+    if (es == 2)
+        EXPAND_ROWS(uint16_t);
+    else if (es == 4)
+        EXPAND_ROWS(uint32_t);
+    else
+        EXPAND_ROWS(uint64_t);
+}
 
 /* out = s > 0 ? v : v * alpha, or v * av[i] where av (of dtype t) is not NULL */
 static void run_any(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,

@@ -2,10 +2,11 @@
  * array is wrapped whole in a buffer (zero copy where the device works on host memory,
  * else copied in and read back), the device call runs on the ctx's queue, and the
  * outputs are made visible to the host before returning. No streaming: each array must
- * fit one device allocation. On a CPU device the PReLU forward, and the backward that
- * wants dx alone, run in-process through the plain calls' loops, a channel's row at a
- * time, wherever the plain calls would (see prelu_inprocess); other small calls run the
- * reference's loop in-process (bit for bit the kernels' results; see inprocess_ref). */
+ * fit one device allocation. On a CPU device the PReLU forward, the backward that wants
+ * dx alone and bias_act's forward run in-process through vectorized loops, a channel's
+ * row at a time, wherever the plain calls would (see chan_inprocess); other small calls
+ * run the reference's loop in-process (bit for bit the kernels' results; see
+ * inprocess_ref). */
 #include "internal.h"
 
 #include <math.h>
@@ -275,60 +276,103 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
                                  (void *)o[4].ptr);
 }
 
-/* PReLU in-process: out = s > 0 ? v : v * slope[channel] over elements [first, first +
- * n), one channel's row at a time with the plain loop (the slope widened exactly to a
- * double, which the loop narrows back), or with channels last (inner 1) an outer row
- * at a time with the loop taking a slope per element. */
+/* PReLU and bias_act in-process over elements [first, first + n), a channel's row at a
+ * time (its slope or bias widened exactly to a double, which the loops narrow back), or
+ * with channels last (inner 1) an outer row at a time, the loops taking a slope or bias
+ * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
+ * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
-    lrelu_cpu_fn fn;
+    lrelu_cpu_fn fn; /* PReLU's loop, or NULL for bias_act's: */
+    lrelu_cpu_bact_fn bact;
+    lrelu_cpu_expand_fn expand;
+    lrelu_cpu_bact k;
     lrelu_dtype t;
     lrelu_layout l;
-    const char *slope, *s, *v;
+    const char *per, *s, *v;
     char *out;
-} prelu_job;
+} chan_job;
 
-static double slope_at(lrelu_dtype t, const char *slope, size_t c)
+static double per_at(lrelu_dtype t, const char *per, size_t c)
 {
     if (t != LRELU_F64)
-        return lrelu_load_f(t, slope, c);
+        return lrelu_load_f(t, per, c);
     double d;
-    memcpy(&d, slope + 8 * c, 8);
+    memcpy(&d, per + 8 * c, 8);
     return d;
 }
 
-static void prelu_body(const void *job, size_t first, size_t n)
+static void chan_segment(const chan_job *j, size_t at, size_t len, double one, const char *each)
 {
-    const prelu_job *j = job;
+    if (j->fn != NULL) {
+        j->fn(j->t, len, one, each, j->s + at, j->v + at, j->out + at);
+        return;
+    }
+    lrelu_cpu_bact k = j->k;
+    k.b = one;
+    k.bv = each;
+    j->bact(j->t, len, &k, j->s + at, j->out + at);
+}
+
+/* Bytes per block whose slopes or biases are laid out one per element (in L1): rows
+ * shorter than a block (channels last, or small planes) go a block at a time through the
+ * loops that take a value per element. A call per 64-element row took 1.7-2.5 x the plain
+ * call's time and kept such rows from the non-temporal stores (which write whole 4 KiB
+ * blocks); blocks of 8 KiB took 1.1-1.3 x on one thread (8 against 16 and 32 KiB: 2^16
+ * f32 7.1 against 9.0 and 9.2 us, 2^18 32 against 42 and 42 us). */
+#define CHAN_BLOCK_BYTES ((size_t)8 << 10)
+
+static void chan_body(const void *job, size_t first, size_t n)
+{
+    const chan_job *j = job;
     size_t es = lrelu_dtype_size(j->t), C = j->l.channels, inner = j->l.inner;
-    for (size_t i = first, end = first + n; i < end;) {
-        size_t at = i * es, len;
-        if (inner == 1) {
-            size_t c = i % C;
-            len = end - i < C - c ? end - i : C - c;
-            j->fn(j->t, len, 0.0, j->slope + c * es, j->s + at, j->v + at, j->out + at);
-        } else {
-            size_t c = i / inner % C, r = i % inner;
-            len = end - i < inner - r ? end - i : inner - r;
-            j->fn(j->t, len, slope_at(j->t, j->slope, c), NULL, j->s + at, j->v + at, j->out + at);
+    size_t block = CHAN_BLOCK_BYTES / es, end = first + n;
+    if (j->per == NULL) { /* bias_act without a bias: one loop */
+        chan_segment(j, first * es, n, 0.0, NULL);
+        return;
+    }
+    if (inner >= block) { /* long rows: a call each, with the row's value */
+        for (size_t i = first; i < end;) {
+            size_t r = i % inner, len = end - i < inner - r ? end - i : inner - r;
+            chan_segment(j, i * es, len, per_at(j->t, j->per, i / inner % C), NULL);
+            i += len;
         }
-        i += len;
+        return;
+    }
+    _Alignas(64) char each[CHAN_BLOCK_BYTES];
+    for (size_t b = first; b < end; b += block) {
+        size_t len = end - b < block ? end - b : block;
+        j->expand(each, j->per, b, len, inner, C, es);
+        chan_segment(j, b * es, len, 0.0, each);
     }
 }
 
 /* Where the plain calls of as many bytes run in-process (host/context.c: on a CPU device
  * with the wide loops, every size), PReLU's forward and its backward without dslope run
- * the same loops (dx = x > 0 ? dy : dy * slope); the dslope sums keep their blocks'
- * order in the reference and the kernels. */
-static int prelu_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
+ * the same loops (dx = x > 0 ? dy : dy * slope), and bias_act's forward its own below
+ * the plain calls' streaming size (it has no streaming copy; the kernels are as fast
+ * there). The per-channel sums keep their blocks' order in the reference and the
+ * kernels. */
+static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
 {
     const chan_host *c = call;
     int bwd = c->backward;
-    if (c->bias_act || bytes > ctx->inprocess_bytes[c->t] || (bwd && o[4].ptr != NULL))
+    if (bytes > ctx->inprocess_bytes[c->t] || (bwd && (c->bias_act || o[4].ptr != NULL)) ||
+        (c->bias_act && bytes >= ctx->stream_bytes))
         return 0;
-    prelu_job j = {
-        lrelu_inprocess_loop(ctx, bytes), c->t, c->l, o[1].ptr, o[0].ptr, o[bwd ? 2 : 0].ptr,
-        (char *)o[bwd ? 3 : 2].ptr};
-    lrelu_inprocess_run(ctx, c->t, o[0].n, bytes, prelu_body, &j);
+    chan_job j = {.expand = ctx->cpu->expand,
+                  .t = c->t,
+                  .l = c->l,
+                  .per = o[1].ptr,
+                  .s = o[0].ptr,
+                  .v = o[bwd ? 2 : 0].ptr,
+                  .out = (char *)o[bwd ? 3 : 2].ptr};
+    if (c->bias_act) {
+        j.bact = ctx->cpu->bias_act;
+        j.k = (lrelu_cpu_bact){c->p.alpha, c->p.gain, c->p.limit, o[1].ptr != NULL, 0.0, NULL};
+    } else {
+        j.fn = lrelu_inprocess_loop(ctx, bytes);
+    }
+    lrelu_inprocess_run(ctx, c->t, o[0].n, bytes, chan_body, &j);
     return 1;
 }
 
@@ -364,7 +408,7 @@ static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan
                        .optional = c->bias_act},
                       {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, chan_fwd_device, chan_fwd_ref,
-                    prelu_inprocess, c);
+                    chan_inprocess, c);
 }
 
 static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
@@ -388,7 +432,7 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
                       {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
                       {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
     return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, chan_bwd_ref,
-                    prelu_inprocess, c);
+                    chan_inprocess, c);
 }
 
 lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,

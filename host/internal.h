@@ -27,13 +27,31 @@ typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPU
  * instead of alpha. out may equal s or v. */
 typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,
                              const void *v, void *out);
+/* bias_act's forward in-process: the parameters (limit as the call gives it: 0 or beyond
+ * the compute type for none), and the bias: none (bias 0), b for every element, or bv[i]
+ * (of the call's dtype) where bv is not NULL. */
+typedef struct {
+    double alpha, gain, limit;
+    int bias;
+    double b;
+    const void *bv;
+} lrelu_cpu_bact;
+typedef void (*lrelu_cpu_bact_fn)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k, const void *x,
+                                  void *y);
+/* dst[k] = per[(first + k) / inner % C] for k in [0, n): a value per element from one per
+ * channel (elements of es bytes: 2, 4 or 8) */
+typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, size_t n,
+                                    size_t inner, size_t C, size_t es);
 /* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
- * loops, and the same writing the output with non-temporal stores (for arrays far larger
- * than the caches; the same as run where the copy has none). */
+ * loops, the same writing the output with non-temporal stores (for arrays far larger
+ * than the caches; the same as run where the copy has none), bias_act's forward, and
+ * the per-channel values laid out per element. */
 typedef struct {
     const char *name;
     lrelu_cpu_fn run;
     lrelu_cpu_fn stream;
+    lrelu_cpu_bact_fn bias_act;
+    lrelu_cpu_expand_fn expand;
 } lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
