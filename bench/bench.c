@@ -1,7 +1,7 @@
 /* bench.c: the lrelu benchmark. For each call, dtype and size it times lrelu's
  * device-buffer API (at offset 0, and at an unaligned offset with an odd n), its
- * host-memory API (plain, PReLU's, whose backward rows compute dx alone, and bias_act's
- * forward), its
+ * host-memory API (plain, PReLU's, whose backward rows compute dx alone, bias_act's
+ * forward and int8's), its
  * per-channel and int8 calls, and, in the same run, the baselines an honest kernel must match: a
  * one-element kernel, a float16-vector kernel, a device copy of the same bytes and a
  * 2-thread C loop on the host. Medians over repeated runs after warm-up; GB/s counts the
@@ -166,6 +166,15 @@ static void run_q8(bench *b)
     if (st != LRELU_OK)
         die("lrelu_forward_q8", st);
     check_cl(clFinish(b->q), "clFinish");
+}
+
+/* The quantized forward's host call over n bytes of x into y, as run_q8 */
+static void run_q8_host(bench *b)
+{
+    lrelu_quant in = {0.05, 3}, out = {0.04, -2};
+    lrelu_status st = lrelu_forward_q8_host(b->ctx, LRELU_QS8, b->n, 0.01, in, out, b->hx, b->hout);
+    if (st != LRELU_OK)
+        die("lrelu_forward_q8_host", st);
 }
 
 static void run_lrelu_host(bench *b)
@@ -555,6 +564,8 @@ static int bench_size(bench *b, const options *o, size_t n)
                 ms[count++] = (bench_impl){
                     "lrelu_bias_act_host_c16", run_bias_act_host, n, 0, {0, 0, 0}, 0, 0};
         }
+        if (b->t == LRELU_F32 && b->op == FWD)
+            ms[count++] = (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1};
 #ifdef LRELU_BENCH_ONEDNN
         if (baselines &&
             (onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f)) != NULL)

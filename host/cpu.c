@@ -9,7 +9,9 @@
 
 #ifdef LRELU_CPU_X86
 #include <cpuid.h>
+#endif
 
+/* A copy's entry points (cpu_loops.h, built with that copy's flags) */
 #define LRELU_CPU_COPY(name)                                                                       \
     void lrelu_cpu_run_##name(lrelu_dtype t, size_t n, double alpha, const void *av,               \
                               const void *s, const void *v, void *out);                            \
@@ -18,7 +20,16 @@
     void lrelu_cpu_bias_act_##name(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,               \
                                    const void *x, void *y);                                        \
     void lrelu_cpu_expand_##name(void *dst, const void *per, size_t first, size_t n, size_t inner, \
-                                 size_t C, size_t es);
+                                 size_t C, size_t es);                                             \
+    void lrelu_cpu_q8_##name(lrelu_qtype t, size_t n, const lrelu_q8_args *k, const void *x,       \
+                             void *y);
+#define LRELU_CPU_ENTRY(isa)                                                                       \
+    {                                                                                              \
+        .name = #isa, .run = lrelu_cpu_run_##isa, .stream = lrelu_cpu_stream_##isa,                \
+        .bias_act = lrelu_cpu_bias_act_##isa, .expand = lrelu_cpu_expand_##isa,                    \
+        .q8 = lrelu_cpu_q8_##isa                                                                   \
+    }
+#ifdef LRELU_CPU_X86
 LRELU_CPU_COPY(avx2)
 LRELU_CPU_COPY(avx512)
 #endif
@@ -27,13 +38,10 @@ LRELU_CPU_COPY(avx512)
  * must save the wider registers: __builtin_cpu_supports checks both) runs it. */
 static const lrelu_cpu_copy copies[] = {
 #ifdef LRELU_CPU_X86
-    {"avx512", lrelu_cpu_run_avx512, lrelu_cpu_stream_avx512, lrelu_cpu_bias_act_avx512,
-     lrelu_cpu_expand_avx512},
-    {"avx2", lrelu_cpu_run_avx2, lrelu_cpu_stream_avx2, lrelu_cpu_bias_act_avx2,
-     lrelu_cpu_expand_avx2},
+    LRELU_CPU_ENTRY(avx512),
+    LRELU_CPU_ENTRY(avx2),
 #endif
-    {"base", lrelu_cpu_run_base, lrelu_cpu_stream_base, lrelu_cpu_bias_act_base,
-     lrelu_cpu_expand_base},
+    LRELU_CPU_ENTRY(base),
 };
 
 #ifdef LRELU_CPU_X86

@@ -360,6 +360,36 @@ void LRELU_CPU_FN(lrelu_cpu_expand)(void *dst, const void *per, size_t first, si
         EXPAND_ROWS(uint64_t);
 }
 
+/* The int8 forward as lrelu_ref_forward_q8: dequantize, leaky ReLU, requantize (round
+ * to nearest even, then saturate), in float with the operations in the same order. */
+#define Q8_LOOP(T)                                                                                 \
+    do {                                                                                           \
+        const T *in = x;                                                                           \
+        T *out = y;                                                                                \
+        for (size_t i = 0; i < n; ++i) {                                                           \
+            float f = (float)((int)in[i] - zp_in) * s_in;                                          \
+            f = f > 0 ? f : f * a;                                                                 \
+            f = rintf(f * inv);                                                                    \
+            f = f < lo ? lo : (f > hi ? hi : f);                                                   \
+            out[i] = (T)((int)f + zp_out);                                                         \
+        }                                                                                          \
+    } while (0)
+
+void LRELU_CPU_FN(lrelu_cpu_q8)(lrelu_qtype t, size_t n, const lrelu_q8_args *k, const void *x,
+                                void *y);
+void LRELU_CPU_FN(lrelu_cpu_q8)(lrelu_qtype t, size_t n, const lrelu_q8_args *k, const void *x,
+                                void *y)
+{
+    float a = k->alpha, s_in = k->s_in, inv = k->inv_out;
+    int zp_in = k->zp_in, zp_out = k->zp_out;
+    float lo = (float)((t == LRELU_QS8 ? -128 : 0) - zp_out);
+    float hi = (float)((t == LRELU_QS8 ? 127 : 255) - zp_out);
+    if (t == LRELU_QS8)
+        Q8_LOOP(int8_t);
+    else
+        Q8_LOOP(uint8_t);
+}
+
 /* out = s > 0 ? v : v * alpha, or v * av[i] where av (of dtype t) is not NULL */
 static void run_any(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,
                     const void *v, void *out)

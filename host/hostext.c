@@ -193,6 +193,7 @@ typedef struct {
     lrelu_qtype t;
     double alpha;
     lrelu_quant in, out;
+    lrelu_q8_args a; /* the same, as the kernel takes them */
 } q8_call;
 
 static lrelu_status q8_device(lrelu_ctx *ctx, const void *call, const shim_op *ops, cl_event *done)
@@ -208,6 +209,34 @@ static void q8_ref(const void *call, const shim_op *ops)
     lrelu_ref_forward_q8(c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].ptr, (void *)ops[1].ptr);
 }
 
+/* The int8 forward in-process over elements [first, first + n): the copy's vectorized
+ * loop, the same operations in the same order as the reference and the kernel. */
+typedef struct {
+    lrelu_cpu_q8_fn fn;
+    lrelu_qtype t;
+    lrelu_q8_args a;
+    const int8_t *x;
+    int8_t *y;
+} q8_job;
+
+static void q8_body(const void *job, size_t first, size_t n)
+{
+    const q8_job *j = job;
+    j->fn(j->t, n, &j->a, j->x + first, j->y + first);
+}
+
+/* Where a plain f32 call of as many bytes runs in-process, below the streaming size (the
+ * loop has no streaming copy; the kernel is as fast there). */
+static int q8_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
+{
+    const q8_call *c = call;
+    if (bytes > ctx->inprocess_bytes[LRELU_F32] || bytes >= ctx->stream_bytes)
+        return 0;
+    q8_job j = {ctx->cpu->q8, c->t, c->a, o[0].ptr, (int8_t *)o[1].ptr};
+    lrelu_inprocess_run(ctx, ctx->crew_bytes[LRELU_F32], o[0].n, 1, bytes, q8_body, &j);
+    return 1;
+}
+
 lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
                                    lrelu_quant in, lrelu_quant out, const void *x, void *y)
 {
@@ -218,8 +247,8 @@ lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, doub
         return st;
     shim_op ops[2] = {{.name = "x", .ptr = x, .n = n},
                       {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
-    q8_call c = {t, alpha, in, out};
-    return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, NULL, &c);
+    q8_call c = {t, alpha, in, out, a};
+    return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, q8_inprocess, &c);
 }
 
 /* ---------------------------------------------------------------------- channels */
@@ -372,7 +401,8 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
     } else {
         j.fn = lrelu_inprocess_loop(ctx, bytes);
     }
-    lrelu_inprocess_run(ctx, c->t, o[0].n, bytes, chan_body, &j);
+    lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], o[0].n, lrelu_dtype_size(c->t), bytes,
+                        chan_body, &j);
     return 1;
 }
 

@@ -300,12 +300,11 @@ static lrelu_crew *ctx_crew(lrelu_ctx *ctx)
     return atomic_load_explicit(&ctx->crew, memory_order_acquire);
 }
 
-void lrelu_inprocess_run(lrelu_ctx *ctx, lrelu_dtype t, size_t n, size_t bytes,
+void lrelu_inprocess_run(lrelu_ctx *ctx, size_t crew_bytes, size_t n, size_t es, size_t bytes,
                          lrelu_crew_body body, const void *job)
 {
-    if (bytes < ctx->crew_bytes[t] ||
-        !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= ctx->crew_bytes[t], n, lrelu_dtype_size(t),
-                        body, job))
+    if (bytes < crew_bytes ||
+        !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= crew_bytes, n, es, body, job))
         body(job, 0, n);
 }
 
@@ -341,7 +340,7 @@ static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, 
         size_t bytes = n * lrelu_dtype_size(t) * (size_t)nops;
         plain_job j = {lrelu_inprocess_loop(ctx, bytes), t,  alpha, ops[0].ptr,
                        ops[nops == 3 ? 1 : 0].ptr,       out};
-        lrelu_inprocess_run(ctx, t, n, bytes, plain_body, &j);
+        lrelu_inprocess_run(ctx, ctx->crew_bytes[t], n, lrelu_dtype_size(t), bytes, plain_body, &j);
         return;
     }
     if (op == LRELU_OP_FORWARD)

@@ -38,20 +38,29 @@ typedef struct {
 } lrelu_cpu_bact;
 typedef void (*lrelu_cpu_bact_fn)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k, const void *x,
                                   void *y);
+/* ext.c: the quantized call's parameters as the kernel takes them. */
+typedef struct {
+    float alpha, s_in, inv_out;
+    cl_int zp_in, zp_out;
+} lrelu_q8_args;
+/* the int8 forward in-process, as lrelu_ref_forward_q8 */
+typedef void (*lrelu_cpu_q8_fn)(lrelu_qtype t, size_t n, const lrelu_q8_args *k, const void *x,
+                                void *y);
 /* dst[k] = per[(first + k) / inner % C] for k in [0, n): a value per element from one per
  * channel (elements of es bytes: 2, 4 or 8) */
 typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, size_t n,
                                     size_t inner, size_t C, size_t es);
 /* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
  * loops, the same writing the output with non-temporal stores (for arrays far larger
- * than the caches; the same as run where the copy has none), bias_act's forward, and
- * the per-channel values laid out per element. */
+ * than the caches; the same as run where the copy has none), bias_act's forward, the
+ * per-channel values laid out per element, and the int8 forward. */
 typedef struct {
     const char *name;
     lrelu_cpu_fn run;
     lrelu_cpu_fn stream;
     lrelu_cpu_bact_fn bias_act;
     lrelu_cpu_expand_fn expand;
+    lrelu_cpu_q8_fn q8;
 } lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
@@ -69,10 +78,11 @@ typedef void (*lrelu_crew_body)(const void *job, size_t first, size_t n);
 int lrelu_crew_run(lrelu_crew *c, int may_wake, size_t n, size_t es, lrelu_crew_body body,
                    const void *job);
 
-/* hostmem.c: runs an in-process call of n elements moving `bytes` on the calling thread,
- * shared with the ctx's crew from the dtype's crew_bytes on (started on first need); and
+/* hostmem.c: runs an in-process call of n elements of es bytes moving `bytes` on the
+ * calling thread, shared with the ctx's crew from crew_bytes on (the dtype's, from the
+ * ctx: started on first need); and
  * the loop such a call uses (with non-temporal stores from the ctx's stream_bytes on). */
-void lrelu_inprocess_run(lrelu_ctx *ctx, lrelu_dtype t, size_t n, size_t bytes,
+void lrelu_inprocess_run(lrelu_ctx *ctx, size_t crew_bytes, size_t n, size_t es, size_t bytes,
                          lrelu_crew_body body, const void *job);
 lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, size_t bytes);
 
@@ -278,11 +288,6 @@ lrelu_status lrelu_check_bias_act(const char *fn, lrelu_dtype t, lrelu_bias_act 
 /* ext.c: outer * channels * inner, SIZE_MAX when that overflows. */
 size_t lrelu_layout_count(lrelu_layout l);
 
-/* ext.c: the quantized call's parameters as the kernel takes them. */
-typedef struct {
-    float alpha, s_in, inv_out;
-    cl_int zp_in, zp_out;
-} lrelu_q8_args;
 /* ext.c: checks ctx, the qtype and the parameters (INVALID_ARG) and converts them. */
 lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t, double alpha,
                             lrelu_quant in, lrelu_quant out, lrelu_q8_args *a);

@@ -14,7 +14,7 @@ typedef struct {
     lrelu_quant in, out;
 } qparams;
 
-static const size_t sizes[] = {1, 15, 16, 17, 256, 1000, 4099};
+static const size_t sizes[] = {1, 15, 16, 17, 256, 1000, 4099, 40009};
 
 /* Runs one call through the device (api 0) or host (api 1), out of place or in place,
  * with x and y `shift` % 5 and shift / 5 % 4 bytes past a multiple of 256 (the kernel
