@@ -683,7 +683,9 @@ int lrelu_bench_main(int argc, char **argv)
                "LRELU_HOST_SIMD=%s LRELU_HOST_THREADS=%s\n"
                "#   (unset: zero copy on unified memory; on CPUs in-process, over one thread per "
                "core, at every size with AVX2 or AVX-512 (non-temporal stores from 32 MiB "
-               "moved), else up to 768 KiB f32, 1.5 MiB f64, 192 KiB bf16, 64 KiB f16)\n",
+               "moved; up to 8 MiB on one thread), else up to 768 KiB f32, 1.5 MiB f64, "
+               "192 KiB bf16, 64 KiB f16; PReLU as the plain calls, bias_act and int8 forward "
+               "below 32 MiB)\n",
                zc ? zc : "(unset)", ip ? ip : "(unset)", simd ? simd : "(unset)",
                th ? th : "(unset)");
         for (int t = 0; t < 4; ++t) {
