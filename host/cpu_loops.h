@@ -17,45 +17,33 @@
 static inline int pos32(uint32_t b) { return b - 1u < 0x7f800000u; }
 static inline int pos64(uint64_t b) { return b - 1u < 0x7ff0000000000000ull; }
 
+/* out = s > 0 ? v : v * SLOPE, s > 0 judged on its bits (U wide) by POS: the loop of the
+ * f32 and f64 copies, with one slope or a slope per element (PReLU's channels) */
+#define RUN_LOOP(U, POS, SLOPE)                                                                    \
+    for (size_t i = 0; i < n; ++i) {                                                               \
+        U b;                                                                                       \
+        memcpy(&b, &s[i], sizeof b);                                                               \
+        out[i] = POS(b) ? v[i] : v[i] * (SLOPE);                                                   \
+    }
+
 static void run_f32(size_t n, float a, const float *s, const float *v, float *out)
 {
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t b;
-        memcpy(&b, &s[i], 4);
-        float x = v[i];
-        out[i] = pos32(b) ? x : x * a;
-    }
+    RUN_LOOP(uint32_t, pos32, a)
 }
 
-/* The same with a slope per element (PReLU's channels, a row at a time) */
 static void runv_f32(size_t n, const float *a, const float *s, const float *v, float *out)
 {
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t b;
-        memcpy(&b, &s[i], 4);
-        float x = v[i];
-        out[i] = pos32(b) ? x : x * a[i];
-    }
+    RUN_LOOP(uint32_t, pos32, a[i])
 }
 
 static void run_f64(size_t n, double a, const double *s, const double *v, double *out)
 {
-    for (size_t i = 0; i < n; ++i) {
-        uint64_t b;
-        memcpy(&b, &s[i], 8);
-        double x = v[i];
-        out[i] = pos64(b) ? x : x * a;
-    }
+    RUN_LOOP(uint64_t, pos64, a)
 }
 
 static void runv_f64(size_t n, const double *a, const double *s, const double *v, double *out)
 {
-    for (size_t i = 0; i < n; ++i) {
-        uint64_t b;
-        memcpy(&b, &s[i], 8);
-        double x = v[i];
-        out[i] = pos64(b) ? x : x * a[i];
-    }
+    RUN_LOOP(uint64_t, pos64, a[i])
 }
 
 static inline float bf16_widen(uint16_t h)
