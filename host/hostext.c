@@ -3,9 +3,9 @@
  * else copied in and read back), the device call runs on the ctx's queue, and the
  * outputs are made visible to the host before returning. No streaming: each array must
  * fit one device allocation. On a CPU device the PReLU forward, the backward that wants
- * dx alone and bias_act's forward run in-process through vectorized loops, a channel's
- * row at a time, wherever the plain calls would (see chan_inprocess); other small calls
- * run the reference's loop in-process (bit for bit the kernels' results; see
+ * dx alone, bias_act's forward and the int8 forward run in-process through vectorized
+ * loops wherever the plain calls would (see chan_inprocess and q8_inprocess); other small
+ * calls run the reference's loop in-process (bit for bit the kernels' results; see
  * inprocess_ref). */
 #include "internal.h"
 
@@ -305,9 +305,9 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
                                  (void *)o[4].ptr);
 }
 
-/* PReLU and bias_act in-process over elements [first, first + n), a channel's row at a
- * time (its slope or bias widened exactly to a double, which the loops narrow back), or
- * with channels last (inner 1) an outer row at a time, the loops taking a slope or bias
+/* PReLU and bias_act in-process over elements [first, first + n) (chan_body): rows of a
+ * block or more a call each, with the row's slope or bias widened exactly to a double,
+ * which the loops narrow back; shorter rows a block at a time, with the values laid out
  * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
  * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
