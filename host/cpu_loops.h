@@ -378,6 +378,182 @@ void LRELU_CPU_FN(lrelu_cpu_q8)(lrelu_qtype t, size_t n, const lrelu_q8_args *k,
         Q8_LOOP(uint8_t);
 }
 
+/* The per-channel backward (lrelu_cpu_cbwd): one element's dx and term, as
+ * kernels/lrelu.cl's CHAN_BWD_STEP and the reference. PReLU: dx = x > 0 ? dy : dy * pc,
+ * term x > 0 ? 0 : x * dy. bias_act: u = x + pc (pc = -0 without a bias: u is x), y and
+ * dx = dy * gain through the slope where u is not > 0, 0 where the clamp cuts y; term dx.
+ * Every term of a block goes to lane (j - j0) % 8 of acc, from +0 in order. */
+#define CBWD_STEP(CT, V, GY, PC, D, TERM)                                                          \
+    do {                                                                                           \
+        if (!bias) {                                                                               \
+            D = V > 0 ? GY : GY * (PC);                                                            \
+            TERM = V > 0 ? (CT)0 : V * GY;                                                         \
+        } else {                                                                                   \
+            CT u_ = V + (PC), y_ = gain * (u_ > 0 ? u_ : u_ * alpha), g_ = GY * gain;              \
+            g_ = u_ > 0 ? g_ : g_ * alpha;                                                         \
+            D = clamp && !(y_ >= -limit && y_ <= limit) ? (CT)0 : g_;                              \
+            TERM = D;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* Element I into accumulator A (with STORE, dx too) */
+#define CBWD_ONE(CT, WIDEN, NARROW, I, A)                                                          \
+    do {                                                                                           \
+        CT v_ = WIDEN(x[I]), gy_ = WIDEN(dy[I]), d_, t_;                                           \
+        CBWD_STEP(CT, v_, gy_, pc, d_, t_);                                                        \
+        if (store)                                                                                 \
+            dx[I] = NARROW(d_);                                                                    \
+        A = A + t_;                                                                                \
+    } while (0)
+
+/* Eight neighbouring elements from X, DY (dx to DX) into ACC(l), l = 0..7, of factor
+ * PC(l): every load before any store, so that the eight run as vectors even where dx is
+ * x or dy (in place) */
+#define CBWD_EIGHT(CT, WIDEN, NARROW, X, DY, DX, PC, ACC)                                          \
+    do {                                                                                           \
+        CT v8_[8], gy8_[8], d8_[8];                                                                \
+        for (int l = 0; l < 8; ++l) {                                                              \
+            v8_[l] = WIDEN((X)[l]);                                                                \
+            gy8_[l] = WIDEN((DY)[l]);                                                              \
+        }                                                                                          \
+        for (int l = 0; l < 8; ++l) {                                                              \
+            CT t8_;                                                                                \
+            CBWD_STEP(CT, v8_[l], gy8_[l], PC(l), d8_[l], t8_);                                    \
+            ACC(l) = ACC(l) + t8_;                                                                 \
+        }                                                                                          \
+        for (int l = 0; l < 8 && store; ++l)                                                       \
+            (DX)[l] = NARROW(d8_[l]);                                                              \
+    } while (0)
+
+/* The parameters in the compute type, as the kernels get them: limit 0 (no clamp) where
+ * it is 0 or beyond the type */
+#define CBWD_PARAMS(CT)                                                                            \
+    CT alpha = (CT)k->alpha, gain = (CT)k->gain, limit = (CT)k->limit;                             \
+    limit = isinf(limit) ? (CT)0 : limit;                                                          \
+    int clamp = limit > 0
+
+/* The units [first, first + n) of a call, for storage type ST and compute type CT; bias
+ * and store (dx wanted) are constants where the wrappers call them, so each of the four
+ * loops is built without the other's code. rows: each segment of a block within a row
+ * runs lanes one at a time up to lane 0, then 8 at a time. cols: a block of rows over a
+ * group of channels, each row's channels as a vector, into their lane. */
+#define CBWD_LOOPS(SUF, ST, CT, WIDEN, NARROW)                                                     \
+    static inline void cbwd_rows_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+                                       const int bias, const int store)                            \
+    {                                                                                              \
+        const ST *x = k->x, *dy = k->dy, *p = k->p;                                                \
+        ST *dx = k->dx;                                                                            \
+        CT *partial = k->partial;                                                                  \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, skip = (C - 1) * inner;           \
+        for (size_t g = first; g < first + n; ++g) {                                               \
+            size_t b = inner < LRELU_RBLOCK ? g / C : g % nb;                                      \
+            size_t c = inner < LRELU_RBLOCK ? g % C : g / nb;                                      \
+            size_t j0 = b * LRELU_RBLOCK, j = j0;                                                  \
+            size_t end = m - j0 < LRELU_RBLOCK ? m : j0 + LRELU_RBLOCK;                            \
+            size_t o = j / inner, r = j - o * inner, idx = (o * C + c) * inner + r;                \
+            CT pc = p == NULL ? -(CT)0 : WIDEN(p[c]);                                              \
+            CT acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sum = 0;                                         \
+            while (j < end) {                                                                      \
+                size_t seg = inner - r < end - j ? inner - r : end - j, q = 0;                     \
+                for (; q < seg && ((j + q - j0) & 7) != 0; ++q)                                    \
+                    CBWD_ONE(CT, WIDEN, NARROW, idx + q, acc[(j + q - j0) & 7]);                   \
+                for (; q + 8 <= seg; q += 8)                                                       \
+                    CBWD_EIGHT(CT, WIDEN, NARROW, x + idx + q, dy + idx + q, dx + idx + q,         \
+                               CBWD_PC, CBWD_ACC);                                                 \
+                for (; q < seg; ++q)                                                               \
+                    CBWD_ONE(CT, WIDEN, NARROW, idx + q, acc[(j + q - j0) & 7]);                   \
+                j += seg;                                                                          \
+                idx += seg + skip;                                                                 \
+                r = 0;                                                                             \
+            }                                                                                      \
+            for (int l = 0; l < 8; ++l)                                                            \
+                sum = sum + acc[l];                                                                \
+            if (partial != NULL)                                                                   \
+                partial[c * nb + b] = sum;                                                         \
+        }                                                                                          \
+    }                                                                                              \
+    static inline void cbwd_cols_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+                                       const int bias, const int store)                            \
+    {                                                                                              \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, nb = k->nb, outer = k->m, groups = k->groups;                             \
+        CT *partial = k->partial;                                                                  \
+        for (size_t g = first; g < first + n; ++g) {                                               \
+            size_t b = g / groups, c0 = (g % groups) * LRELU_CBWD_COLS;                            \
+            size_t w = C - c0 < LRELU_CBWD_COLS ? C - c0 : LRELU_CBWD_COLS;                        \
+            size_t o0 = b * LRELU_RBLOCK;                                                          \
+            size_t end = outer - o0 < LRELU_RBLOCK ? outer : o0 + LRELU_RBLOCK;                    \
+            const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
+            CT pcs[LRELU_CBWD_COLS], acc[8][LRELU_CBWD_COLS];                                      \
+            for (size_t u = 0; u < w; ++u) {                                                       \
+                pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
+                for (int l = 0; l < 8; ++l)                                                        \
+                    acc[l][u] = 0;                                                                 \
+            }                                                                                      \
+            for (size_t o = o0; o < end; ++o) {                                                    \
+                const ST *x = (const ST *)k->x + o * C + c0, *dy = (const ST *)k->dy + o * C + c0; \
+                ST *dx = store ? (ST *)k->dx + o * C + c0 : NULL;                                  \
+                CT *a = acc[(o - o0) & 7];                                                         \
+                size_t u = 0;                                                                      \
+                for (; u + 8 <= w; u += 8)                                                         \
+                    CBWD_EIGHT(CT, WIDEN, NARROW, x + u, dy + u, dx + u, CBWD_PCS, CBWD_A);        \
+                for (; u < w; ++u) {                                                               \
+                    CT pc = pcs[u];                                                                \
+                    CBWD_ONE(CT, WIDEN, NARROW, u, a[u]);                                          \
+                }                                                                                  \
+            }                                                                                      \
+            for (size_t u = 0; u < w && partial != NULL; ++u) {                                    \
+                CT sum = 0;                                                                        \
+                for (int l = 0; l < 8; ++l)                                                        \
+                    sum = sum + acc[l][u];                                                         \
+                partial[(c0 + u) * nb + b] = sum;                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
+    {                                                                                              \
+        int store = k->dx != NULL;                                                                 \
+        if (k->cols) {                                                                             \
+            if (k->bias)                                                                           \
+                store ? cbwd_cols_##SUF(k, first, n, 1, 1) : cbwd_cols_##SUF(k, first, n, 1, 0);   \
+            else                                                                                   \
+                store ? cbwd_cols_##SUF(k, first, n, 0, 1) : cbwd_cols_##SUF(k, first, n, 0, 0);   \
+        } else if (k->bias) {                                                                      \
+            store ? cbwd_rows_##SUF(k, first, n, 1, 1) : cbwd_rows_##SUF(k, first, n, 1, 0);       \
+        } else {                                                                                   \
+            store ? cbwd_rows_##SUF(k, first, n, 0, 1) : cbwd_rows_##SUF(k, first, n, 0, 0);       \
+        }                                                                                          \
+    }
+
+#define CBWD_PC(l)   pc
+#define CBWD_ACC(l)  acc[l]
+#define CBWD_PCS(l)  pcs[u + (size_t)(l)]
+#define CBWD_A(l)    a[u + (size_t)(l)]
+CBWD_LOOPS(f32, float, float, BACT_ID, BACT_ID)
+CBWD_LOOPS(f64, double, double, BACT_ID, BACT_ID)
+CBWD_LOOPS(bf16, uint16_t, float, bf16_widen, bf16_narrow)
+CBWD_LOOPS(f16, uint16_t, float, f16_widen, f16_narrow)
+
+void LRELU_CPU_FN(lrelu_cpu_chan_bwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n);
+void LRELU_CPU_FN(lrelu_cpu_chan_bwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n)
+{
+    switch (k->t) {
+    case LRELU_F32:
+        cbwd_f32(k, first, n);
+        break;
+    case LRELU_F64:
+        cbwd_f64(k, first, n);
+        break;
+    case LRELU_BF16:
+        cbwd_bf16(k, first, n);
+        break;
+    case LRELU_F16:
+        cbwd_f16(k, first, n);
+        break;
+    }
+}
+
 /* out = s > 0 ? v : v * alpha, or v * av[i] where av (of dtype t) is not NULL */
 static void run_any(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,
                     const void *v, void *out)

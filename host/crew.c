@@ -284,14 +284,16 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, size_t n, size_t es, lrelu_crew_
         return 0;
     }
     /* one part per thread of about 8 chunks, each at least 16 KiB of output and a whole
-     * number of 64-element blocks (cache lines for every dtype), at most 0xffff in all */
+     * number of 64-element blocks (cache lines for every dtype), at most 0xffff in all;
+     * elements of 64 bytes or more (a block of a call each) are chunked singly */
     int parts = c->parts;
     size_t per = (size_t)8 * (size_t)parts;
     size_t chunk = (n + per - 1) / per, least = ((size_t)16 << 10) / es;
     chunk = chunk < least ? least : chunk;
     if (chunk < (n + 0xfffe) / 0xffff)
         chunk = (n + 0xfffe) / 0xffff;
-    chunk = (chunk + 63) & ~(size_t)63;
+    if (es < 64)
+        chunk = (chunk + 63) & ~(size_t)63;
     uint32_t chunks = (uint32_t)((n + chunk - 1) / chunk);
     uint32_t each = (chunks + (uint32_t)parts - 1) / (uint32_t)parts;
     c->body = body;

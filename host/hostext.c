@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One host array of a call. alias: bit mask of the inputs an output may be the very
@@ -375,19 +376,84 @@ static void chan_body(const void *job, size_t first, size_t n)
     }
 }
 
+typedef struct {
+    lrelu_cpu_cbwd_fn fn;
+    lrelu_cpu_cbwd k;
+} cbwd_job;
+
+static void cbwd_body(const void *job, size_t first, size_t n)
+{
+    const cbwd_job *j = job;
+    j->fn(&j->k, first, n);
+}
+
+/* The per-channel backwards with the sums, and bias_act's without: the kernels' units
+ * (lrelu_cpu_cbwd) over the crew, each block's sum into a scratch array, then each
+ * channel's sums added from +0 in block order and rounded once, as the kernels' second
+ * pass does. One channel is one row, whatever the layout says. Returns 0 (the kernels
+ * then run) where the scratch cannot be had. */
+static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op *o, size_t bytes)
+{
+    size_t C = c->l.channels, m = c->l.outer * c->l.inner;
+    size_t inner = C == 1 ? m : c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    size_t groups = (C + LRELU_CBWD_COLS - 1) / LRELU_CBWD_COLS, cs = c->t == LRELU_F64 ? 8 : 4;
+    int cols = inner == 1;
+    void *partial = NULL;
+    if (o[4].ptr != NULL && (partial = malloc(C * nb * cs)) == NULL)
+        return 0;
+    cbwd_job j = {ctx->cpu->chan_bwd,
+                  {.t = c->t,
+                   .bias = c->bias_act,
+                   .cols = cols,
+                   .alpha = c->p.alpha,
+                   .gain = c->p.gain,
+                   .limit = c->p.limit,
+                   .m = cols ? c->l.outer : m,
+                   .nb = nb,
+                   .C = C,
+                   .inner = inner,
+                   .groups = groups,
+                   .x = o[0].ptr,
+                   .p = o[1].ptr,
+                   .dy = o[2].ptr,
+                   .dx = (void *)o[3].ptr,
+                   .partial = partial}};
+    size_t units = cols ? nb * groups : nb * C, each = bytes / units;
+    lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], units, each < 64 ? 64 : each, bytes,
+                        cbwd_body, &j);
+    for (size_t ch = 0; partial != NULL && ch < C; ++ch) {
+        if (c->t == LRELU_F64) {
+            const double *sums = (const double *)partial + ch * nb;
+            double total = 0;
+            for (size_t b = 0; b < nb; ++b)
+                total = total + sums[b];
+            memcpy((char *)o[4].ptr + 8 * ch, &total, 8);
+        } else {
+            const float *sums = (const float *)partial + ch * nb;
+            float total = 0;
+            for (size_t b = 0; b < nb; ++b)
+                total = total + sums[b];
+            lrelu_store_f(c->t, (void *)o[4].ptr, ch, total);
+        }
+    }
+    free(partial);
+    return 1;
+}
+
 /* Where the plain calls of as many bytes run in-process (host/context.c: on a CPU device
  * with the wide loops, every size), PReLU's forward and its backward without dslope run
  * the same loops (dx = x > 0 ? dy : dy * slope), and bias_act's forward its own below
  * the plain calls' streaming size (it has no streaming copy; the kernels are as fast
- * there). The per-channel sums keep their blocks' order in the reference and the
- * kernels. */
+ * there); so do the backwards with the sums (chan_bwd_inprocess). */
 static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
 {
     const chan_host *c = call;
     int bwd = c->backward;
-    if (bytes > ctx->inprocess_bytes[c->t] || (bwd && (c->bias_act || o[4].ptr != NULL)) ||
-        (c->bias_act && bytes >= ctx->stream_bytes))
+    if (bytes > ctx->inprocess_bytes[c->t] ||
+        ((c->bias_act || (bwd && o[4].ptr != NULL)) && bytes >= ctx->stream_bytes))
         return 0;
+    if (bwd && (c->bias_act || o[4].ptr != NULL))
+        return chan_bwd_inprocess(ctx, c, o, bytes);
     chan_job j = {.expand = ctx->cpu->expand,
                   .t = c->t,
                   .l = c->l,

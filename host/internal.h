@@ -50,10 +50,29 @@ typedef void (*lrelu_cpu_q8_fn)(lrelu_qtype t, size_t n, const lrelu_q8_args *k,
  * channel (elements of es bytes: 2, 4 or 8) */
 typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, size_t n,
                                     size_t inner, size_t C, size_t es);
+/* The per-channel backward in-process (PReLU, bias_act): dx and each block's sum of a
+ * channel's terms, in the kernels' units and order (kernels/lrelu.cl: chan_bwd,
+ * chan_bcols). With cols (inner 1), unit g is block b of the outer index over a group of
+ * up to LRELU_CBWD_COLS channels, g = b * groups + group; else block b of channel c, g =
+ * b * C + c where inner < LRELU_RBLOCK (neighbouring units, neighbouring memory), else
+ * g = c * nb + b. partial (of the compute type: double for f64, else float) gets block
+ * b's sum of channel c at [c * nb + b]; dx and partial may be NULL. */
+#define LRELU_CBWD_COLS 64
+typedef struct {
+    lrelu_dtype t;
+    int bias; /* bias_act (else PReLU) */
+    int cols;
+    double alpha, gain, limit; /* bias_act's, limit as the call gives it */
+    size_t m, nb, C, inner, groups;
+    const void *x, *p, *dy; /* p NULL: bias_act without a bias */
+    void *dx, *partial;
+} lrelu_cpu_cbwd;
+typedef void (*lrelu_cpu_cbwd_fn)(const lrelu_cpu_cbwd *k, size_t first, size_t n);
 /* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
  * loops, the same writing the output with non-temporal stores (for arrays far larger
  * than the caches; the same as run where the copy has none), bias_act's forward, the
- * per-channel values laid out per element, and the int8 forward. */
+ * per-channel values laid out per element, the int8 forward and the per-channel
+ * backward's units. */
 typedef struct {
     const char *name;
     lrelu_cpu_fn run;
@@ -61,6 +80,7 @@ typedef struct {
     lrelu_cpu_bact_fn bias_act;
     lrelu_cpu_expand_fn expand;
     lrelu_cpu_q8_fn q8;
+    lrelu_cpu_cbwd_fn chan_bwd;
 } lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
@@ -71,7 +91,8 @@ lrelu_crew *lrelu_crew_create(int helpers);
 void lrelu_crew_destroy(lrelu_crew *c);
 /* What a crew runs: elements [first, first + n) of a call, given its job. */
 typedef void (*lrelu_crew_body)(const void *job, size_t first, size_t n);
-/* Runs body over n elements of es bytes (which size the chunks), the calling thread and
+/* Runs body over n elements of es bytes (which size the chunks: whole 64-element blocks
+ * below 64 bytes an element, else any number), the calling thread and
  * the helpers each taking chunks; returns 0 without doing anything when c is NULL or busy
  * with another thread's call, or when every helper sleeps and may_wake is 0 (waking one
  * costs some microseconds). */
