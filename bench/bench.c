@@ -193,34 +193,44 @@ static void run_lrelu_host(bench *b)
         die("lrelu host call", st);
 }
 
-/* PReLU's host call over the layouts of run_channels; the backward computes dx alone
- * (with the gradient it runs the reference's loop or the kernels; without, the same
- * in-process loops as the plain calls on a CPU device). */
-static void run_prelu_host_layout(bench *b, int last)
+/* PReLU's host call over the layouts of run_channels; the backward computes dx and the
+ * gradient as run_channels does, or with dx_only dx alone (on a CPU device the same
+ * in-process loops as the plain calls; with the gradient the kernels' blocks in-process
+ * below the streaming size). */
+static void run_prelu_host_layout(bench *b, int last, int dx_only)
 {
     lrelu_layout l =
         last ? (lrelu_layout){b->n / 256, 256, 1} : (lrelu_layout){b->n / 1024, 16, 64};
     lrelu_status st;
+    char *ds = dx_only ? NULL : (char *)b->hout + b->n * lrelu_dtype_size(b->t);
     if (b->op == FWD)
         st = lrelu_prelu_forward_host(b->ctx, b->t, l, b->hx, b->hdy, b->hout);
     else
-        st = lrelu_prelu_backward_host(b->ctx, b->t, l, b->hx, b->hdy, b->hdy, b->hout, NULL);
+        st = lrelu_prelu_backward_host(b->ctx, b->t, l, b->hx, b->hdy, b->hdy, b->hout, ds);
     if (st != LRELU_OK)
         die("PReLU host call", st);
 }
 
-static void run_prelu_host(bench *b) { run_prelu_host_layout(b, 0); }
+static void run_prelu_host(bench *b) { run_prelu_host_layout(b, 0, 0); }
+static void run_prelu_host_last(bench *b) { run_prelu_host_layout(b, 1, 0); }
+static void run_prelu_host_dx(bench *b) { run_prelu_host_layout(b, 0, 1); }
+static void run_prelu_host_dx_last(bench *b) { run_prelu_host_layout(b, 1, 1); }
 
-/* bias_act's host forward over (n / 1024, 16, 64) with run_channels' parameters */
+/* bias_act's host call over (n / 1024, 16, 64) with run_channels' parameters; the
+ * backward computes dx and the gradient */
 static void run_bias_act_host(bench *b)
 {
     lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
-    lrelu_status st = lrelu_bias_act_forward_host(b->ctx, b->t, (lrelu_layout){b->n / 1024, 16, 64},
-                                                  p, b->hx, b->hdy, b->hout);
+    lrelu_layout l = {b->n / 1024, 16, 64};
+    lrelu_status st;
+    if (b->op == FWD)
+        st = lrelu_bias_act_forward_host(b->ctx, b->t, l, p, b->hx, b->hdy, b->hout);
+    else
+        st = lrelu_bias_act_backward_host(b->ctx, b->t, l, p, b->hx, b->hdy, b->hdy, b->hout,
+                                          (char *)b->hout + b->n * lrelu_dtype_size(b->t));
     if (st != LRELU_OK)
         die("bias_act host call", st);
 }
-static void run_prelu_host_last(bench *b) { run_prelu_host_layout(b, 1); }
 
 static void run_kernel(bench *b, cl_kernel k, size_t global, const size_t *local)
 {
@@ -505,12 +515,12 @@ static int bench_size(bench *b, const options *o, size_t n)
     size_t es = lrelu_dtype_size(b->t), pad = 8, bytes = (n + pad) * es;
     b->hx = malloc(bytes);
     b->hdy = malloc(bytes);
-    b->hout = malloc(bytes);
+    b->hout = malloc(bytes + 256 * es); /* and the per-channel host gradient after n */
     if (!b->hx || !b->hdy || !b->hout)
         return 0;
     fill(b->t, b->hx, n + pad);
     fill(b->t, b->hdy, n + pad);
-    memset(b->hout, 0, bytes);
+    memset(b->hout, 0, bytes + 256 * es);
     /* dy and the output hold the 1.5n elements the copy baseline of a backward moves,
      * the output also the per-channel gradient after dx (at most 256 channels) */
     b->bx = make_buffer(b->cx, bytes, b->hx);
@@ -555,14 +565,18 @@ static int bench_size(bench *b, const options *o, size_t n)
         int apart = count;
         ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0, 0};
         if (n % 1024 == 0 && b->op != BWD_Y) {
-            int f = b->op == FWD;
-            const char *c16 = f ? "lrelu_prelu_host_c16" : "lrelu_prelu_host_dx_c16";
-            const char *last = f ? "lrelu_prelu_host_c256_last" : "lrelu_prelu_host_dx_c256_last";
-            ms[count++] = (bench_impl){c16, run_prelu_host, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){last, run_prelu_host_last, n, 0, {0, 0, 0}, 0, 0};
-            if (f)
-                ms[count++] = (bench_impl){
-                    "lrelu_bias_act_host_c16", run_bias_act_host, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] =
+                (bench_impl){"lrelu_prelu_host_c16", run_prelu_host, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"lrelu_bias_act_host_c16", run_bias_act_host, n, 0,
+                                       {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"lrelu_prelu_host_c256_last", run_prelu_host_last, n, 0,
+                                       {0, 0, 0}, 0, 0};
+        }
+        if (n % 1024 == 0 && b->op == BWD) {
+            ms[count++] =
+                (bench_impl){"lrelu_prelu_host_dx_c16", run_prelu_host_dx, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"lrelu_prelu_host_dx_c256_last", run_prelu_host_dx_last, n,
+                                       0, {0, 0, 0}, 0, 0};
         }
         if (b->t == LRELU_F32 && b->op == FWD)
             ms[count++] = (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1};

@@ -32,9 +32,11 @@ static const lrelu_layout layouts[] = {
     /* more than a crew's chunk of every dtype (16 KiB): chunks that end inside rows */
     {3, 5, 2001},
     {700, 13, 1},
-    /* channels last over groups of 64 channels, the last one part; one channel of short
-     * rows (one row to the in-process backward) */
+    /* channels last over groups of 64 channels, the last one part, and over four
+     * blocks and more (wider groups in-process); one channel of short rows (one row to the
+     * in-process backward) */
     {300, 150, 1},
+    {1100, 20, 1},
     {777, 1, 3},
 };
 static const lrelu_bias_act acts[] = {

@@ -1,0 +1,261 @@
+/* cpu_cbwd.h: the per-channel backward's units in-process (lrelu_cpu_cbwd), part of each
+ * copy of cpu_loops.h, which includes it. Each unit is one of the kernels' work-items
+ * (kernels/lrelu.cl: chan_bwd, chan_bcols) and computes what it does: dx, and the block's
+ * terms into eight lanes, term j - j0 into lane (j - j0) % 8, each lane summed from +0 in
+ * order, the block's sum the lanes' from +0 in lane order. Eight terms that lie in a row
+ * (or eight channels of a row where channels are last) move as one vector of GCC's
+ * vector extensions, whose lanes are those sums: the compiler does not vectorize the
+ * selects of a step in straight-line code, and left alone ran at a tenth of the speed. */
+
+/* Eight elements in the compute type: float (f32, f16, bf16) or double (f64), with the
+ * integer vectors their compares give */
+typedef float lr_f32x8 __attribute__((vector_size(32)));
+typedef int32_t lr_i32x8 __attribute__((vector_size(32)));
+typedef uint32_t lr_u32x8 __attribute__((vector_size(32)));
+typedef uint16_t lr_u16x8 __attribute__((vector_size(16)));
+typedef double lr_f64x8 __attribute__((vector_size(64)));
+typedef int64_t lr_i64x8 __attribute__((vector_size(64)));
+
+/* (by pointer: a vector argument or result of a width the copy lacks would change the
+ * ABI, which the compiler warns of even where the function is inlined) */
+static inline void ld8_f32(lr_f32x8 *v, const float *p) { memcpy(v, p, sizeof *v); }
+static inline void st8_f32(float *p, const lr_f32x8 *v) { memcpy(p, v, sizeof *v); }
+static inline void ld8_f64(lr_f64x8 *v, const double *p) { memcpy(v, p, sizeof *v); }
+static inline void st8_f64(double *p, const lr_f64x8 *v) { memcpy(p, v, sizeof *v); }
+
+/* bf16: the top half of a float; stored as bf16_narrow does (to nearest even, NaN
+ * quieted) */
+static inline void ld8_bf16(lr_f32x8 *f, const uint16_t *p)
+{
+    lr_u16x8 h;
+    memcpy(&h, p, sizeof h);
+    lr_u32x8 w = __builtin_convertvector(h, lr_u32x8) << 16;
+    memcpy(f, &w, sizeof *f);
+}
+
+static inline void st8_bf16(uint16_t *p, const lr_f32x8 *f)
+{
+    lr_u32x8 b;
+    memcpy(&b, f, sizeof b);
+    lr_i32x8 r = (lr_i32x8)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+    lr_i32x8 quiet = (lr_i32x8)((b >> 16) | 0x40u), nan = (b & 0x7fffffffu) > 0x7f800000u;
+    lr_u16x8 h = __builtin_convertvector((quiet & nan) | (r & ~nan), lr_u16x8);
+    memcpy(p, &h, sizeof h);
+}
+
+#ifdef __F16C__
+/* f16 through the conversion instructions, as run_f16 */
+static inline void ld8_f16(lr_f32x8 *f, const uint16_t *p)
+{
+    *f = (lr_f32x8)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
+{
+    _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph((__m256)*f, _MM_FROUND_TO_NEAREST_INT));
+}
+#else
+static inline void ld8_f16(lr_f32x8 *f, const uint16_t *p)
+{
+    for (int l = 0; l < 8; ++l)
+        (*f)[l] = f16_widen(p[l]);
+}
+
+static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
+{
+    for (int l = 0; l < 8; ++l)
+        p[l] = f16_narrow((*f)[l]);
+}
+#endif
+
+/* where M (all ones or zeros per lane, of integer vector type I) is set, A, else B */
+#define CBWD_SEL(V, I, M, A, B) ((V)(((I)(A) & (M)) | ((I)(B) & ~(M))))
+
+/* One element or eight (type T, its compare type I) of dx (D) and term from x (X) and dy
+ * (GY) with channel factor PC, as kernels/lrelu.cl's CHAN_BWD_STEP and the reference.
+ * PReLU: dx = x > 0 ? dy : dy * pc, term x > 0 ? 0 : x * dy. bias_act: u = x + pc (pc =
+ * -0 without a bias: u is x), dx = dy * gain, times alpha where u is not > 0, and 0
+ * where the clamp cuts gain * (u > 0 ? u : u * alpha); term dx. The scalar form: */
+#define CBWD_STEP1(CT, X, GY, PC, D, TERM)                                                         \
+    do {                                                                                           \
+        if (!bias) {                                                                               \
+            D = X > 0 ? GY : GY * (PC);                                                            \
+            TERM = X > 0 ? (CT)0 : X * GY;                                                         \
+        } else {                                                                                   \
+            CT u_ = X + (PC), y_ = gain * (u_ > 0 ? u_ : u_ * alpha), g_ = GY * gain;              \
+            g_ = u_ > 0 ? g_ : g_ * alpha;                                                         \
+            D = clamp && !(y_ >= -limit && y_ <= limit) ? (CT)0 : g_;                              \
+            TERM = D;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* the vector form: the same operations lane by lane, selects for the ternaries */
+#define CBWD_STEP8(V, I, X, GY, PC, D, TERM)                                                       \
+    do {                                                                                           \
+        if (!bias) {                                                                               \
+            I pos_ = X > 0;                                                                        \
+            D = CBWD_SEL(V, I, pos_, GY, GY * (PC));                                               \
+            TERM = (V)((I)(X * GY) & ~pos_);                                                       \
+        } else {                                                                                   \
+            V u_ = X + (PC);                                                                       \
+            I up_ = u_ > 0;                                                                        \
+            V y_ = gain * CBWD_SEL(V, I, up_, u_, u_ * alpha), g_ = GY * gain;                     \
+            g_ = CBWD_SEL(V, I, up_, g_, g_ * alpha);                                              \
+            if (clamp)                                                                             \
+                g_ = (V)((I)g_ & ((y_ >= -limit) & (y_ <= limit)));                                \
+            D = g_;                                                                                \
+            TERM = D;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* Element I into accumulator A (with store, dx too), from x, dy and dx as they are */
+#define CBWD_ONE(CT, WIDEN, NARROW, I, A)                                                          \
+    do {                                                                                           \
+        CT v_ = WIDEN(x[I]), gy_ = WIDEN(dy[I]), d_, t_;                                           \
+        CBWD_STEP1(CT, v_, gy_, pc, d_, t_);                                                       \
+        if (store)                                                                                 \
+            dx[I] = NARROW(d_);                                                                    \
+        A = A + t_;                                                                                \
+    } while (0)
+
+/* Eight neighbouring elements at X, DY (dx to DX) into the lanes of ACC, of factors PC:
+ * every load before the store, so that dx may be x or dy (in place) */
+#define CBWD_EIGHT(V, I, LD8, ST8, X, DY, DX, PC, ACC)                                             \
+    do {                                                                                           \
+        V v8_, gy8_, d8_, t8_;                                                                     \
+        LD8(&v8_, X);                                                                              \
+        LD8(&gy8_, DY);                                                                            \
+        CBWD_STEP8(V, I, v8_, gy8_, PC, d8_, t8_);                                                 \
+        if (store)                                                                                 \
+            ST8(DX, &d8_);                                                                         \
+        ACC = ACC + t8_;                                                                           \
+    } while (0)
+
+/* The parameters in the compute type, as the kernels get them: limit 0 (no clamp) where
+ * it is 0 or beyond the type */
+#define CBWD_PARAMS(CT)                                                                            \
+    CT alpha = (CT)k->alpha, gain = (CT)k->gain, limit = (CT)k->limit;                             \
+    limit = isinf(limit) ? (CT)0 : limit;                                                          \
+    int clamp = limit > 0
+
+/* The units [first, first + n) of a call, for storage type ST, compute type CT and its
+ * vectors V (compares I); bias and store (dx wanted) are constants where cbwd_SUF calls
+ * them, so each of the four loops is built without the others' code. rows: each segment
+ * of a block within a row runs one lane at a time up to lane 0, then 8 at a time. cols:
+ * a block of rows over a group of channels, each row's channels 8 at a time into their
+ * lane's accumulators. */
+#define CBWD_LOOPS(SUF, ST, CT, V, I, WIDEN, NARROW, LD8, ST8)                                     \
+    static inline void cbwd_rows_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+                                       const int bias, const int store)                            \
+    {                                                                                              \
+        const ST *x = k->x, *dy = k->dy, *p = k->p;                                                \
+        ST *dx = k->dx;                                                                            \
+        CT *partial = k->partial;                                                                  \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, skip = (C - 1) * inner;           \
+        for (size_t g = first; g < first + n; ++g) {                                               \
+            size_t b = inner < LRELU_RBLOCK ? g / C : g % nb;                                      \
+            size_t c = inner < LRELU_RBLOCK ? g % C : g / nb;                                      \
+            size_t j0 = b * LRELU_RBLOCK, j = j0;                                                  \
+            size_t end = m - j0 < LRELU_RBLOCK ? m : j0 + LRELU_RBLOCK;                            \
+            size_t o = j / inner, r = j - o * inner, idx = (o * C + c) * inner + r;                \
+            CT pc = p == NULL ? -(CT)0 : WIDEN(p[c]), sum = 0;                                     \
+            V acc = {0, 0, 0, 0, 0, 0, 0, 0};                                                      \
+            while (j < end) {                                                                      \
+                size_t seg = inner - r < end - j ? inner - r : end - j, q = 0;                     \
+                for (; q < seg && ((j + q - j0) & 7) != 0; ++q)                                    \
+                    CBWD_ONE(CT, WIDEN, NARROW, idx + q, acc[(j + q - j0) & 7]);                   \
+                for (; q + 8 <= seg; q += 8)                                                       \
+                    CBWD_EIGHT(V, I, LD8, ST8, x + idx + q, dy + idx + q, dx + idx + q, pc, acc);  \
+                for (; q < seg; ++q)                                                               \
+                    CBWD_ONE(CT, WIDEN, NARROW, idx + q, acc[(j + q - j0) & 7]);                   \
+                j += seg;                                                                          \
+                idx += seg + skip;                                                                 \
+                r = 0;                                                                             \
+            }                                                                                      \
+            for (int l = 0; l < 8; ++l)                                                            \
+                sum = sum + acc[l];                                                                \
+            if (partial != NULL)                                                                   \
+                partial[c * nb + b] = sum;                                                         \
+        }                                                                                          \
+    }                                                                                              \
+    static inline void cbwd_cols_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+                                       const int bias, const int store)                            \
+    {                                                                                              \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, nb = k->nb, outer = k->m, groups = k->groups;                             \
+        CT *partial = k->partial;                                                                  \
+        for (size_t g = first; g < first + n; ++g) {                                               \
+            size_t b = g / groups, c0 = (g % groups) * k->cols;                                    \
+            size_t w = C - c0 < k->cols ? C - c0 : k->cols, w8 = w & ~(size_t)7;                   \
+            size_t o0 = b * LRELU_RBLOCK;                                                          \
+            size_t end = outer - o0 < LRELU_RBLOCK ? outer : o0 + LRELU_RBLOCK;                    \
+            const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
+            /* acc[l][u]: lane l of channel c0 + u; the channels' factors, 8 at a time */          \
+            CT acc[8][LRELU_CBWD_COLS], pcs[LRELU_CBWD_COLS];                                      \
+            V pc8[LRELU_CBWD_COLS / 8];                                                            \
+            memset(acc, 0, sizeof acc);                                                            \
+            for (size_t u = 0; u < w; ++u)                                                         \
+                pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
+            memcpy(pc8, pcs, w8 * sizeof(CT));                                                     \
+            for (size_t o = o0; o < end; ++o) {                                                    \
+                const ST *x = (const ST *)k->x + o * C + c0, *dy = (const ST *)k->dy + o * C + c0; \
+                ST *dx = store ? (ST *)k->dx + o * C + c0 : NULL;                                  \
+                CT *a = acc[(o - o0) & 7];                                                         \
+                for (size_t u = 0; u < w8; u += 8) {                                               \
+                    V lanes;                                                                       \
+                    memcpy(&lanes, a + u, sizeof lanes);                                           \
+                    CBWD_EIGHT(V, I, LD8, ST8, x + u, dy + u, dx + u, pc8[u / 8], lanes);          \
+                    memcpy(a + u, &lanes, sizeof lanes);                                           \
+                }                                                                                  \
+                for (size_t u = w8; u < w; ++u) {                                                  \
+                    CT pc = pcs[u];                                                                \
+                    CBWD_ONE(CT, WIDEN, NARROW, u, a[u]);                                          \
+                }                                                                                  \
+            }                                                                                      \
+            for (size_t u = 0; u < w && partial != NULL; ++u) {                                    \
+                CT sum = 0;                                                                        \
+                for (int l = 0; l < 8; ++l)                                                        \
+                    sum = sum + acc[l][u];                                                         \
+                partial[(c0 + u) * nb + b] = sum;                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
+    {                                                                                              \
+        int store = k->dx != NULL;                                                                 \
+        if (k->cols) {                                                                             \
+            if (k->bias)                                                                           \
+                store ? cbwd_cols_##SUF(k, first, n, 1, 1) : cbwd_cols_##SUF(k, first, n, 1, 0);   \
+            else                                                                                   \
+                store ? cbwd_cols_##SUF(k, first, n, 0, 1) : cbwd_cols_##SUF(k, first, n, 0, 0);   \
+        } else if (k->bias) {                                                                      \
+            store ? cbwd_rows_##SUF(k, first, n, 1, 1) : cbwd_rows_##SUF(k, first, n, 1, 0);       \
+        } else {                                                                                   \
+            store ? cbwd_rows_##SUF(k, first, n, 0, 1) : cbwd_rows_##SUF(k, first, n, 0, 0);       \
+        }                                                                                          \
+    }
+
+CBWD_LOOPS(f32, float, float, lr_f32x8, lr_i32x8, BACT_ID, BACT_ID, ld8_f32, st8_f32)
+CBWD_LOOPS(f64, double, double, lr_f64x8, lr_i64x8, BACT_ID, BACT_ID, ld8_f64, st8_f64)
+CBWD_LOOPS(bf16, uint16_t, float, lr_f32x8, lr_i32x8, bf16_widen, bf16_narrow, ld8_bf16, st8_bf16)
+CBWD_LOOPS(f16, uint16_t, float, lr_f32x8, lr_i32x8, f16_widen, f16_narrow, ld8_f16, st8_f16)
+
+void LRELU_CPU_FN(lrelu_cpu_chan_bwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n);
+void LRELU_CPU_FN(lrelu_cpu_chan_bwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n)
+{
+    switch (k->t) {
+    case LRELU_F32:
+        cbwd_f32(k, first, n);
+        break;
+    case LRELU_F64:
+        cbwd_f64(k, first, n);
+        break;
+    case LRELU_BF16:
+        cbwd_bf16(k, first, n);
+        break;
+    case LRELU_F16:
+        cbwd_f16(k, first, n);
+        break;
+    }
+}
