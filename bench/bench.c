@@ -698,8 +698,8 @@ int lrelu_bench_main(int argc, char **argv)
                "#   (unset: zero copy on unified memory; on CPUs in-process, over one thread per "
                "core, at every size with AVX2 or AVX-512 (non-temporal stores from 32 MiB "
                "moved; up to 8 MiB on one thread), else up to 768 KiB f32, 1.5 MiB f64, "
-               "192 KiB bf16, 64 KiB f16; PReLU as the plain calls, bias_act and int8 forward "
-               "below 32 MiB)\n",
+               "192 KiB bf16, 64 KiB f16; the per-channel calls as the plain calls, bias_act's "
+               "and int8's forward below 32 MiB)\n",
                zc ? zc : "(unset)", ip ? ip : "(unset)", simd ? simd : "(unset)",
                th ? th : "(unset)");
         for (int t = 0; t < 4; ++t) {
@@ -744,14 +744,14 @@ int lrelu_bench_main(int argc, char **argv)
         }
     }
     fprintf(stderr, "\r%60s\r", "");
-    printf("%-20s %-5s %-22s %11s %7s %10s %10s %9s %9s %7s\n", "op", "dtype", "impl", "n",
+    printf("%-20s %-5s %-29s %11s %7s %10s %10s %9s %9s %7s\n", "op", "dtype", "impl", "n",
            "offset", "median_us", "spread_us", "GB/s", "Gelem/s", "ratio");
     for (size_t i = 0; i < nrows; ++i) {
         const row *r = &rows[i];
         char ratio[16] = "";
         if (r->ratio > 0)
             snprintf(ratio, sizeof ratio, "%.2f", r->ratio);
-        printf("%-20s %-5s %-22s %11zu %7zu %10.1f %10.1f %9.2f %9.3f %7s\n", r->op, r->dtype,
+        printf("%-20s %-5s %-29s %11zu %7zu %10.1f %10.1f %9.2f %9.3f %7s\n", r->op, r->dtype,
                r->impl, r->n, r->off, r->s.med * 1e6, (r->s.hi - r->s.lo) * 1e6, r->gbs, r->gelems,
                ratio);
     }
