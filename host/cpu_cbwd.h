@@ -15,6 +15,7 @@ typedef uint32_t lr_u32x8 __attribute__((vector_size(32)));
 typedef uint16_t lr_u16x8 __attribute__((vector_size(16)));
 typedef double lr_f64x8 __attribute__((vector_size(64)));
 typedef int64_t lr_i64x8 __attribute__((vector_size(64)));
+typedef uint64_t lr_u64x8 __attribute__((vector_size(64)));
 
 /* (by pointer: a vector argument or result of a width the copy lacks would change the
  * ABI, which the compiler warns of even where the function is inlined) */

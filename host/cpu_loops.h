@@ -421,8 +421,9 @@ void LRELU_CPU_FN(lrelu_cpu_run)(lrelu_dtype t, size_t n, double alpha, const vo
     run_any(t, n, alpha, av, s, v, out);
 }
 
-void LRELU_CPU_FN(lrelu_cpu_stream)(lrelu_dtype t, size_t n, double alpha, const void *av,
-                                    const void *s, const void *v, void *out);
+/* A block of a call's output: elements [at, at + len) of the job into dst. */
+typedef void (*blk_fn)(const void *job, size_t at, size_t len, void *dst);
+
 #ifdef __AVX2__
 /* Arrays far larger than the caches: each block of output is computed into a buffer that
  * stays in L1, then written with non-temporal stores, which skip the read for ownership a
@@ -431,32 +432,52 @@ void LRELU_CPU_FN(lrelu_cpu_stream)(lrelu_dtype t, size_t n, double alpha, const
  * place. The fence makes the stores visible before the caller (or the crew's count of
  * finished chunks) says so. */
 #define LRELU_STREAM_BLOCK 4096
-void LRELU_CPU_FN(lrelu_cpu_stream)(lrelu_dtype t, size_t n, double alpha, const void *av,
-                                    const void *s, const void *v, void *out)
+static void stream_blocks(size_t n, size_t es, char *co, blk_fn f, const void *job)
 {
-    size_t es = lrelu_dtype_size(t);
-    const char *cs = s, *cv = v, *ca = av;
-    char *co = out;
-#define LRELU_AT(i) (ca != NULL ? ca + (i)*es : NULL), cs + (i)*es, cv + (i)*es
     size_t head = (64 - (uintptr_t)co % 64) % 64 / es, block = LRELU_STREAM_BLOCK / es;
     head = head < n ? head : n;
-    run_any(t, head, alpha, LRELU_AT(0), co);
+    f(job, 0, head, co);
     size_t i = head;
     _Alignas(64) char buf[LRELU_STREAM_BLOCK];
     for (; n - i >= block; i += block) {
-        run_any(t, block, alpha, LRELU_AT(i), buf);
+        f(job, i, block, buf);
         for (size_t k = 0; k < LRELU_STREAM_BLOCK; k += 32)
             _mm256_stream_si256((__m256i *)(co + i * es + k),
                                 _mm256_load_si256((const __m256i *)(buf + k)));
     }
-    run_any(t, n - i, alpha, LRELU_AT(i), co + i * es);
-#undef LRELU_AT
+    f(job, i, n - i, co + i * es);
     _mm_sfence();
 }
 #else
+static void stream_blocks(size_t n, size_t es, char *co, blk_fn f, const void *job)
+{
+    (void)es;
+    f(job, 0, n, co);
+}
+#endif
+
+typedef struct {
+    lrelu_dtype t;
+    double alpha;
+    const char *av, *s, *v;
+} plain_blk;
+
+static void plain_block(const void *job, size_t at, size_t len, void *dst)
+{
+    const plain_blk *j = job;
+    size_t es = lrelu_dtype_size(j->t);
+    run_any(j->t, len, j->alpha, j->av != NULL ? j->av + at * es : NULL, j->s + at * es,
+            j->v + at * es, dst);
+}
+
+void LRELU_CPU_FN(lrelu_cpu_stream)(lrelu_dtype t, size_t n, double alpha, const void *av,
+                                    const void *s, const void *v, void *out);
 void LRELU_CPU_FN(lrelu_cpu_stream)(lrelu_dtype t, size_t n, double alpha, const void *av,
                                     const void *s, const void *v, void *out)
 {
-    run_any(t, n, alpha, av, s, v, out);
+    plain_blk j = {t, alpha, av, s, v};
+    stream_blocks(n, lrelu_dtype_size(t), out, plain_block, &j);
 }
-#endif
+
+/* PReLU's loops over rows (lrelu_cpu_rows) */
+#include "cpu_rows.h"

@@ -312,7 +312,8 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
  * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
  * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
-    lrelu_cpu_fn fn; /* PReLU's loop, or NULL for bias_act's: */
+    lrelu_cpu_fn fn;       /* PReLU's loop, or NULL for bias_act's: */
+    lrelu_cpu_rows_fn rows; /* PReLU by rows, where its rows suit (else NULL) */
     lrelu_cpu_bact_fn bact;
     lrelu_cpu_expand_fn expand;
     lrelu_cpu_bact k;
@@ -358,6 +359,11 @@ static void chan_body(const void *job, size_t first, size_t n)
     size_t block = CHAN_BLOCK_BYTES / es, end = first + n;
     if (j->per == NULL) { /* bias_act without a bias: one loop */
         chan_segment(j, first * es, n, 0.0, NULL);
+        return;
+    }
+    if (j->rows != NULL) {
+        lrelu_cpu_rows k = {j->per, first, inner, C};
+        j->rows(j->t, n, &k, j->s + first * es, j->v + first * es, j->out + first * es);
         return;
     }
     if (inner >= block) { /* long rows: a call each, with the row's value */
@@ -472,6 +478,9 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
         j.k = (lrelu_cpu_bact){c->p.alpha, c->p.gain, c->p.limit, o[1].ptr != NULL, 0.0, NULL};
     } else {
         j.fn = lrelu_inprocess_loop(ctx, bytes);
+        /* rows of whole vectors, or a row's channels as they lie where there are enough */
+        if (c->l.inner >= 8 || (c->l.inner == 1 && c->l.channels >= 64))
+            j.rows = bytes >= ctx->stream_bytes ? ctx->cpu->rows_stream : ctx->cpu->rows;
     }
     lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], o[0].n, lrelu_dtype_size(c->t), bytes,
                         chan_body, &j);

@@ -69,11 +69,20 @@ typedef struct {
     void *dx, *partial;
 } lrelu_cpu_cbwd;
 typedef void (*lrelu_cpu_cbwd_fn)(const lrelu_cpu_cbwd *k, size_t first, size_t n);
+/* PReLU's slopes by rows in-process: element i of a call is element first + i of an
+ * (outer, C, inner) layout, of slope per[(first + i) / inner % C] (of the call's dtype);
+ * out = s > 0 ? v : v * that slope. out may equal s or v. */
+typedef struct {
+    const void *per;
+    size_t first, inner, C;
+} lrelu_cpu_rows;
+typedef void (*lrelu_cpu_rows_fn)(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s,
+                                  const void *v, void *out);
 /* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
  * loops, the same writing the output with non-temporal stores (for arrays far larger
  * than the caches; the same as run where the copy has none), bias_act's forward, the
- * per-channel values laid out per element, the int8 forward and the per-channel
- * backward's units. */
+ * per-channel values laid out per element, the int8 forward, the per-channel
+ * backward's units, and PReLU by rows (also streaming). */
 typedef struct {
     const char *name;
     lrelu_cpu_fn run;
@@ -82,6 +91,7 @@ typedef struct {
     lrelu_cpu_expand_fn expand;
     lrelu_cpu_q8_fn q8;
     lrelu_cpu_cbwd_fn chan_bwd;
+    lrelu_cpu_rows_fn rows, rows_stream;
 } lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
