@@ -567,16 +567,16 @@ static int bench_size(bench *b, const options *o, size_t n)
         if (n % 1024 == 0 && b->op != BWD_Y) {
             ms[count++] =
                 (bench_impl){"lrelu_prelu_host_c16", run_prelu_host, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){"lrelu_bias_act_host_c16", run_bias_act_host, n, 0,
-                                       {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){"lrelu_prelu_host_c256_last", run_prelu_host_last, n, 0,
-                                       {0, 0, 0}, 0, 0};
+            ms[count++] =
+                (bench_impl){"lrelu_bias_act_host_c16", run_bias_act_host, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){
+                "lrelu_prelu_host_c256_last", run_prelu_host_last, n, 0, {0, 0, 0}, 0, 0};
         }
         if (n % 1024 == 0 && b->op == BWD) {
             ms[count++] =
                 (bench_impl){"lrelu_prelu_host_dx_c16", run_prelu_host_dx, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){"lrelu_prelu_host_dx_c256_last", run_prelu_host_dx_last, n,
-                                       0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){
+                "lrelu_prelu_host_dx_c256_last", run_prelu_host_dx_last, n, 0, {0, 0, 0}, 0, 0};
         }
         if (b->t == LRELU_F32 && b->op == FWD)
             ms[count++] = (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1};

@@ -22,11 +22,11 @@
     void lrelu_cpu_expand_##name(void *dst, const void *per, size_t first, size_t n, size_t inner, \
                                  size_t C, size_t es);                                             \
     void lrelu_cpu_q8_##name(lrelu_qtype t, size_t n, const lrelu_q8_args *k, const void *x,       \
-                             void *y);                                                     \
-    void lrelu_cpu_chan_bwd_##name(const lrelu_cpu_cbwd *k, size_t first, size_t n);            \
-    void lrelu_cpu_rows_##name(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s,   \
+                             void *y);                                                             \
+    void lrelu_cpu_chan_bwd_##name(const lrelu_cpu_cbwd *k, size_t first, size_t n);               \
+    void lrelu_cpu_rows_##name(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s,    \
                                const void *v, void *out);                                          \
-    void lrelu_cpu_rows_stream_##name(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k,           \
+    void lrelu_cpu_rows_stream_##name(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k,            \
                                       const void *s, const void *v, void *out);
 #define LRELU_CPU_ENTRY(isa)                                                                       \
     {                                                                                              \

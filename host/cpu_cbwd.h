@@ -146,7 +146,7 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
  * a block of rows over a group of channels, each row's channels 8 at a time into their
  * lane's accumulators. */
 #define CBWD_LOOPS(SUF, ST, CT, V, I, WIDEN, NARROW, LD8, ST8)                                     \
-    static inline void cbwd_rows_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+    static inline void cbwd_rows_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
                                        const int bias, const int store)                            \
     {                                                                                              \
         const ST *x = k->x, *dy = k->dy, *p = k->p;                                                \
@@ -180,7 +180,7 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
                 partial[c * nb + b] = sum;                                                         \
         }                                                                                          \
     }                                                                                              \
-    static inline void cbwd_cols_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+    static inline void cbwd_cols_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
                                        const int bias, const int store)                            \
     {                                                                                              \
         CBWD_PARAMS(CT);                                                                           \
@@ -193,7 +193,7 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
             size_t end = outer - o0 < LRELU_RBLOCK ? outer : o0 + LRELU_RBLOCK;                    \
             const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
             /* acc[l][u]: lane l of channel c0 + u; the channels' factors, 8 at a time */          \
-            CT acc[8][LRELU_CBWD_COLS], pcs[LRELU_CBWD_COLS];                                      \
+            CT acc[8][LRELU_CBWD_COLS], pcs[LRELU_CBWD_COLS] = {0};                                \
             V pc8[LRELU_CBWD_COLS / 8];                                                            \
             memset(acc, 0, sizeof acc);                                                            \
             for (size_t u = 0; u < w; ++u)                                                         \

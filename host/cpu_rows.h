@@ -46,7 +46,7 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
  * positive below LIM - 1 on the bits), LD8 and ST8 moving W elements, WIDEN one slope
  * and ONE doing one element. */
 #define ROWS_LOOP(SUF, ST, CT, W, V, U, I, LIM, LD8, ST8, WIDEN, ONE)                              \
-    static void rows_##SUF(size_t n, const lrelu_cpu_rows *k, const ST *s, const ST *v, ST *out)  \
+    static void rows_##SUF(size_t n, const lrelu_cpu_rows *k, const ST *s, const ST *v, ST *out)   \
     {                                                                                              \
         const ST *per = k->per;                                                                    \
         size_t inner = k->inner, C = k->C, r = k->first % inner, c = k->first / inner % C;         \
@@ -61,7 +61,7 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
             size_t len = inner - r < n - i ? inner - r : n - i, q = 0;                             \
             CT a = WIDEN(per[c]);                                                                  \
             V av = a - (V){0}; /* a broadcast (a - +0 is a, -0 and NaN too) */                     \
-            for (; q + 2 * W <= len; q += 2 * W) {                                                 \
+            for (; q + 2 * (size_t)W <= len; q += 2 * (size_t)W) {                                 \
                 ROWS_EIGHT(V, U, I, LIM, LD8, ST8, i + q);                                         \
                 ROWS_EIGHT(V, U, I, LIM, LD8, ST8, i + q + W);                                     \
             }                                                                                      \
@@ -84,8 +84,8 @@ ROWS_LOOP(bf16, uint16_t, float, 8, lr_f32x8, lr_u32x8, lr_i32x8, 0x7f800000u, l
 ROWS_LOOP(f16, uint16_t, float, 8, lr_f32x8, lr_u32x8, lr_i32x8, 0x7f800000u, ld8_f16, st8_f16,
           f16_widen, f16_one)
 
-static void rows_any(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s,
-                     const void *v, void *out)
+static void rows_any(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s, const void *v,
+                     void *out)
 {
     switch (t) {
     case LRELU_F32:

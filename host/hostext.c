@@ -312,7 +312,7 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
  * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
  * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
-    lrelu_cpu_fn fn;       /* PReLU's loop, or NULL for bias_act's: */
+    lrelu_cpu_fn fn;        /* PReLU's loop, or NULL for bias_act's: */
     lrelu_cpu_rows_fn rows; /* PReLU by rows, where its rows suit (else NULL) */
     lrelu_cpu_bact_fn bact;
     lrelu_cpu_expand_fn expand;
@@ -429,8 +429,8 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
                    .dx = (void *)o[3].ptr,
                    .partial = partial}};
     size_t units = cols ? nb * groups : nb * C, each = bytes / units;
-    lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], units, each < 64 ? 64 : each, bytes,
-                        cbwd_body, &j);
+    lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], units, each < 64 ? 64 : each, bytes, cbwd_body,
+                        &j);
     for (size_t ch = 0; partial != NULL && ch < C; ++ch) {
         if (c->t == LRELU_F64) {
             const double *sums = (const double *)partial + ch * nb;
