@@ -134,3 +134,129 @@ void LRELU_CPU_FN(lrelu_cpu_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cp
     rows_blk j = {t, *k, s, v};
     stream_blocks(n, lrelu_dtype_size(t), out, rows_block, &j);
 }
+
+/* bias_act's forward by rows, as BACT_LOOP: u = x + bias (x alone without one), u > 0 ? u
+ * : u * alpha, times gain, clamped to +-limit where limit > 0. A row's bias is widened
+ * and broadcast once; where channels are last (inner 1) the biases lie as the elements
+ * do and load as vectors beside them. The scalar form of one element: */
+#define BACT_ONE(CT, WIDEN, NARROW, X, B, Y)                                                       \
+    do {                                                                                           \
+        CT v_ = WIDEN(X);                                                                          \
+        CT u_ = has_bias ? v_ + (B) : v_;                                                          \
+        CT g_ = gain * (u_ > 0 ? u_ : u_ * alpha);                                                 \
+        g_ = clamp && g_ > limit ? limit : g_;                                                     \
+        g_ = clamp && g_ < -limit ? -limit : g_;                                                   \
+        Y = NARROW(g_);                                                                            \
+    } while (0)
+
+/* the vector form, elements [AT, AT + W) with the biases BV */
+#define BACT_VEC(V, I, LD8, ST8, AT, BV)                                                           \
+    do {                                                                                           \
+        V x_, u_, g_;                                                                              \
+        LD8(&x_, x + (AT));                                                                        \
+        u_ = has_bias ? x_ + (BV) : x_;                                                            \
+        I up_ = u_ > 0;                                                                            \
+        g_ = gv * CBWD_SEL(V, I, up_, u_, u_ * alphav);                                            \
+        if (clamp) {                                                                               \
+            I hi_ = g_ > limv;                                                                     \
+            g_ = CBWD_SEL(V, I, hi_, limv, g_);                                                    \
+            I lo_ = g_ < -limv;                                                                    \
+            g_ = CBWD_SEL(V, I, lo_, -limv, g_);                                                   \
+        }                                                                                          \
+        ST8(y + (AT), &g_);                                                                        \
+    } while (0)
+
+/* r->per NULL: no bias, the elements one segment */
+#define BACT_ROWS(SUF, ST, CT, W, V, I, LD8, ST8, WIDEN, NARROW)                                   \
+    static void bact_rows_##SUF(size_t n, const lrelu_cpu_bact *k, const lrelu_cpu_rows *r,        \
+                                const ST *x, ST *y)                                                \
+    {                                                                                              \
+        CT alpha = (CT)k->alpha, gain = (CT)k->gain, limit = (CT)k->limit;                         \
+        int clamp = limit > 0 && !isinf(limit);                                                    \
+        V alphav = alpha - (V){0}, gv = gain - (V){0}, limv = limit - (V){0};                      \
+        const ST *per = r->per;                                                                    \
+        int has_bias = per != NULL;                                                                \
+        size_t inner = has_bias ? r->inner : n, C = has_bias ? r->C : 1;                           \
+        size_t rr = has_bias ? r->first % inner : 0, c = has_bias ? r->first / inner % C : 0;      \
+        for (size_t i = 0; i < n;) {                                                               \
+            size_t len, q = 0;                                                                     \
+            if (has_bias && inner == 1) { /* a row's channels: the biases as they lie */           \
+                len = C - c < n - i ? C - c : n - i;                                               \
+                for (; q + W <= len; q += W) {                                                     \
+                    V bv;                                                                          \
+                    LD8(&bv, per + c + q);                                                         \
+                    BACT_VEC(V, I, LD8, ST8, i + q, bv);                                           \
+                }                                                                                  \
+                for (; q < len; ++q)                                                               \
+                    BACT_ONE(CT, WIDEN, NARROW, x[i + q], WIDEN(per[c + q]), y[i + q]);            \
+                c = 0;                                                                             \
+            } else {                                                                               \
+                len = inner - rr < n - i ? inner - rr : n - i;                                     \
+                CT b = has_bias ? WIDEN(per[c]) : (CT)0;                                           \
+                V bv = b - (V){0};                                                                 \
+                for (; q + W <= len; q += W)                                                       \
+                    BACT_VEC(V, I, LD8, ST8, i + q, bv);                                           \
+                for (; q < len; ++q)                                                               \
+                    BACT_ONE(CT, WIDEN, NARROW, x[i + q], b, y[i + q]);                            \
+                rr = 0;                                                                            \
+                c = c + 1 == C ? 0 : c + 1;                                                        \
+            }                                                                                      \
+            i += len;                                                                              \
+        }                                                                                          \
+    }
+
+BACT_ROWS(f32, float, float, 16, lr_f32x16, lr_i32x16, ld16_f32, st16_f32, BACT_ID, BACT_ID)
+BACT_ROWS(f64, double, double, 8, lr_f64x8, lr_i64x8, ld8_f64, st8_f64, BACT_ID, BACT_ID)
+BACT_ROWS(bf16, uint16_t, float, 8, lr_f32x8, lr_i32x8, ld8_bf16, st8_bf16, bf16_widen, bf16_narrow)
+BACT_ROWS(f16, uint16_t, float, 8, lr_f32x8, lr_i32x8, ld8_f16, st8_f16, f16_widen, f16_narrow)
+
+static void bact_rows_any(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k, const lrelu_cpu_rows *r,
+                          const void *x, void *y)
+{
+    switch (t) {
+    case LRELU_F32:
+        bact_rows_f32(n, k, r, x, y);
+        break;
+    case LRELU_F64:
+        bact_rows_f64(n, k, r, x, y);
+        break;
+    case LRELU_BF16:
+        bact_rows_bf16(n, k, r, x, y);
+        break;
+    case LRELU_F16:
+        bact_rows_f16(n, k, r, x, y);
+        break;
+    }
+}
+
+void LRELU_CPU_FN(lrelu_cpu_bias_act_rows)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                           const lrelu_cpu_rows *r, const void *x, void *y);
+void LRELU_CPU_FN(lrelu_cpu_bias_act_rows)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                           const lrelu_cpu_rows *r, const void *x, void *y)
+{
+    bact_rows_any(t, n, k, r, x, y);
+}
+
+typedef struct {
+    lrelu_dtype t;
+    const lrelu_cpu_bact *k;
+    lrelu_cpu_rows r;
+    const char *x;
+} bact_blk;
+
+static void bact_block(const void *job, size_t at, size_t len, void *dst)
+{
+    const bact_blk *j = job;
+    lrelu_cpu_rows r = j->r;
+    r.first += at;
+    bact_rows_any(j->t, len, j->k, &r, j->x + at * lrelu_dtype_size(j->t), dst);
+}
+
+void LRELU_CPU_FN(lrelu_cpu_bias_act_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                                  const lrelu_cpu_rows *r, const void *x, void *y);
+void LRELU_CPU_FN(lrelu_cpu_bias_act_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                                  const lrelu_cpu_rows *r, const void *x, void *y)
+{
+    bact_blk j = {t, k, *r, x};
+    stream_blocks(n, lrelu_dtype_size(t), y, bact_block, &j);
+}

@@ -312,8 +312,9 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
  * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
  * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
-    lrelu_cpu_fn fn;        /* PReLU's loop, or NULL for bias_act's: */
-    lrelu_cpu_rows_fn rows; /* PReLU by rows, where its rows suit (else NULL) */
+    lrelu_cpu_fn fn;                  /* PReLU's loop, or NULL for bias_act's: */
+    lrelu_cpu_rows_fn rows;           /* PReLU by rows, where its rows suit (else NULL) */
+    lrelu_cpu_bact_rows_fn bact_rows; /* bias_act by rows, likewise */
     lrelu_cpu_bact_fn bact;
     lrelu_cpu_expand_fn expand;
     lrelu_cpu_bact k;
@@ -357,8 +358,9 @@ static void chan_body(const void *job, size_t first, size_t n)
     const chan_job *j = job;
     size_t es = lrelu_dtype_size(j->t), C = j->l.channels, inner = j->l.inner;
     size_t block = CHAN_BLOCK_BYTES / es, end = first + n;
-    if (j->per == NULL) { /* bias_act without a bias: one loop */
-        chan_segment(j, first * es, n, 0.0, NULL);
+    if (j->bact_rows != NULL) { /* bias_act without a bias among them */
+        lrelu_cpu_rows k = {j->per, first, inner, C};
+        j->bact_rows(j->t, n, &j->k, &k, j->s + first * es, j->out + first * es);
         return;
     }
     if (j->rows != NULL) {
@@ -451,11 +453,13 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
 }
 
 /* Where the plain calls of as many bytes run in-process (host/context.c: on a CPU device
- * with the wide loops, every size), PReLU's forward and its backward without dslope run
- * the same loops (dx = x > 0 ? dy : dy * slope), and bias_act's forward its own below
- * the plain calls' streaming size (it has no streaming copy; the kernels are as fast
- * there). The backwards with the sums, and bias_act's, run chan_bwd_inprocess at every
- * such size: at 2^24 f32 it took 0.5-1.05 x the kernels' time. */
+ * with the wide loops, every size), PReLU's forward and its backward without dslope
+ * (dx = x > 0 ? dy : dy * slope), and bias_act's forward, run by rows where the layout
+ * suits, streaming as the plain calls do; other layouts lay their values out per element
+ * (chan_body), and bias_act's then only below the plain calls' streaming size (that pass
+ * has no streaming copy; the kernels are as fast there). The backwards with the sums,
+ * and bias_act's, run chan_bwd_inprocess at every such size: at 2^24 f32 it took 0.5-1.05
+ * x the kernels' time. */
 static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
 {
     const chan_host *c = call;
@@ -464,8 +468,15 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
         return 0;
     if (bwd && (c->bias_act || o[4].ptr != NULL))
         return chan_bwd_inprocess(ctx, c, o, bytes);
-    if (c->bias_act && bytes >= ctx->stream_bytes)
-        return 0;
+    /* by rows: rows of whole vectors, or a row's channels as they lie where there are
+     * enough (PReLU's rows of channels run the loop with a slope per element, a call
+     * each: 64 and more); bias_act without a bias is one row */
+    size_t inner = c->l.inner, C = c->l.channels;
+    int stream = bytes >= ctx->stream_bytes;
+    int by_rows = inner >= 8 || (inner == 1 && C >= (c->bias_act ? 16 : 64)) ||
+                  (c->bias_act && o[1].ptr == NULL);
+    if (c->bias_act && stream && !by_rows)
+        return 0; /* the kernels are as fast there: the layout pass has no streaming copy */
     chan_job j = {.expand = ctx->cpu->expand,
                   .t = c->t,
                   .l = c->l,
@@ -476,11 +487,12 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
     if (c->bias_act) {
         j.bact = ctx->cpu->bias_act;
         j.k = (lrelu_cpu_bact){c->p.alpha, c->p.gain, c->p.limit, o[1].ptr != NULL, 0.0, NULL};
+        if (by_rows)
+            j.bact_rows = stream ? ctx->cpu->bias_act_rows_stream : ctx->cpu->bias_act_rows;
     } else {
         j.fn = lrelu_inprocess_loop(ctx, bytes);
-        /* rows of whole vectors, or a row's channels as they lie where there are enough */
-        if (c->l.inner >= 8 || (c->l.inner == 1 && c->l.channels >= 64))
-            j.rows = bytes >= ctx->stream_bytes ? ctx->cpu->rows_stream : ctx->cpu->rows;
+        if (by_rows)
+            j.rows = stream ? ctx->cpu->rows_stream : ctx->cpu->rows;
     }
     lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], o[0].n, lrelu_dtype_size(c->t), bytes,
                         chan_body, &j);

@@ -78,11 +78,14 @@ typedef struct {
 } lrelu_cpu_rows;
 typedef void (*lrelu_cpu_rows_fn)(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s,
                                   const void *v, void *out);
+/* bias_act's forward by rows: r's per the biases (NULL: none, r's layout unused) */
+typedef void (*lrelu_cpu_bact_rows_fn)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
+                                       const lrelu_cpu_rows *r, const void *x, void *y);
 /* One copy of the loops per instruction set: its name ("avx512", "avx2", "base"), the
  * loops, the same writing the output with non-temporal stores (for arrays far larger
  * than the caches; the same as run where the copy has none), bias_act's forward, the
  * per-channel values laid out per element, the int8 forward, the per-channel
- * backward's units, and PReLU by rows (also streaming). */
+ * backward's units, and PReLU and bias_act's forward by rows (also streaming). */
 typedef struct {
     const char *name;
     lrelu_cpu_fn run;
@@ -92,6 +95,7 @@ typedef struct {
     lrelu_cpu_q8_fn q8;
     lrelu_cpu_cbwd_fn chan_bwd;
     lrelu_cpu_rows_fn rows, rows_stream;
+    lrelu_cpu_bact_rows_fn bias_act_rows, bias_act_rows_stream;
 } lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
