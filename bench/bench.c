@@ -194,9 +194,8 @@ static void run_lrelu_host(bench *b)
 }
 
 /* PReLU's host call over the layouts of run_channels; the backward computes dx and the
- * gradient as run_channels does, or with dx_only dx alone (on a CPU device the same
- * in-process loops as the plain calls; with the gradient the kernels' blocks in-process
- * below the streaming size). */
+ * gradient as run_channels does, or with dx_only dx alone (on a CPU device in-process
+ * wherever the plain calls are: by rows, or with the gradient the kernels' blocks). */
 static void run_prelu_host_layout(bench *b, int last, int dx_only)
 {
     lrelu_layout l =
@@ -698,8 +697,7 @@ int lrelu_bench_main(int argc, char **argv)
                "#   (unset: zero copy on unified memory; on CPUs in-process, over one thread per "
                "core, at every size with AVX2 or AVX-512 (non-temporal stores from 32 MiB "
                "moved; up to 8 MiB on one thread), else up to 768 KiB f32, 1.5 MiB f64, "
-               "192 KiB bf16, 64 KiB f16; the per-channel calls as the plain calls, bias_act's "
-               "and int8's forward below 32 MiB)\n",
+               "192 KiB bf16, 64 KiB f16; the per-channel and int8 calls as the plain calls)\n",
                zc ? zc : "(unset)", ip ? ip : "(unset)", simd ? simd : "(unset)",
                th ? th : "(unset)");
         for (int t = 0; t < 4; ++t) {

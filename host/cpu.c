@@ -23,6 +23,8 @@
                                  size_t C, size_t es);                                             \
     void lrelu_cpu_q8_##name(lrelu_qtype t, size_t n, const lrelu_q8_args *k, const void *x,       \
                              void *y);                                                             \
+    void lrelu_cpu_q8_stream_##name(lrelu_qtype t, size_t n, const lrelu_q8_args *k,               \
+                                    const void *x, void *y);                                       \
     void lrelu_cpu_chan_bwd_##name(const lrelu_cpu_cbwd *k, size_t first, size_t n);               \
     void lrelu_cpu_rows_##name(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s,    \
                                const void *v, void *out);                                          \
@@ -36,8 +38,9 @@
     {                                                                                              \
         .name = #isa, .run = lrelu_cpu_run_##isa, .stream = lrelu_cpu_stream_##isa,                \
         .bias_act = lrelu_cpu_bias_act_##isa, .expand = lrelu_cpu_expand_##isa,                    \
-        .q8 = lrelu_cpu_q8_##isa, .chan_bwd = lrelu_cpu_chan_bwd_##isa,                            \
-        .rows = lrelu_cpu_rows_##isa, .rows_stream = lrelu_cpu_rows_stream_##isa,                  \
+        .q8 = lrelu_cpu_q8_##isa, .q8_stream = lrelu_cpu_q8_stream_##isa,                          \
+        .chan_bwd = lrelu_cpu_chan_bwd_##isa, .rows = lrelu_cpu_rows_##isa,                        \
+        .rows_stream = lrelu_cpu_rows_stream_##isa,                                                \
         .bias_act_rows = lrelu_cpu_bias_act_rows_##isa,                                            \
         .bias_act_rows_stream = lrelu_cpu_bias_act_rows_stream_##isa                               \
     }

@@ -479,5 +479,27 @@ void LRELU_CPU_FN(lrelu_cpu_stream)(lrelu_dtype t, size_t n, double alpha, const
     stream_blocks(n, lrelu_dtype_size(t), out, plain_block, &j);
 }
 
+typedef struct {
+    lrelu_qtype t;
+    const lrelu_q8_args *k;
+    const char *x;
+} q8_blk;
+
+static void q8_block(const void *job, size_t at, size_t len, void *dst)
+{
+    const q8_blk *j = job;
+    LRELU_CPU_FN(lrelu_cpu_q8)(j->t, len, j->k, j->x + at, dst);
+}
+
+/* the int8 forward, streaming */
+void LRELU_CPU_FN(lrelu_cpu_q8_stream)(lrelu_qtype t, size_t n, const lrelu_q8_args *k,
+                                       const void *x, void *y);
+void LRELU_CPU_FN(lrelu_cpu_q8_stream)(lrelu_qtype t, size_t n, const lrelu_q8_args *k,
+                                       const void *x, void *y)
+{
+    q8_blk j = {t, k, x};
+    stream_blocks(n, 1, y, q8_block, &j);
+}
+
 /* PReLU's loops over rows (lrelu_cpu_rows) */
 #include "cpu_rows.h"

@@ -4,7 +4,7 @@
  * outputs are made visible to the host before returning. No streaming: each array must
  * fit one device allocation. On a CPU device the per-channel calls and the int8 forward
  * run in-process through vectorized loops wherever the plain calls would (bias_act's
- * forward and the int8 forward below the streaming size; see chan_inprocess and
+ * forward over short rows below the streaming size; see chan_inprocess and
  * q8_inprocess); other small calls run the reference's loop in-process (bit for bit the
  * kernels' results; see inprocess_ref). */
 #include "internal.h"
@@ -226,14 +226,15 @@ static void q8_body(const void *job, size_t first, size_t n)
     j->fn(j->t, n, &j->a, j->x + first, j->y + first);
 }
 
-/* Where a plain f32 call of as many bytes runs in-process, below the streaming size (the
- * loop has no streaming copy; the kernel is as fast there). */
+/* Where a plain f32 call of as many bytes runs in-process, streaming from the same size
+ * on. */
 static int q8_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
 {
     const q8_call *c = call;
-    if (bytes > ctx->inprocess_bytes[LRELU_F32] || bytes >= ctx->stream_bytes)
+    if (bytes > ctx->inprocess_bytes[LRELU_F32])
         return 0;
-    q8_job j = {ctx->cpu->q8, c->t, c->a, o[0].ptr, (int8_t *)o[1].ptr};
+    q8_job j = {bytes >= ctx->stream_bytes ? ctx->cpu->q8_stream : ctx->cpu->q8, c->t, c->a,
+                o[0].ptr, (int8_t *)o[1].ptr};
     lrelu_inprocess_run(ctx, ctx->crew_bytes[LRELU_F32], o[0].n, 1, bytes, q8_body, &j);
     return 1;
 }

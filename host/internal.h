@@ -92,7 +92,7 @@ typedef struct {
     lrelu_cpu_fn stream;
     lrelu_cpu_bact_fn bias_act;
     lrelu_cpu_expand_fn expand;
-    lrelu_cpu_q8_fn q8;
+    lrelu_cpu_q8_fn q8, q8_stream;
     lrelu_cpu_cbwd_fn chan_bwd;
     lrelu_cpu_rows_fn rows, rows_stream;
     lrelu_cpu_bact_rows_fn bias_act_rows, bias_act_rows_stream;
