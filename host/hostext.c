@@ -307,9 +307,8 @@ static void chan_bwd_ref(const void *call, const shim_op *o)
                                  (void *)o[4].ptr);
 }
 
-/* PReLU and bias_act in-process over elements [first, first + n) (chan_body): rows of a
- * block or more a call each, with the row's slope or bias widened exactly to a double,
- * which the loops narrow back; shorter rows a block at a time, with the values laid out
+/* PReLU and bias_act in-process over elements [first, first + n) (chan_body): by rows
+ * where the layout suits (cpu_rows.h), else a block at a time with the values laid out
  * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
  * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
@@ -325,30 +324,22 @@ typedef struct {
     char *out;
 } chan_job;
 
-static double per_at(lrelu_dtype t, const char *per, size_t c)
-{
-    if (t != LRELU_F64)
-        return lrelu_load_f(t, per, c);
-    double d;
-    memcpy(&d, per + 8 * c, 8);
-    return d;
-}
-
-static void chan_segment(const chan_job *j, size_t at, size_t len, double one, const char *each)
+/* len elements from byte at, with the values laid out per element in each */
+static void chan_segment(const chan_job *j, size_t at, size_t len, const char *each)
 {
     if (j->fn != NULL) {
-        j->fn(j->t, len, one, each, j->s + at, j->v + at, j->out + at);
+        j->fn(j->t, len, 0.0, each, j->s + at, j->v + at, j->out + at);
         return;
     }
     lrelu_cpu_bact k = j->k;
-    k.b = one;
     k.bv = each;
     j->bact(j->t, len, &k, j->s + at, j->out + at);
 }
 
-/* Bytes per block whose slopes or biases are laid out one per element (in L1): rows
- * shorter than a block (channels last, or small planes) go a block at a time through the
- * loops that take a value per element. A call per 64-element row took 1.7-2.5 x the plain
+/* Bytes per block whose slopes or biases are laid out one per element (in L1), for the
+ * layouts the row loops leave (rows under 8 elements, channels last with few channels):
+ * they go a block at a time through the loops that take a value per element. Before the
+ * row loops, a call per 64-element row took 1.7-2.5 x the plain
  * call's time and kept such rows from the non-temporal stores (which write whole 4 KiB
  * blocks); blocks of 8 KiB took 1.1-1.3 x on one thread (8 against 16 and 32 KiB: 2^16
  * f32 7.1 against 9.0 and 9.2 us, 2^18 32 against 42 and 42 us). */
@@ -369,19 +360,11 @@ static void chan_body(const void *job, size_t first, size_t n)
         j->rows(j->t, n, &k, j->s + first * es, j->v + first * es, j->out + first * es);
         return;
     }
-    if (inner >= block) { /* long rows: a call each, with the row's value */
-        for (size_t i = first; i < end;) {
-            size_t r = i % inner, len = end - i < inner - r ? end - i : inner - r;
-            chan_segment(j, i * es, len, per_at(j->t, j->per, i / inner % C), NULL);
-            i += len;
-        }
-        return;
-    }
     _Alignas(64) char each[CHAN_BLOCK_BYTES];
     for (size_t b = first; b < end; b += block) {
         size_t len = end - b < block ? end - b : block;
         j->expand(each, j->per, b, len, inner, C, es);
-        chan_segment(j, b * es, len, 0.0, each);
+        chan_segment(j, b * es, len, each);
     }
 }
 
