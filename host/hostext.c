@@ -339,10 +339,10 @@ static void chan_segment(const chan_job *j, size_t at, size_t len, const char *e
 /* Bytes per block whose slopes or biases are laid out one per element (in L1), for the
  * layouts the row loops leave (rows under 8 elements, channels last with few channels):
  * they go a block at a time through the loops that take a value per element. Before the
- * row loops, a call per 64-element row took 1.7-2.5 x the plain
- * call's time and kept such rows from the non-temporal stores (which write whole 4 KiB
- * blocks); blocks of 8 KiB took 1.1-1.3 x on one thread (8 against 16 and 32 KiB: 2^16
- * f32 7.1 against 9.0 and 9.2 us, 2^18 32 against 42 and 42 us). */
+ * row loops, a call per 64-element row took 1.7-2.5 x the plain call's time and kept such
+ * rows from the non-temporal stores (which write whole 4 KiB blocks); blocks of 8 KiB
+ * took 1.1-1.3 x on one thread (8 against 16 and 32 KiB: 2^16 f32 7.1 against 9.0 and
+ * 9.2 us, 2^18 32 against 42 and 42 us). */
 #define CHAN_BLOCK_BYTES ((size_t)8 << 10)
 
 static void chan_body(const void *job, size_t first, size_t n)
