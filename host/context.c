@@ -91,6 +91,16 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
                              items, NULL));
     c->max_items[0] = items[0] > 0 ? items[0] : 1;
     c->max_items[1] = items[1] > 0 ? items[1] : 1;
+    {
+        /* the per-channel backward by rows of channel groups on a CPU, where a
+         * work-item runs alone; LRELU_CHAN_GROUP sets the widest group (at most
+         * LRELU_CHAN_GROUP_MAX), 0 for the GPUs' kernels */
+        const char *env = getenv("LRELU_CHAN_GROUP");
+        size_t g = (c->type & CL_DEVICE_TYPE_CPU) ? LRELU_CHAN_GROUP_MAX : 0;
+        if (env != NULL && env[0] != '\0')
+            g = (size_t)strtoull(env, NULL, 10);
+        c->chan_group = g > LRELU_CHAN_GROUP_MAX ? LRELU_CHAN_GROUP_MAX : g;
+    }
     /* The host-memory API wraps the caller's arrays where the device works on host memory
      * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
     c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
@@ -107,6 +117,7 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         if (env != NULL && env[0] != '\0')
             n = strtol(env, NULL, 10);
         c->threads = n < 1 ? 1 : n > 65 ? 65 : (int)n;
+        c->units = units > 0 ? units : 1;
         const char *cb = getenv("LRELU_HOST_CREW_BYTES");
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
             c->crew_bytes[t] =

@@ -362,9 +362,26 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
     return st;
 }
 
+/* The channels per work-item of the backward by rows of channel groups (chan_bgroup in
+ * kernels/lrelu.cl), or 0 where it does not run: on CPU devices (ctx->chan_group), where
+ * inner is 1 (but for exactly a vector's worth of channels, whose columns are whole rows
+ * with the lanes in registers) or a multiple of 8 below a block (blocks span rows).
+ * Groups narrow, down to 64 channels, until there are two work-items per core. */
+static size_t chan_group_width(const lrelu_ctx *ctx, const chan_call *c, size_t vec, size_t nb)
+{
+    size_t inner = c->l.inner, width = ctx->chan_group;
+    int rows = inner == 1 ? c->l.channels != vec : inner % 8 == 0 && inner < LRELU_RBLOCK;
+    if (!rows)
+        return 0;
+    while (width > 64 && (c->l.channels + width - 1) / width * nb < 2 * ctx->units)
+        width /= 2;
+    return width;
+}
+
 /* The backward's first pass: dx and the block sums into partial (NULL: none), with
- * ctx->lock held. Inner 1 with a vector's worth of channels takes a row's channels as
- * vectors; anything else one work-item per block of a channel. */
+ * ctx->lock held. On a CPU rows of channel groups where chan_group_width says so; else
+ * inner 1 with a vector's worth of channels takes a row's channels as vectors, anything
+ * else one work-item per block of a channel. */
 static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k,
                                           const chan_call *c, const ext_operand *ops,
                                           cl_mem partial, cl_uint num_wait, const cl_event *wait,
@@ -372,19 +389,39 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
 {
     size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     size_t vec = k->vec > 0 ? k->vec : 1; /* always; the analyzer cannot know */
+    size_t width = chan_group_width(ctx, c, vec, nb);
     int cols = c->l.inner == 1 && c->l.channels >= vec;
-    cl_kernel kern = (cols ? k->chan_bcols : k->chan_backward)[c->mode != 0];
-    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner};
+    cl_kernel kern = (width  ? k->chan_bgroup
+                      : cols ? k->chan_bcols
+                             : k->chan_backward)[c->mode != 0];
+    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uw = width;
     lrelu_status st = set_common(kern, 4, c, u, 4);
     if (st == LRELU_OK)
         st = set_bufs(kern, 8, ops, 4);
     if (st == LRELU_OK) {
         cl_int err = clSetKernelArg(kern, 16, sizeof partial, &partial);
+        if (err == CL_SUCCESS && width > 0)
+            err = clSetKernelArg(kern, 17, sizeof uw, &uw);
         if (err != CL_SUCCESS)
             return lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
     }
     if (st != LRELU_OK)
         return st;
+    if (width > 0) {
+        /* Work-groups of l1 blocks of one channel group, each work-item a block of every
+         * channel in its group: l1 doubles (to at most the kernel's group_local) while a
+         * group holds less than 64 Ki elements and there stay two groups per core. */
+        size_t groups = (c->l.channels + width - 1) / width, l1 = 1;
+        size_t per = (c->l.channels < width ? c->l.channels : width) * LRELU_RBLOCK;
+        while (2 * l1 <= k->group_local && 2 * l1 <= ctx->max_items[1] && l1 * per < 65536 &&
+               groups * ((nb + 2 * l1 - 1) / (2 * l1)) >= 2 * ctx->units)
+            l1 *= 2;
+        size_t local[2] = {1, l1}, global[2] = {groups, (nb + l1 - 1) / l1 * l1};
+        cl_int err = clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, num_wait,
+                                            num_wait ? wait : NULL, done);
+        return err == CL_SUCCESS ? LRELU_OK
+                                 : lrelu_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
+    }
     if (cols)
         return launch_2d(ctx, k, kern, c->l.channels / vec + (c->l.channels % vec != 0), nb,
                          num_wait, wait, done);

@@ -128,6 +128,9 @@ typedef struct {
     size_t local;
 } lrelu_shape;
 
+/* The widest channel group of chan_bgroup (LRELU_GROUP_MAX in kernels/lrelu.cl). */
+#define LRELU_CHAN_GROUP_MAX 1024
+
 /* The program of one dtype, built on first use. */
 typedef struct {
     cl_program program;
@@ -144,11 +147,13 @@ typedef struct {
     cl_kernel chan_cols[2];
     cl_kernel chan_backward[2]; /* [0] PReLU, [1] bias_act */
     cl_kernel chan_bcols[2];    /* the same where inner is 1, channels as vectors */
+    cl_kernel chan_bgroup[2];   /* ... and on CPU devices, rows of a group of channels */
     cl_kernel chan_sum;
     cl_kernel q8[2];
-    size_t ext_local; /* work-group size of those: local, or less where they allow less */
-    size_t vec;       /* elements per work-item in the body (LRELU_VEC) */
-    size_t local;     /* work-group size used for every launch */
+    size_t ext_local;   /* work-group size of those: local, or less where they allow less */
+    size_t group_local; /* work-items a work-group of chan_bgroup may hold, at most 64 */
+    size_t vec;         /* elements per work-item in the body (LRELU_VEC) */
+    size_t local;       /* work-group size used for every launch */
 } lrelu_kernels;
 
 struct lrelu_ctx {
@@ -176,8 +181,13 @@ struct lrelu_ctx {
     int threads;
     int crew_started;
     lrelu_crew *_Atomic crew;
-    size_t base_align;     /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
-    size_t max_items[2];   /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
+    size_t base_align;   /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
+    size_t max_items[2]; /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
+    /* Channels per work-item of the per-channel backward by rows of channel groups
+     * (chan_bgroup, kernels/lrelu.cl; ext.c says where it runs): LRELU_CHAN_GROUP_MAX on
+     * CPU devices, 0 (none: the GPUs' kernels) elsewhere; $LRELU_CHAN_GROUP sets it. */
+    size_t chan_group;
+    size_t units;          /* CL_DEVICE_MAX_COMPUTE_UNITS, at least 1 */
     char build_extra[256]; /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
      * state is shared, so two threads must not interleave on one kernel. */

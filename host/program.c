@@ -133,10 +133,20 @@ cleanup:
 /* Releases the per-channel and quantized kernels k holds. */
 static void release_ext(lrelu_kernels *k)
 {
-    cl_kernel ext[] = {k->chan_forward,     k->chan_rows[0],  k->chan_rows[1],
-                       k->chan_cols[0],     k->chan_cols[1],  k->chan_backward[0],
-                       k->chan_backward[1], k->chan_bcols[0], k->chan_bcols[1],
-                       k->chan_sum,         k->q8[0],         k->q8[1]};
+    cl_kernel ext[] = {k->chan_forward,
+                       k->chan_rows[0],
+                       k->chan_rows[1],
+                       k->chan_cols[0],
+                       k->chan_cols[1],
+                       k->chan_backward[0],
+                       k->chan_backward[1],
+                       k->chan_bcols[0],
+                       k->chan_bcols[1],
+                       k->chan_bgroup[0],
+                       k->chan_bgroup[1],
+                       k->chan_sum,
+                       k->q8[0],
+                       k->q8[1]};
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; ++i)
         if (ext[i] != NULL)
             (void)clReleaseKernel(ext[i]);
@@ -169,13 +179,21 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
         {"lrelu_bias_backward", sfx, &e.chan_backward[1]},
         {"lrelu_prelu_bcols", sfx, &e.chan_bcols[0]},
         {"lrelu_bias_bcols", sfx, &e.chan_bcols[1]},
+        {"lrelu_prelu_bgroup", sfx, &e.chan_bgroup[0]},
+        {"lrelu_bias_bgroup", sfx, &e.chan_bgroup[1]},
         {"lrelu_forward_q8", "s8", f32 ? &e.q8[LRELU_QS8] : NULL},
         {"lrelu_forward_q8", "u8", f32 ? &e.q8[LRELU_QU8] : NULL},
         {"lrelu_chan_sum", sfx, &e.chan_sum},
     };
-    for (size_t i = 0; st == LRELU_OK && i < sizeof want / sizeof want[0]; ++i)
+    e.group_local = 64;
+    for (size_t i = 0; st == LRELU_OK && i < sizeof want / sizeof want[0]; ++i) {
+        /* the backward by rows of channel groups has work-groups of its own size: its
+         * private lanes may allow a device fewer work-items than the rest take */
+        int own = want[i].slot == &e.chan_bgroup[0] || want[i].slot == &e.chan_bgroup[1];
         if (want[i].slot != NULL)
-            st = ext_kernel(ctx, k, want[i].name, want[i].sfx, want[i].slot, &e.ext_local);
+            st = ext_kernel(ctx, k, want[i].name, want[i].sfx, want[i].slot,
+                            own ? &e.group_local : &e.ext_local);
+    }
     if (st != LRELU_OK) {
         release_ext(&e);
         return st;
@@ -189,10 +207,13 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     k->chan_backward[1] = e.chan_backward[1];
     k->chan_bcols[0] = e.chan_bcols[0];
     k->chan_bcols[1] = e.chan_bcols[1];
+    k->chan_bgroup[0] = e.chan_bgroup[0];
+    k->chan_bgroup[1] = e.chan_bgroup[1];
     k->chan_sum = e.chan_sum;
     k->q8[0] = e.q8[0];
     k->q8[1] = e.q8[1];
     k->ext_local = e.ext_local;
+    k->group_local = e.group_local;
     *out = k;
     return LRELU_OK;
 }
