@@ -128,7 +128,8 @@ typedef struct {
     size_t local;
 } lrelu_shape;
 
-/* The widest channel group of chan_bgroup (LRELU_GROUP_MAX in kernels/lrelu.cl). */
+/* The widest channel group of chan_bgroup (kernels/lrelu.cl) that $LRELU_CHAN_GROUP may
+ * set; its builds take the ctx's widest as -DLRELU_GROUP_MAX. */
 #define LRELU_CHAN_GROUP_MAX 1024
 
 /* The program of one dtype, built on first use. */

@@ -40,10 +40,12 @@ lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shap
 {
     lrelu_status st = LRELU_OK;
     cl_int err = CL_SUCCESS;
-    char options[512], name[64];
+    char options[512], name[64], group[48] = "";
     size_t vec = shape.vec;
-    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu %s",
-             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, ctx->build_extra);
+    if (ctx->chan_group > 0) /* the backward by rows of channel groups, CPUs' */
+        snprintf(group, sizeof group, "-DLRELU_GROUP_MAX=%zu ", ctx->chan_group);
+    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu %s%s",
+             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, group, ctx->build_extra);
     const char *src = lrelu_src_lrelu;
     size_t len = lrelu_src_lrelu_len;
     cl_program prog = clCreateProgramWithSource(ctx->context, 1, &src, &len, &err);
@@ -164,8 +166,9 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
     /* all or nothing: chan_sum, created last, marks the set complete */
     lrelu_kernels e = {.ext_local = k->local};
     const char *sfx = lrelu_dtype_name(t);
-    /* in this order; the quantized kernels only in the f32 program */
-    int f32 = t == LRELU_F32;
+    /* in this order; the quantized kernels only in the f32 program, the backward by rows
+     * of channel groups only where it was built */
+    int f32 = t == LRELU_F32, grp = ctx->chan_group > 0;
     const struct {
         const char *name, *sfx;
         cl_kernel *slot;
@@ -179,8 +182,8 @@ lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_ke
         {"lrelu_bias_backward", sfx, &e.chan_backward[1]},
         {"lrelu_prelu_bcols", sfx, &e.chan_bcols[0]},
         {"lrelu_bias_bcols", sfx, &e.chan_bcols[1]},
-        {"lrelu_prelu_bgroup", sfx, &e.chan_bgroup[0]},
-        {"lrelu_bias_bgroup", sfx, &e.chan_bgroup[1]},
+        {"lrelu_prelu_bgroup", sfx, grp ? &e.chan_bgroup[0] : NULL},
+        {"lrelu_bias_bgroup", sfx, grp ? &e.chan_bgroup[1] : NULL},
         {"lrelu_forward_q8", "s8", f32 ? &e.q8[LRELU_QS8] : NULL},
         {"lrelu_forward_q8", "u8", f32 ? &e.q8[LRELU_QU8] : NULL},
         {"lrelu_chan_sum", sfx, &e.chan_sum},

@@ -751,8 +751,10 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
  * VEC channels, strided by a row, or chan_bwd's one channel a work-item) ran at half the
  * plain backward's speed on PoCL (2^24 f32 over 256 channels last). The lanes of every
  * channel (8 x width values) live in a private array, which a GPU would spill. The
- * order of the sums is chan_bwd's, and the block sums go to partial[c * nb + b]. */
-#define LRELU_GROUP_MAX 1024
+ * order of the sums is chan_bwd's, and the block sums go to partial[c * nb + b]. Built
+ * only with -DLRELU_GROUP_MAX=w, the widest group: GPUs, which never run it, need not
+ * compile its private array. */
+#ifdef LRELU_GROUP_MAX
 #if LRELU_VEC == 1
 #define ACC_LOAD(a)     (a)[0]
 #define ACC_STORE(v, a) ((a)[0] = (v))
@@ -834,6 +836,20 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
     }
 }
 
+/* chan_bwd's arguments and the width of a channel group. */
+#define CHAN_BGROUP_KERNEL(NAME, BIAS)                                                             \
+    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
+                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
+                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
+                       ulong dx_off, __global C *partial, ulong width)                             \
+    {                                                                                              \
+        chan_bgroup(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off,    \
+                    dy, dy_off, dx, dx_off, partial, width);                                       \
+    }
+CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_prelu_bgroup_, SFX), 0)
+CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_bias_bgroup_, SFX), 1)
+#endif
+
 #define CHAN_BWD_KERNEL(NAME, BIAS)                                                                \
     __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
                        C limit, const __global S *x, ulong x_off, const __global S *p,             \
@@ -858,19 +874,6 @@ CHAN_BWD_KERNEL(LRELU_CAT(lrelu_bias_backward_, SFX), 1)
     }
 CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_prelu_bcols_, SFX), 0)
 CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_bias_bcols_, SFX), 1)
-
-/* chan_bwd's arguments and the width of a channel group. */
-#define CHAN_BGROUP_KERNEL(NAME, BIAS)                                                             \
-    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
-                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
-                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
-                       ulong dx_off, __global C *partial, ulong width)                             \
-    {                                                                                              \
-        chan_bgroup(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off,    \
-                    dy, dy_off, dx, dx_off, partial, width);                                       \
-    }
-CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_prelu_bgroup_, SFX), 0)
-CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_bias_bgroup_, SFX), 1)
 
 __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial, __global S *ds,
                             ulong ds_off)
