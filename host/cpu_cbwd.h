@@ -181,47 +181,69 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
                 partial[c * nb + b] = sum;                                                         \
         }                                                                                          \
     }                                                                                              \
+    /* Block b of channels [c0, c0 + w) (w <= cap), lanes in acc (8 x cap), factors in             \
+     * pcs and, 8 at a time, pc8 (cap of each) */                                                  \
+    static inline void cbwd_span_##SUF(const lrelu_cpu_cbwd *k, size_t b, size_t c0, size_t w,     \
+                                       size_t cap, CT *acc, CT *pcs, V *pc8, const int bias,       \
+                                       const int store)                                            \
+    {                                                                                              \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, nb = k->nb, outer = k->m, w8 = w & ~(size_t)7;                            \
+        size_t o0 = b * LRELU_RBLOCK;                                                              \
+        size_t end = outer - o0 < LRELU_RBLOCK ? outer : o0 + LRELU_RBLOCK;                        \
+        const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                                 \
+        CT *partial = k->partial;                                                                  \
+        for (int l = 0; l < 8; ++l)                                                                \
+            memset(acc + l * cap, 0, w * sizeof(CT));                                              \
+        for (size_t u = 0; u < w; ++u)                                                             \
+            pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                             \
+        memcpy(pc8, pcs, w8 * sizeof(CT));                                                         \
+        for (size_t o = o0; o < end; ++o) {                                                        \
+            const ST *x = (const ST *)k->x + o * C + c0, *dy = (const ST *)k->dy + o * C + c0;     \
+            ST *dx = store ? (ST *)k->dx + o * C + c0 : NULL;                                      \
+            CT *a = acc + ((o - o0) & 7) * cap; /* lane l of channel c0 + u: acc[l * cap + u] */   \
+            for (size_t u = 0; u < w8; u += 8) {                                                   \
+                V lanes;                                                                           \
+                memcpy(&lanes, a + u, sizeof lanes);                                               \
+                CBWD_EIGHT(V, I, LD8, ST8, x + u, dy + u, dx + u, pc8[u / 8], lanes);              \
+                memcpy(a + u, &lanes, sizeof lanes);                                               \
+            }                                                                                      \
+            for (size_t u = w8; u < w; ++u) {                                                      \
+                CT pc = pcs[u];                                                                    \
+                CBWD_ONE(CT, WIDEN, NARROW, u, a[u]);                                              \
+            }                                                                                      \
+        }                                                                                          \
+        for (size_t u = 0; u < w && partial != NULL; ++u) {                                        \
+            CT sum = 0;                                                                            \
+            for (int l = 0; l < 8; ++l)                                                            \
+                sum = sum + acc[l * cap + u];                                                      \
+            partial[(c0 + u) * nb + b] = sum;                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    /* Units of groups of up to k->cols channels. Lanes and factors of groups wider than           \
+     * LRELU_CBWD_STACK_COLS live on the heap (64 KiB for f64), not on a caller's stack;           \
+     * where none is to be had a group runs in spans of that many from the stack: the              \
+     * same sums, one pass over its rows per span. */                                              \
     static inline void cbwd_cols_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
                                        const int bias, const int store)                            \
     {                                                                                              \
-        CBWD_PARAMS(CT);                                                                           \
-        size_t C = k->C, nb = k->nb, outer = k->m, groups = k->groups;                             \
-        CT *partial = k->partial;                                                                  \
+        enum { S = LRELU_CBWD_STACK_COLS, H = LRELU_CBWD_COLS };                                   \
+        V pc8_s[S / 8];                                                                            \
+        CT acc_s[8 * S], pcs_s[S];                                                                 \
+        char *raw = k->cols > S ? malloc((H / 8) * sizeof(V) + 9 * H * sizeof(CT) + 63) : NULL;    \
+        V *heap = raw != NULL ? (V *)(((uintptr_t)raw + 63) & ~(uintptr_t)63) : NULL;              \
+        size_t cap = heap != NULL ? H : S;                                                         \
+        V *pc8 = heap != NULL ? heap : pc8_s;                                                      \
+        CT *acc = heap != NULL ? (CT *)(heap + H / 8) : acc_s;                                     \
+        CT *pcs = heap != NULL ? acc + 8 * H : pcs_s;                                              \
         for (size_t g = first; g < first + n; ++g) {                                               \
-            size_t b = g / groups, c0 = (g % groups) * k->cols;                                    \
-            size_t w = C - c0 < k->cols ? C - c0 : k->cols, w8 = w & ~(size_t)7;                   \
-            size_t o0 = b * LRELU_RBLOCK;                                                          \
-            size_t end = outer - o0 < LRELU_RBLOCK ? outer : o0 + LRELU_RBLOCK;                    \
-            const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
-            /* acc[l][u]: lane l of channel c0 + u; the channels' factors, 8 at a time */          \
-            CT acc[8][LRELU_CBWD_COLS], pcs[LRELU_CBWD_COLS] = {0};                                \
-            V pc8[LRELU_CBWD_COLS / 8];                                                            \
-            memset(acc, 0, sizeof acc);                                                            \
-            for (size_t u = 0; u < w; ++u)                                                         \
-                pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
-            memcpy(pc8, pcs, w8 * sizeof(CT));                                                     \
-            for (size_t o = o0; o < end; ++o) {                                                    \
-                const ST *x = (const ST *)k->x + o * C + c0, *dy = (const ST *)k->dy + o * C + c0; \
-                ST *dx = store ? (ST *)k->dx + o * C + c0 : NULL;                                  \
-                CT *a = acc[(o - o0) & 7];                                                         \
-                for (size_t u = 0; u < w8; u += 8) {                                               \
-                    V lanes;                                                                       \
-                    memcpy(&lanes, a + u, sizeof lanes);                                           \
-                    CBWD_EIGHT(V, I, LD8, ST8, x + u, dy + u, dx + u, pc8[u / 8], lanes);          \
-                    memcpy(a + u, &lanes, sizeof lanes);                                           \
-                }                                                                                  \
-                for (size_t u = w8; u < w; ++u) {                                                  \
-                    CT pc = pcs[u];                                                                \
-                    CBWD_ONE(CT, WIDEN, NARROW, u, a[u]);                                          \
-                }                                                                                  \
-            }                                                                                      \
-            for (size_t u = 0; u < w && partial != NULL; ++u) {                                    \
-                CT sum = 0;                                                                        \
-                for (int l = 0; l < 8; ++l)                                                        \
-                    sum = sum + acc[l][u];                                                         \
-                partial[(c0 + u) * nb + b] = sum;                                                  \
-            }                                                                                      \
+            size_t b = g / k->groups, c0 = (g % k->groups) * k->cols;                              \
+            size_t w = k->C - c0 < k->cols ? k->C - c0 : k->cols;                                  \
+            for (size_t s = 0; s < w; s += cap)                                                    \
+                cbwd_span_##SUF(k, b, c0 + s, w - s < cap ? w - s : cap, cap, acc, pcs, pc8, bias, \
+                                store);                                                            \
         }                                                                                          \
+        free(raw);                                                                                 \
     }                                                                                              \
     static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
     {                                                                                              \

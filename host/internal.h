@@ -52,13 +52,14 @@ typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, si
                                     size_t inner, size_t C, size_t es);
 /* The per-channel backward in-process (PReLU, bias_act): dx and each block's sum of a
  * channel's terms, in the kernels' units and order (kernels/lrelu.cl: chan_bwd,
- * chan_bcols). With cols (inner 1: a group width, at most LRELU_CBWD_COLS), unit g is
+ * chan_bgroup). With cols (inner 1: a group width, at most LRELU_CBWD_COLS), unit g is
  * block b of the outer index over a group of cols channels, g = b * groups + group;
  * else (cols 0) block b of channel c, g = b * C + c where inner < LRELU_RBLOCK
  * (neighbouring units, neighbouring memory), else g = c * nb + b. partial (of the
  * compute type: double for f64, else float) gets block b's sum of channel c at [c * nb +
  * b]; dx and partial may be NULL. */
-#define LRELU_CBWD_COLS 256
+#define LRELU_CBWD_COLS       1024
+#define LRELU_CBWD_STACK_COLS 256 /* the widest group whose lanes live on the stack */
 typedef struct {
     lrelu_dtype t;
     int bias; /* bias_act (else PReLU) */

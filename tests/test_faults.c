@@ -29,25 +29,34 @@ typedef enum {
     SC_HOST_ZERO_COPY,
     SC_HOST_COPYING,
     SC_HOST_INPROCESS,
-    SC_HOST_Q8, /* the wrapped-array path of the quantized and per-channel host calls */
+    SC_HOST_Q8,         /* the wrapped-array path of the quantized and per-channel host calls */
+    SC_HOST_PRELU_WIDE, /* in-process, channels last in groups wider than the stack holds */
     SC_FROM_QUEUE,
     SC_COUNT
 } scenario;
 
 static const char *sc_name[] = {
-    "device forward f32",          "device backward f16",
-    "device from-output n=0",      "device PReLU backward, slope gradient only",
-    "host forward, zero copy",     "host backward, copying",
-    "host forward, in-process",    "host int8 forward",
-    "embedded in a caller's queue"};
+    "device forward f32",        "device backward f16",
+    "device from-output n=0",    "device PReLU backward, slope gradient only",
+    "host forward, zero copy",   "host backward, copying",
+    "host forward, in-process",  "host int8 forward",
+    "host PReLU backward, wide", "embedded in a caller's queue"};
+/* the wide scenario: 300 channels last over 4 blocks of rows, so that the in-process
+ * backward takes one group of all 300 (its lanes on the heap, or in spans from the stack
+ * where the heap fails) */
+static const lrelu_layout wide = {1024, 300, 1};
+enum { NW = 1024 * 300 };
+static float wx[NW], wdy[NW], wslope[300], wdx[NW], wds[300], want_dx[NW], want_ds[300];
 static const lrelu_quant q_in = {0.25, 3}, q_out = {0.125, -2};
 
 static void set_env(scenario s)
 {
-    setenv("LRELU_HOST_INPROCESS_BYTES", s == SC_HOST_INPROCESS ? "1000000" : "0", 1);
-    /* in-process, every call shared with a helper thread, so that its start fails too */
+    int wide_s = s == SC_HOST_PRELU_WIDE;
+    setenv("LRELU_HOST_INPROCESS_BYTES", s == SC_HOST_INPROCESS || wide_s ? "100000000" : "0", 1);
+    /* in-process, every call shared with a helper thread, so that its start fails too;
+     * the wide backward on one thread, whose allocations this layer counts in order */
     setenv("LRELU_HOST_CREW_BYTES", s == SC_HOST_INPROCESS ? "0" : "", 1);
-    setenv("LRELU_HOST_THREADS", "2", 1);
+    setenv("LRELU_HOST_THREADS", wide_s ? "1" : "2", 1);
     setenv("LRELU_HOST_ZERO_COPY", s == SC_HOST_COPYING ? "0" : "1", 1);
     setenv("LRELU_HOST_CHUNK", "8192", 1); /* several chunks, both pipelines */
 }
@@ -80,6 +89,8 @@ static lrelu_status call(scenario s, lrelu_ctx *ctx)
         break;
     case SC_HOST_Q8:
         return lrelu_forward_q8_host(ctx, LRELU_QS8, N, 0.3, q_in, q_out, hx, hout);
+    case SC_HOST_PRELU_WIDE:
+        return lrelu_prelu_backward_host(ctx, LRELU_F32, wide, wx, wslope, wdy, wdx, wds);
     case SC_HOST_ZERO_COPY:
     case SC_HOST_INPROCESS:
         return lrelu_forward_host(ctx, LRELU_F32, N, 0.3, hx, hout);
@@ -132,6 +143,10 @@ static void poison_outputs(void)
     float p = -12345.0f;
     for (int i = 0; i < N; ++i)
         hout[i] = p;
+    for (int i = 0; i < NW; ++i)
+        wdx[i] = p;
+    for (int i = 0; i < 300; ++i)
+        wds[i] = p;
     if (clEnqueueWriteBuffer(user_q, bout, CL_TRUE, 0, sizeof hout, hout, 0, NULL, NULL) !=
         CL_SUCCESS)
         lt_die("poison");
@@ -144,6 +159,8 @@ static int output_is(scenario s, int right)
     size_t bytes = 0, at = s == SC_DEVICE_BACKWARD_F16 ? 6 : 0;
     if (s == SC_DEVICE_FROM_OUTPUT_N0)
         return 1;
+    if (s == SC_HOST_PRELU_WIDE) /* a host call: only ever asked to be right */
+        return memcmp(wdx, want_dx, sizeof wdx) == 0 && memcmp(wds, want_ds, sizeof wds) == 0;
     if (s < SC_HOST_ZERO_COPY || s == SC_FROM_QUEUE) {
         if (clEnqueueReadBuffer(user_q, bout, CL_TRUE, 0, sizeof got, got, 0, NULL, NULL) !=
             CL_SUCCESS)
@@ -170,6 +187,11 @@ int main(void)
     for (int i = 0; i < N; ++i)
         hx[i] = (float)(i % 41) - 20.5f, hdy[i] = (float)(i % 7) - 3.0f;
     memcpy(want, hx, sizeof want);
+    for (int i = 0; i < NW; ++i)
+        wx[i] = (float)(i % 13) * 0.375f - 2.0f, wdy[i] = (float)(i % 11) * 0.1875f - 1.0f;
+    for (int i = 0; i < 300; ++i)
+        wslope[i] = 0.01f * (float)(i % 17);
+    lrelu_ref_prelu_backward(LRELU_F32, wide, wx, wslope, wdy, want_dx, want_ds);
     /* the device scenarios other than from-queue need buffers of the ctx's context, so
      * they run on a ctx made from this context's queue too: the buffers must belong to it */
     bx = clCreateBuffer(cx, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof hx, hx, &err);
