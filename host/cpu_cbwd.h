@@ -230,12 +230,13 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
         enum { S = LRELU_CBWD_STACK_COLS, H = LRELU_CBWD_COLS };                                   \
         V pc8_s[S / 8];                                                                            \
         CT acc_s[8 * S], pcs_s[S];                                                                 \
-        char *raw = k->cols > S ? malloc((H / 8) * sizeof(V) + 9 * H * sizeof(CT) + 63) : NULL;    \
+        char *raw =                                                                                \
+            k->cols > S ? malloc((H / 8) * sizeof(V) + (size_t)9 * H * sizeof(CT) + 63) : NULL;    \
         V *heap = raw != NULL ? (V *)(((uintptr_t)raw + 63) & ~(uintptr_t)63) : NULL;              \
         size_t cap = heap != NULL ? H : S;                                                         \
         V *pc8 = heap != NULL ? heap : pc8_s;                                                      \
         CT *acc = heap != NULL ? (CT *)(heap + H / 8) : acc_s;                                     \
-        CT *pcs = heap != NULL ? acc + 8 * H : pcs_s;                                              \
+        CT *pcs = heap != NULL ? acc + (size_t)8 * H : pcs_s;                                      \
         for (size_t g = first; g < first + n; ++g) {                                               \
             size_t b = g / k->groups, c0 = (g % k->groups) * k->cols;                              \
             size_t w = k->C - c0 < k->cols ? k->C - c0 : k->cols;                                  \
