@@ -87,8 +87,10 @@ static lrelu_status check_extents(const char *fn, size_t es, shim_op *ops, int n
     return LRELU_OK;
 }
 
-/* Wraps operand i: the very same array as an earlier input shares its buffer. */
-static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops, int i)
+/* Wraps operand i: the very same array as an earlier input shares its buffer, which
+ * spans the longest of the operands that are that array (inputs may be one array at
+ * different lengths: PReLU's slopes the first elements of dy, say). */
+static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops, int nops, int i)
 {
     shim_op *o = &ops[i];
     for (int j = 0; j < i; ++j)
@@ -97,7 +99,10 @@ static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops
             o->off = ops[j].off;
             return LRELU_OK;
         }
-    size_t bytes = o->n * es;
+    size_t n = o->n;
+    for (int j = i + 1; j < nops; ++j)
+        n = ops[j].ptr == o->ptr && ops[j].n > n ? ops[j].n : n;
+    size_t bytes = n * es;
     if (bytes > ctx->max_alloc)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
                           "%s: %s's %zu bytes exceed the device's largest allocation (%llu); the "
@@ -148,7 +153,7 @@ static lrelu_status shim_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size
     cl_event done = NULL;
     for (int i = 0; i < nops && st == LRELU_OK; ++i)
         if (ops[i].ptr != NULL)
-            st = wrap(ctx, fn, es, ops, i);
+            st = wrap(ctx, fn, es, ops, nops, i);
     if (st == LRELU_OK)
         st = f(ctx, call, ops, &done);
     for (int i = 0; i < nops && st == LRELU_OK; ++i) {

@@ -198,6 +198,46 @@ static size_t run(lrelu_ctx *ctx, int api, const chan_case *c, const void *x, co
     return bad;
 }
 
+/* The factors read from the very array x or dy is (its first `channels` elements): the
+ * host calls' inputs may be the same array at different lengths. Returns the failures. */
+static int shared_inputs(lrelu_ctx *ctx, uint64_t *rng)
+{
+    const lrelu_layout l = {40, 3, 64};
+    enum { NS = 40 * 3 * 64, G = 64 };
+    static float x[NS], dy[NS], dx[NS + G], ds[3 + G], want_dx[NS], want_ds[3];
+    const lrelu_bias_act p = {0.2, 1.4142135623730951, 256.0};
+    int bad = 0;
+    fill_moderate(LRELU_F32, x, NS, rng);
+    fill_moderate(LRELU_F32, dy, NS, rng);
+    for (int call = 0; call < 4; ++call) {
+        const float *fac = call % 2 ? dy : x;
+        for (size_t i = 0; i < NS + G; ++i)
+            dx[i] = -7.0f;
+        for (size_t i = 0; i < 3 + G; ++i)
+            ds[i] = -7.0f;
+        lrelu_status st;
+        if (call < 2) {
+            st = lrelu_prelu_backward_host(ctx, LRELU_F32, l, x, fac, dy, dx, ds);
+            lrelu_ref_prelu_backward(LRELU_F32, l, x, fac, dy, want_dx, want_ds);
+        } else {
+            st = lrelu_bias_act_backward_host(ctx, LRELU_F32, l, p, x, fac, dy, dx, ds);
+            lrelu_ref_bias_act_backward(LRELU_F32, l, p, x, fac, dy, want_dx, want_ds);
+        }
+        int ok = st == LRELU_OK && memcmp(dx, want_dx, sizeof want_dx) == 0 &&
+                 memcmp(ds, want_ds, sizeof want_ds) == 0;
+        for (size_t i = NS; i < NS + G; ++i)
+            ok = ok && dx[i] == -7.0f;
+        for (size_t i = 3; i < 3 + G; ++i)
+            ok = ok && ds[i] == -7.0f;
+        if (!ok) {
+            ++bad;
+            printf("  %s backward, factors from %s: %s\n", call < 2 ? "PReLU" : "bias_act",
+                   call % 2 ? "dy" : "x", st == LRELU_OK ? "wrong values" : lrelu_last_error());
+        }
+    }
+    return bad;
+}
+
 int main(void)
 {
     lrelu_ctx *ctx = lt_open();
@@ -245,6 +285,8 @@ int main(void)
                     }
             }
     }
+    lt_check(shared_inputs(ctx, &rng) == 0,
+             "host backwards whose factors are the very array x or dy match the reference");
     lt_check(lt_chan_pipeline(ctx, &rng) == 0,
              "pipelined per-channel backwards of several sizes match the reference");
     free(x);
