@@ -246,10 +246,56 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
         }                                                                                          \
         free(raw);                                                                                 \
     }                                                                                              \
+    /* inner a multiple of 8 below a block: unit g is block b of channels [c0, c0 + w),            \
+     * read in memory order (a block's rows, each row's channels, each channel's segment),         \
+     * as chan_bgroup does; every segment is whole vectors of 8 starting on lane 0 */              \
+    static inline void cbwd_segs_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
+                                       const int bias, const int store)                            \
+    {                                                                                              \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m;                                   \
+        CT *partial = k->partial;                                                                  \
+        V lanes[LRELU_CBWD_STACK_COLS];                                                            \
+        CT pcs[LRELU_CBWD_STACK_COLS];                                                             \
+        for (size_t g = first; g < first + n; ++g) {                                               \
+            size_t b = g / k->groups, c0 = (g % k->groups) * k->segs;                              \
+            size_t w = C - c0 < k->segs ? C - c0 : k->segs, j0 = b * LRELU_RBLOCK;                 \
+            size_t end = m - j0 < LRELU_RBLOCK ? m : j0 + LRELU_RBLOCK;                            \
+            const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
+            memset(lanes, 0, w * sizeof(V));                                                       \
+            for (size_t u = 0; u < w; ++u)                                                         \
+                pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
+            for (size_t j = j0; j < end;) {                                                        \
+                size_t o = j / inner, r = j - o * inner;                                           \
+                size_t seg = inner - r < end - j ? inner - r : end - j;                            \
+                size_t at = (o * C + c0) * inner + r;                                              \
+                const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
+                ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
+                for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
+                    V acc = lanes[u];                                                              \
+                    for (size_t q = 0; q < seg; q += 8)                                            \
+                        CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pcs[u], acc);            \
+                    lanes[u] = acc;                                                                \
+                }                                                                                  \
+                j += seg;                                                                          \
+            }                                                                                      \
+            for (size_t u = 0; u < w && partial != NULL; ++u) {                                    \
+                CT sum = 0;                                                                        \
+                for (int l = 0; l < 8; ++l)                                                        \
+                    sum = sum + lanes[u][l];                                                       \
+                partial[(c0 + u) * nb + b] = sum;                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
     static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
     {                                                                                              \
         int store = k->dx != NULL;                                                                 \
-        if (k->cols) {                                                                             \
+        if (k->segs) {                                                                             \
+            if (k->bias)                                                                           \
+                store ? cbwd_segs_##SUF(k, first, n, 1, 1) : cbwd_segs_##SUF(k, first, n, 1, 0);   \
+            else                                                                                   \
+                store ? cbwd_segs_##SUF(k, first, n, 0, 1) : cbwd_segs_##SUF(k, first, n, 0, 0);   \
+        } else if (k->cols) {                                                                      \
             if (k->bias)                                                                           \
                 store ? cbwd_cols_##SUF(k, first, n, 1, 1) : cbwd_cols_##SUF(k, first, n, 1, 0);   \
             else                                                                                   \

@@ -38,6 +38,10 @@ static const lrelu_layout layouts[] = {
     {300, 150, 1},
     {1100, 20, 1},
     {777, 1, 3},
+    /* inner a multiple of 8 that does not divide the block: blocks end inside rows (the
+     * backward by rows of channel groups, device and in-process) */
+    {30, 5, 24},
+    {11, 3, 200},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},
