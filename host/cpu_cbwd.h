@@ -133,6 +133,30 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
         ACC = ACC + t8_;                                                                           \
     } while (0)
 
+/* CNT (1..8, L + CNT <= 8) neighbouring elements at X, DY (dx to DX) into lanes [L, L +
+ * CNT) of ACC, through copies 8 wide padded with +0, dx stored for those elements alone.
+ * A padded lane's term is +0 or -0 (x * dy, or dy * gain times alpha, with x and dy 0),
+ * which leaves its lane as it is: lanes start at +0 and so are never -0. */
+#define CBWD_PART(V, I, LD8, ST8, ST, L, CNT, X, DY, DX, PC, ACC)                                  \
+    do {                                                                                           \
+        ST tx_[8] = {0}, tdy_[8] = {0}, tdx_[8];                                                   \
+        size_t l_ = (L), c_ = (CNT);                                                               \
+        for (size_t e_ = 0; e_ < c_; ++e_) {                                                       \
+            tx_[l_ + e_] = (X)[e_];                                                                \
+            tdy_[l_ + e_] = (DY)[e_];                                                              \
+        }                                                                                          \
+        V v8_, gy8_, d8_, t8_;                                                                     \
+        LD8(&v8_, tx_);                                                                            \
+        LD8(&gy8_, tdy_);                                                                          \
+        CBWD_STEP8(V, I, v8_, gy8_, PC, d8_, t8_);                                                 \
+        ACC = ACC + t8_;                                                                           \
+        if (store) {                                                                               \
+            ST8(tdx_, &d8_);                                                                       \
+            for (size_t e_ = 0; e_ < c_; ++e_)                                                     \
+                (DX)[e_] = tdx_[l_ + e_];                                                          \
+        }                                                                                          \
+    } while (0)
+
 /* The parameters in the compute type, as the kernels get them: limit 0 (no clamp) where
  * it is 0 or beyond the type */
 #define CBWD_PARAMS(CT)                                                                            \
@@ -246,9 +270,9 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
         }                                                                                          \
         free(raw);                                                                                 \
     }                                                                                              \
-    /* inner a multiple of 8 below a block: unit g is block b of channels [c0, c0 + w),            \
-     * read in memory order (a block's rows, each row's channels, each channel's segment),         \
-     * as chan_bgroup does; every segment is whole vectors of 8 starting on lane 0 */              \
+    /* inner below a block: unit g is block b of channels [c0, c0 + w), read in memory             \
+     * order (a block's rows, each row's channels, each channel's segment), as chan_bgroup         \
+     * does: a segment one element at a time up to lane 0, then 8 at a time, then the rest */      \
     static inline void cbwd_segs_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
                                        const int bias, const int store)                            \
     {                                                                                              \
@@ -266,15 +290,23 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
             for (size_t u = 0; u < w; ++u)                                                         \
                 pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
             for (size_t j = j0; j < end;) {                                                        \
-                size_t o = j / inner, r = j - o * inner;                                           \
+                size_t o = j / inner, r = j - o * inner, l0 = (j - j0) & 7;                        \
                 size_t seg = inner - r < end - j ? inner - r : end - j;                            \
                 size_t at = (o * C + c0) * inner + r;                                              \
                 const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
                 ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
                 for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
+                    CT pc = pcs[u];                                                                \
                     V acc = lanes[u];                                                              \
-                    for (size_t q = 0; q < seg; q += 8)                                            \
-                        CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pcs[u], acc);            \
+                    size_t q = 0;                                                                  \
+                    if (l0 != 0) {                                                                 \
+                        q = 8 - l0 < seg ? 8 - l0 : seg;                                           \
+                        CBWD_PART(V, I, LD8, ST8, ST, l0, q, x, dy, dx, pc, acc);                  \
+                    }                                                                              \
+                    for (; q + 8 <= seg; q += 8)                                                   \
+                        CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);                \
+                    if (q < seg)                                                                   \
+                        CBWD_PART(V, I, LD8, ST8, ST, 0, seg - q, x + q, dy + q, dx + q, pc, acc); \
                     lanes[u] = acc;                                                                \
                 }                                                                                  \
                 j += seg;                                                                          \

@@ -365,12 +365,12 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
 /* The channels per work-item of the backward by rows of channel groups (chan_bgroup in
  * kernels/lrelu.cl), or 0 where it does not run: on CPU devices (ctx->chan_group), where
  * inner is 1 (but for exactly a vector's worth of channels, whose columns are whole rows
- * with the lanes in registers) or a multiple of 8 below a block (blocks span rows).
+ * with the lanes in registers) or below a block (blocks span rows).
  * Groups narrow, down to 64 channels, until there are two work-items per core. */
 static size_t chan_group_width(const lrelu_ctx *ctx, const chan_call *c, size_t vec, size_t nb)
 {
     size_t inner = c->l.inner, width = ctx->chan_group;
-    int rows = inner == 1 ? c->l.channels != vec : inner % 8 == 0 && inner < LRELU_RBLOCK;
+    int rows = inner == 1 ? c->l.channels != vec : inner < LRELU_RBLOCK;
     if (!rows)
         return 0;
     while (width > 64 && (c->l.channels + width - 1) / width * nb < 2 * ctx->units)

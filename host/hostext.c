@@ -401,7 +401,7 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
     /* blocks over rows: a unit takes a block of every channel of a group (all up to 256),
      * reading rows in memory order; a block of one channel, its segments 2 KiB apart at
      * (n/1024, 16, 64) f16, ran at a third of the kernels' speed from 2^24 */
-    size_t segs = C > 1 && inner > 1 && inner % 8 == 0 && inner < LRELU_RBLOCK
+    size_t segs = C > 1 && inner > 1 && inner < LRELU_RBLOCK
                       ? (C < LRELU_CBWD_STACK_COLS ? C : LRELU_CBWD_STACK_COLS)
                       : 0;
     size_t group = cols ? cols : segs;

@@ -64,7 +64,7 @@ typedef struct {
     lrelu_dtype t;
     int bias; /* bias_act (else PReLU) */
     size_t cols;
-    size_t segs; /* inner a multiple of 8 below a block: units of a block over segs channels */
+    size_t segs; /* 1 < inner < a block: units of a block over a group of segs channels */
     double alpha, gain, limit; /* bias_act's, limit as the call gives it */
     size_t m, nb, C, inner, groups;
     const void *x, *p, *dy; /* p NULL: bias_act without a bias */

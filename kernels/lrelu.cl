@@ -379,7 +379,7 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
  *     the same where inner is 1 and channels >= VEC, work-item (i, b) over the VEC
  *     channels from i * VEC: neighbouring work-items on neighbouring memory, for GPUs
  *   lrelu_prelu_bgroup_SFX, lrelu_bias_bgroup_SFX(m, nb, ...the same..., partial, width)
- *     the same for CPU devices where inner is 1 or a multiple of 8 below BLOCK:
+ *     the same for CPU devices where inner is below BLOCK:
  *     work-item (g, b) takes block b of the `width` channels from g * width (width <=
  *     1024), reading rows in memory order
  *   lrelu_chan_sum_SFX(channels, nb, partial, ds, ds_off)
@@ -763,8 +763,8 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
     }
 }
 
-/* The backward on CPU devices, where inner is 1 (channels last) or a multiple of 8
- * below BLOCK (blocks span rows): work-item (g, b) takes channels [g * width, g * width
+/* The backward on CPU devices, where inner is below BLOCK (blocks span rows; inner 1:
+ * channels last): work-item (g, b) takes channels [g * width, g * width
  * + width) (fewer in the last group; width <= LRELU_GROUP_MAX) over block b, row by row,
  * so that it reads and writes memory in order. On a CPU a work-item runs alone, and the
  * GPUs' order (neighbouring work-items on neighbouring memory: chan_bcols' columns of
@@ -788,6 +788,15 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
 #define ACC_LOAD(a)     LRELU_CAT(vload, LRELU_VEC)(0, (a))
 #define ACC_STORE(v, a) LRELU_CAT(vstore, LRELU_VEC)((v), 0, (a))
 #endif
+/* element I of x, dy (and dx) into lane A */
+#define CHAN_BGROUP_ONE(I, A)                                                                      \
+    {                                                                                              \
+        C v = LOAD1(I, x + x_off), gy = LOAD1(I, dy + dy_off), d, term;                            \
+        CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)                                                  \
+        if (dx != 0)                                                                               \
+            STORE1(d, I, dx + dx_off);                                                             \
+        A = A + term;                                                                              \
+    }
 inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong inner, int mode,
                         C alpha, C gain, C limit, const __global S *x, ulong x_off,
                         const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
@@ -831,23 +840,29 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
             }
         }
     } else {
-        /* segments of whole vectors of 8 (inner and BLOCK are multiples of 8), each
-         * starting on lane 0; channel c0 + k's lanes at acc[8 * k] */
+        /* each row's segment of every channel: one element at a time up to lane 0, then
+         * vectors of 8, then what remains; channel c0 + k's lanes at acc[8 * k] */
         for (size_t j = j0; j < end;) {
-            size_t o = j / inner, r = j - o * inner;
+            size_t o = j / inner, r = j - o * inner, l0 = (j - j0) & 7;
             size_t seg = inner - r < end - j ? inner - r : end - j;
             size_t idx = (o * channels + c0) * inner + r;
             for (size_t k = 0; k < w; ++k, idx += inner) {
                 C pc = mode == 2 ? -(C)0 : LOADP(k, pp);
-                C8 lanes = vload8(0, acc + 8 * k);
-                for (size_t q = 0; q < seg; q += 8) {
+                C *ln = acc + 8 * k;
+                size_t q = 0;
+                for (; q < seg && ((l0 + q) & 7) != 0; ++q)
+                    CHAN_BGROUP_ONE(idx + q, ln[(l0 + q) & 7])
+                C8 lanes = vload8(0, ln);
+                for (; q + 8 <= seg; q += 8) {
                     C8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off), d, term;
                     CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
                     if (dx != 0)
                         STORE8(d, idx + q, dx + dx_off);
                     lanes = lanes + term;
                 }
-                vstore8(lanes, 0, acc + 8 * k);
+                vstore8(lanes, 0, ln);
+                for (; q < seg; ++q)
+                    CHAN_BGROUP_ONE(idx + q, ln[(l0 + q) & 7])
             }
             j += seg;
         }

@@ -39,9 +39,13 @@ static const lrelu_layout layouts[] = {
     {1100, 20, 1},
     {777, 1, 3},
     /* inner a multiple of 8 that does not divide the block: blocks end inside rows (the
-     * backward by rows of channel groups, device and in-process) */
+     * backwards by rows of channel groups, device and in-process) */
     {30, 5, 24},
     {11, 3, 200},
+    /* and an odd inner (7 x 7), and one of 2: segments that start and end inside the sums'
+     * lanes, and segments shorter than the lanes left */
+    {20, 7, 49},
+    {300, 3, 2},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},
