@@ -394,6 +394,8 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
     size_t C = c->l.channels, m = c->l.outer * c->l.inner;
     size_t inner = C == 1 ? m : c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     size_t cs = c->t == LRELU_F64 ? 8 : 4;
+    if (C == 0 || nb == 0)
+        return 0; /* never: shim_run returns first where there is nothing to do */
     /* channels last: groups as wide as the accumulators allow, so that a block's rows are
      * read once (at 2^22 f32 over 256 channels groups of 64 took 1.9 x the time of one
      * group), but narrower where a few blocks would leave too few units to share */

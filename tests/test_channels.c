@@ -217,14 +217,14 @@ static int shared_inputs(lrelu_ctx *ctx, uint64_t *rng)
     int bad = 0;
     fill_moderate(LRELU_F32, x, NS, rng);
     fill_moderate(LRELU_F32, dy, NS, rng);
-    for (int call = 0; call < 4; ++call) {
-        const float *fac = call % 2 ? dy : x;
+    for (int which = 0; which < 4; ++which) {
+        const float *fac = which % 2 ? dy : x;
         for (size_t i = 0; i < NS + G; ++i)
             dx[i] = -7.0f;
         for (size_t i = 0; i < 3 + G; ++i)
             ds[i] = -7.0f;
         lrelu_status st;
-        if (call < 2) {
+        if (which < 2) {
             st = lrelu_prelu_backward_host(ctx, LRELU_F32, l, x, fac, dy, dx, ds);
             lrelu_ref_prelu_backward(LRELU_F32, l, x, fac, dy, want_dx, want_ds);
         } else {
@@ -239,8 +239,8 @@ static int shared_inputs(lrelu_ctx *ctx, uint64_t *rng)
             ok = ok && ds[i] == -7.0f;
         if (!ok) {
             ++bad;
-            printf("  %s backward, factors from %s: %s\n", call < 2 ? "PReLU" : "bias_act",
-                   call % 2 ? "dy" : "x", st == LRELU_OK ? "wrong values" : lrelu_last_error());
+            printf("  %s backward, factors from %s: %s\n", which < 2 ? "PReLU" : "bias_act",
+                   which % 2 ? "dy" : "x", st == LRELU_OK ? "wrong values" : lrelu_last_error());
         }
     }
     return bad;
