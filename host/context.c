@@ -100,6 +100,10 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         if (env != NULL && env[0] != '\0')
             g = (size_t)strtoull(env, NULL, 10);
         c->chan_group = g > LRELU_CHAN_GROUP_MAX ? LRELU_CHAN_GROUP_MAX : g;
+        /* LRELU_CHAN_BLOCKS sets the blocks of each of its work-items (tests) */
+        const char *blocks = getenv("LRELU_CHAN_BLOCKS");
+        c->chan_blocks =
+            blocks != NULL && blocks[0] != '\0' ? (size_t)strtoull(blocks, NULL, 10) : 0;
     }
     /* The host-memory API wraps the caller's arrays where the device works on host memory
      * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */

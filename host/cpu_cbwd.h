@@ -270,52 +270,66 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
         }                                                                                          \
         free(raw);                                                                                 \
     }                                                                                              \
-    /* inner below a block: unit g is block b of channels [c0, c0 + w), read in memory             \
-     * order (a block's rows, each row's channels, each channel's segment), as chan_bgroup         \
-     * does: a segment one element at a time up to lane 0, then 8 at a time, then the rest */      \
+    /* inner above 1: unit g is blocks [b * per, b * per + per) of channels [c0, c0 + w),          \
+     * read in memory order (rows, each row's channels, each channel's segment), as                \
+     * chan_bgroup does: a segment in pieces that end where blocks do, each one element at         \
+     * a time up to lane 0, then 8 at a time, then the rest; a channel's lanes summed into         \
+     * partial and cleared where its block ends */                                                 \
     static inline void cbwd_segs_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
                                        const int bias, const int store)                            \
     {                                                                                              \
         CBWD_PARAMS(CT);                                                                           \
-        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m;                                   \
+        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, span = k->per * LRELU_RBLOCK;     \
         CT *partial = k->partial;                                                                  \
-        V lanes[LRELU_CBWD_STACK_COLS];                                                            \
+        V lanes[LRELU_CBWD_STACK_COLS], zero = {0, 0, 0, 0, 0, 0, 0, 0};                           \
         CT pcs[LRELU_CBWD_STACK_COLS];                                                             \
         for (size_t g = first; g < first + n; ++g) {                                               \
             size_t b = g / k->groups, c0 = (g % k->groups) * k->segs;                              \
-            size_t w = C - c0 < k->segs ? C - c0 : k->segs, j0 = b * LRELU_RBLOCK;                 \
-            size_t end = m - j0 < LRELU_RBLOCK ? m : j0 + LRELU_RBLOCK;                            \
+            size_t w = C - c0 < k->segs ? C - c0 : k->segs, j0 = b * span;                         \
+            size_t end = m - j0 < span ? m : j0 + span;                                            \
             const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
-            memset(lanes, 0, w * sizeof(V));                                                       \
-            for (size_t u = 0; u < w; ++u)                                                         \
+            for (size_t u = 0; u < w; ++u) {                                                       \
+                lanes[u] = zero;                                                                   \
                 pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
+            }                                                                                      \
             for (size_t j = j0; j < end;) {                                                        \
-                size_t o = j / inner, r = j - o * inner, l0 = (j - j0) & 7;                        \
+                size_t o = j / inner, r = j - o * inner;                                           \
                 size_t seg = inner - r < end - j ? inner - r : end - j;                            \
+                size_t next = (j | (LRELU_RBLOCK - 1)) + 1 - j; /* up to the next block */         \
                 size_t at = (o * C + c0) * inner + r;                                              \
                 const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
                 ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
                 for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
                     CT pc = pcs[u];                                                                \
                     V acc = lanes[u];                                                              \
-                    size_t q = 0;                                                                  \
-                    if (l0 != 0) {                                                                 \
-                        q = 8 - l0 < seg ? 8 - l0 : seg;                                           \
-                        CBWD_PART(V, I, LD8, ST8, ST, l0, q, x, dy, dx, pc, acc);                  \
+                    for (size_t q = 0, stop = next < seg ? next : seg;                             \
+                         q<seg; stop = seg - stop> LRELU_RBLOCK ? stop + LRELU_RBLOCK : seg) {     \
+                        size_t l0 = (j + q) & 7;                                                   \
+                        if (l0 != 0) {                                                             \
+                            size_t cnt = 8 - l0 < stop - q ? 8 - l0 : stop - q;                    \
+                            CBWD_PART(V, I, LD8, ST8, ST, l0, cnt, x + q, dy + q, dx + q, pc,      \
+                                      acc);                                                        \
+                            q += cnt;                                                              \
+                        }                                                                          \
+                        for (; q + 8 <= stop; q += 8)                                              \
+                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
+                        if (q < stop) {                                                            \
+                            CBWD_PART(V, I, LD8, ST8, ST, 0, stop - q, x + q, dy + q, dx + q, pc,  \
+                                      acc);                                                        \
+                            q = stop;                                                              \
+                        }                                                                          \
+                        if (((j + stop) & (LRELU_RBLOCK - 1)) != 0 && j + stop != end)             \
+                            continue;                                                              \
+                        CT sum = 0;                                                                \
+                        for (int l = 0; l < 8; ++l)                                                \
+                            sum = sum + acc[l];                                                    \
+                        if (partial != NULL)                                                       \
+                            partial[(c0 + u) * nb + (j + stop - 1) / LRELU_RBLOCK] = sum;          \
+                        acc = zero;                                                                \
                     }                                                                              \
-                    for (; q + 8 <= seg; q += 8)                                                   \
-                        CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);                \
-                    if (q < seg)                                                                   \
-                        CBWD_PART(V, I, LD8, ST8, ST, 0, seg - q, x + q, dy + q, dx + q, pc, acc); \
                     lanes[u] = acc;                                                                \
                 }                                                                                  \
                 j += seg;                                                                          \
-            }                                                                                      \
-            for (size_t u = 0; u < w && partial != NULL; ++u) {                                    \
-                CT sum = 0;                                                                        \
-                for (int l = 0; l < 8; ++l)                                                        \
-                    sum = sum + lanes[u][l];                                                       \
-                partial[(c0 + u) * nb + b] = sum;                                                  \
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \

@@ -365,17 +365,44 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
 /* The channels per work-item of the backward by rows of channel groups (chan_bgroup in
  * kernels/lrelu.cl), or 0 where it does not run: on CPU devices (ctx->chan_group), where
  * inner is 1 (but for exactly a vector's worth of channels, whose columns are whole rows
- * with the lanes in registers) or below a block (blocks span rows).
- * Groups narrow, down to 64 channels, until there are two work-items per core. */
+ * with the lanes in registers) or there are several channels; where inner is 1 groups
+ * narrow, down to 64 channels, until there are two work-items per core (above 1
+ * lrelu_chan_group_shape narrows them). */
 static size_t chan_group_width(const lrelu_ctx *ctx, const chan_call *c, size_t vec, size_t nb)
 {
     size_t inner = c->l.inner, width = ctx->chan_group;
-    int rows = inner == 1 ? c->l.channels != vec : inner < LRELU_RBLOCK;
+    int rows = inner == 1 ? c->l.channels != vec : c->l.channels > 1 || inner < LRELU_RBLOCK;
     if (!rows)
         return 0;
-    while (width > 64 && (c->l.channels + width - 1) / width * nb < 2 * ctx->units)
+    while (inner == 1 && width > 64 && (c->l.channels + width - 1) / width * nb < 2 * ctx->units)
         width /= 2;
     return width;
+}
+
+/* Where inner is above 1, the blocks per work-item of chan_bgroup (per unit in-process,
+ * hostext.c) and the channels of a group, at most *width: blocks enough for sixteen rows,
+ * so that a work-item reads whole rows of its channels, one after the other (with a block
+ * each, at (N, 64, 28, 28) each block's neighbours lay a row of channels away; with a
+ * row's worth, at (N, 64, 56, 56) f32, 1.3 x the time of eight rows). Until there are four
+ * work-items per core, groups narrow while half a group's row stays 8 Ki elements long,
+ * then the blocks halve. $LRELU_CHAN_BLOCKS sets the blocks. */
+void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
+                            size_t *width, size_t *per)
+{
+    size_t w = *width < channels ? *width : channels;
+    size_t p =
+        ctx->chan_blocks > 0 ? ctx->chan_blocks : (16 * inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    p = p < nb ? p : nb;
+    while ((channels + w - 1) / w * ((nb + p - 1) / p) < 4 * ctx->units) {
+        if (w > 8 && w / 2 * inner >= 8192)
+            w /= 2;
+        else if (p > 1 && ctx->chan_blocks == 0)
+            p = (p + 1) / 2;
+        else
+            break;
+    }
+    *width = w;
+    *per = p;
 }
 
 /* The backward's first pass: dx and the block sums into partial (NULL: none), with
@@ -394,29 +421,35 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
     cl_kernel kern = (width  ? k->chan_bgroup
                       : cols ? k->chan_bcols
                              : k->chan_backward)[c->mode != 0];
-    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uw = width;
+    size_t per = 1;
+    if (width > 0 && c->l.inner > 1)
+        lrelu_chan_group_shape(ctx, c->l.channels, c->l.inner, nb, &width, &per);
+    else if (width > 0 && ctx->chan_blocks > 0)
+        per = ctx->chan_blocks < nb ? ctx->chan_blocks : nb; /* tests */
+    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uw[2] = {width, per};
     lrelu_status st = set_common(kern, 4, c, u, 4);
     if (st == LRELU_OK)
         st = set_bufs(kern, 8, ops, 4);
     if (st == LRELU_OK) {
         cl_int err = clSetKernelArg(kern, 16, sizeof partial, &partial);
-        if (err == CL_SUCCESS && width > 0)
-            err = clSetKernelArg(kern, 17, sizeof uw, &uw);
+        for (cl_uint a = 0; a < 2 && err == CL_SUCCESS && width > 0; ++a)
+            err = clSetKernelArg(kern, 17 + a, sizeof uw[a], &uw[a]);
         if (err != CL_SUCCESS)
             return lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
     }
     if (st != LRELU_OK)
         return st;
     if (width > 0) {
-        /* Work-groups of l1 blocks of one channel group, each work-item a block of every
-         * channel in its group: l1 doubles (to at most the kernel's group_local) while a
-         * group holds less than 64 Ki elements and there stay two groups per core. */
-        size_t groups = (c->l.channels + width - 1) / width, l1 = 1;
-        size_t per = (c->l.channels < width ? c->l.channels : width) * LRELU_RBLOCK;
-        while (2 * l1 <= k->group_local && 2 * l1 <= ctx->max_items[1] && l1 * per < 65536 &&
-               groups * ((nb + 2 * l1 - 1) / (2 * l1)) >= 2 * ctx->units)
+        /* Work-groups of l1 work-items of one channel group, each work-item per blocks of
+         * every channel in its group: l1 doubles (to at most the kernel's group_local)
+         * while a group holds less than 64 Ki elements and there stay two groups per
+         * core. */
+        size_t groups = (c->l.channels + width - 1) / width, items = (nb + per - 1) / per, l1 = 1;
+        size_t each = (c->l.channels < width ? c->l.channels : width) * LRELU_RBLOCK * per;
+        while (2 * l1 <= k->group_local && 2 * l1 <= ctx->max_items[1] && l1 * each < 65536 &&
+               groups * ((items + 2 * l1 - 1) / (2 * l1)) >= 2 * ctx->units)
             l1 *= 2;
-        size_t local[2] = {1, l1}, global[2] = {groups, (nb + l1 - 1) / l1 * l1};
+        size_t local[2] = {1, l1}, global[2] = {groups, (items + l1 - 1) / l1 * l1};
         cl_int err = clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, num_wait,
                                             num_wait ? wait : NULL, done);
         return err == CL_SUCCESS ? LRELU_OK

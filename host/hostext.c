@@ -400,12 +400,14 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
      * read once (at 2^22 f32 over 256 channels groups of 64 took 1.9 x the time of one
      * group), but narrower where a few blocks would leave too few units to share */
     size_t cols = inner != 1 ? 0 : nb >= 4 ? LRELU_CBWD_COLS : 64;
-    /* blocks over rows: a unit takes a block of every channel of a group (all up to 256),
+    /* several channels: a unit takes blocks of every channel of a group (all up to 256),
      * reading rows in memory order; a block of one channel, its segments 2 KiB apart at
-     * (n/1024, 16, 64) f16, ran at a third of the kernels' speed from 2^24 */
-    size_t segs = C > 1 && inner > 1 && inner < LRELU_RBLOCK
-                      ? (C < LRELU_CBWD_STACK_COLS ? C : LRELU_CBWD_STACK_COLS)
-                      : 0;
+     * (n/1024, 16, 64) f16, ran at a third of the kernels' speed from 2^24, and at (N,
+     * 16, 300) f32 (blocks over two rows) at a third of a plain call's */
+    size_t segs = C > 1 && inner > 1 ? (C < LRELU_CBWD_STACK_COLS ? C : LRELU_CBWD_STACK_COLS) : 0;
+    size_t per = 1;
+    if (segs)
+        lrelu_chan_group_shape(ctx, C, inner, nb, &segs, &per);
     size_t group = cols ? cols : segs;
     size_t groups = group == 0 ? 1 : (C + group - 1) / group;
     void *partial = NULL;
@@ -416,6 +418,7 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
                    .bias = c->bias_act,
                    .cols = cols,
                    .segs = segs,
+                   .per = per,
                    .alpha = c->p.alpha,
                    .gain = c->p.gain,
                    .limit = c->p.limit,
@@ -429,7 +432,7 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
                    .dy = o[2].ptr,
                    .dx = (void *)o[3].ptr,
                    .partial = partial}};
-    size_t units = group ? nb * groups : nb * C, each = bytes / units;
+    size_t units = group ? (nb + per - 1) / per * groups : nb * C, each = bytes / units;
     lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], units, each < 64 ? 64 : each, bytes, cbwd_body,
                         &j);
     for (size_t ch = 0; partial != NULL && ch < C; ++ch) {

@@ -54,8 +54,9 @@ typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, si
  * channel's terms, in the kernels' units and order (kernels/lrelu.cl: chan_bwd,
  * chan_bgroup). With cols (inner 1: a group width, at most LRELU_CBWD_COLS), unit g is
  * block b of the outer index over a group of cols channels, g = b * groups + group;
- * else (cols 0) block b of channel c, g = b * C + c where inner < LRELU_RBLOCK
- * (neighbouring units, neighbouring memory), else g = c * nb + b. partial (of the
+ * with segs (inner above 1, several channels), blocks [b * per, b * per + per) over a
+ * group of segs channels, g likewise; else block b of channel c, g = b * C + c where
+ * inner < LRELU_RBLOCK (neighbouring units, neighbouring memory), else g = c * nb + b. partial (of the
  * compute type: double for f64, else float) gets block b's sum of channel c at [c * nb +
  * b]; dx and partial may be NULL. */
 #define LRELU_CBWD_COLS       1024
@@ -64,7 +65,8 @@ typedef struct {
     lrelu_dtype t;
     int bias; /* bias_act (else PReLU) */
     size_t cols;
-    size_t segs; /* 1 < inner < a block: units of a block over a group of segs channels */
+    size_t segs; /* inner above 1: units of per blocks over a group of segs channels */
+    size_t per;
     double alpha, gain, limit; /* bias_act's, limit as the call gives it */
     size_t m, nb, C, inner, groups;
     const void *x, *p, *dy; /* p NULL: bias_act without a bias */
@@ -190,6 +192,9 @@ struct lrelu_ctx {
      * (chan_bgroup, kernels/lrelu.cl; ext.c says where it runs): LRELU_CHAN_GROUP_MAX on
      * CPU devices, 0 (none: the GPUs' kernels) elsewhere; $LRELU_CHAN_GROUP sets it. */
     size_t chan_group;
+    /* the blocks a work-item of chan_bgroup (and a unit of the in-process backward) takes:
+     * $LRELU_CHAN_BLOCKS, else 0 (ext.c: lrelu_chan_group_per decides) */
+    size_t chan_blocks;
     size_t units;          /* CL_DEVICE_MAX_COMPUTE_UNITS, at least 1 */
     char build_extra[256]; /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
@@ -336,6 +341,12 @@ lrelu_status lrelu_check_bias_act(const char *fn, lrelu_dtype t, lrelu_bias_act 
 
 /* ext.c: outer * channels * inner, SIZE_MAX when that overflows. */
 size_t lrelu_layout_count(lrelu_layout l);
+
+/* ext.c: where inner is above 1, the blocks per work-item of the per-channel backward by
+ * rows of channel groups (per unit in-process) and its channels per group (at most
+ * *width). */
+void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
+                            size_t *width, size_t *per);
 
 /* ext.c: checks ctx, the qtype and the parameters (INVALID_ARG) and converts them. */
 lrelu_status lrelu_q8_check(const lrelu_ctx *ctx, const char *fn, lrelu_qtype t, double alpha,

@@ -763,17 +763,20 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
     }
 }
 
-/* The backward on CPU devices, where inner is below BLOCK (blocks span rows; inner 1:
- * channels last): work-item (g, b) takes channels [g * width, g * width
- * + width) (fewer in the last group; width <= LRELU_GROUP_MAX) over block b, row by row,
- * so that it reads and writes memory in order. On a CPU a work-item runs alone, and the
- * GPUs' order (neighbouring work-items on neighbouring memory: chan_bcols' columns of
- * VEC channels, strided by a row, or chan_bwd's one channel a work-item) ran at half the
- * plain backward's speed on PoCL (2^24 f32 over 256 channels last). The lanes of every
- * channel (8 x width values) live in a private array, which a GPU would spill. The
- * order of the sums is chan_bwd's, and the block sums go to partial[c * nb + b]. Built
- * only with -DLRELU_GROUP_MAX=w, the widest group: GPUs, which never run it, need not
- * compile its private array. */
+/* The backward on CPU devices, where blocks span rows (inner below BLOCK; inner 1:
+ * channels last) or rows span blocks: work-item (g, t) takes channels [g * width, g *
+ * width + width) (fewer in the last group; width <= LRELU_GROUP_MAX) over blocks [t *
+ * per, t * per + per), row by row, so that it reads and writes memory in order. On a CPU
+ * a work-item runs alone, and the GPUs' order (neighbouring work-items on neighbouring
+ * memory: chan_bcols' columns of VEC channels, strided by a row, or chan_bwd's one
+ * channel a work-item) ran at half the plain backward's speed on PoCL (2^24 f32 over 256
+ * channels last); with a block of one channel a work-item, (N, 64, 28, 28) at 0.6 x
+ * (each block a piece of a row, its neighbours a row of channels away) and inner 300 at
+ * 0.3 x. The lanes of every channel (8 x width values) live in a private array, which a
+ * GPU would spill. The order of the sums is chan_bwd's: a channel's lanes go to
+ * partial[c * nb + b] and start again from +0 where its block b ends. Built only with
+ * -DLRELU_GROUP_MAX=w, the widest group: GPUs, which never run it, need not compile its
+ * private array. */
 #ifdef LRELU_GROUP_MAX
 /* STOREV into global memory: bf16 by pairs where it can */
 #if LRELU_DTYPE == 2 && (LRELU_VEC == 4 || LRELU_VEC == 8 || LRELU_VEC == 16)
@@ -797,17 +800,30 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
             STORE1(d, I, dx + dx_off);                                                             \
         A = A + term;                                                                              \
     }
+/* the sum of the 8 lanes at L (every STEP-th value) from +0 in lane order, to
+ * partial[AT] where there is one, and the lanes cleared */
+#define CHAN_BGROUP_FLUSH(L, STEP, AT)                                                             \
+    {                                                                                              \
+        C sum_ = (C)0;                                                                             \
+        for (size_t l_ = 0; l_ < 8; ++l_) {                                                        \
+            sum_ = sum_ + (L)[l_ * (STEP)];                                                        \
+            (L)[l_ * (STEP)] = (C)0;                                                               \
+        }                                                                                          \
+        if (partial != 0)                                                                          \
+            partial[AT] = sum_;                                                                    \
+    }
 inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong inner, int mode,
                         C alpha, C gain, C limit, const __global S *x, ulong x_off,
                         const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
-                        __global S *dx, ulong dx_off, __global C *partial, ulong width)
+                        __global S *dx, ulong dx_off, __global C *partial, ulong width, ulong per)
 {
-    size_t c0 = get_global_id(0) * (size_t)width, b = get_global_id(1);
-    if (c0 >= (size_t)channels || b >= (size_t)nb)
+    size_t c0 = get_global_id(0) * (size_t)width, t = get_global_id(1);
+    size_t span = (size_t)per * LRELU_RBLOCK;
+    if (c0 >= (size_t)channels || t >= ((size_t)m + span - 1) / span)
         return;
     size_t w = c0 + width <= channels ? (size_t)width : (size_t)channels - c0;
-    size_t j0 = b * LRELU_RBLOCK;
-    size_t end = j0 + LRELU_RBLOCK < (size_t)m ? j0 + LRELU_RBLOCK : (size_t)m;
+    size_t j0 = t * span;
+    size_t end = (size_t)m - j0 > span ? j0 + span : (size_t)m;
     const __global S *pp = p + p_off + c0;
     C acc[8 * LRELU_GROUP_MAX];
     for (size_t i = 0; i < 8 * w; ++i)
@@ -820,7 +836,7 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
             size_t row = o * (size_t)channels + c0;
             const __global S *xp = x + x_off + row, *dyp = dy + dy_off + row;
             __global S *dxp = dx == 0 ? 0 : dx + dx_off + row;
-            C *lane = acc + ((o - j0) & 7) * w;
+            C *lane = acc + (o & 7) * w;
             size_t k = 0;
             for (; k < body; k += LRELU_VEC) {
                 CV v = LOADV(0, xp + k), gy = LOADV(0, dyp + k), d, term;
@@ -831,61 +847,59 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
                 ACC_STORE(ACC_LOAD(lane + k) + term, lane + k);
             }
             for (; k < w; ++k) {
-                C v = LOAD1(k, xp), gy = LOAD1(k, dyp), d, term;
                 C pc = mode == 2 ? -(C)0 : LOADP(k, pp);
-                CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)
-                if (dxp != 0)
-                    STORE1(d, k, dxp);
-                lane[k] = lane[k] + term;
+                CHAN_BGROUP_ONE(row + k, lane[k])
             }
+            if (((o + 1) & (LRELU_RBLOCK - 1)) == 0 || o + 1 == end)
+                for (k = 0; k < w; ++k)
+                    CHAN_BGROUP_FLUSH(acc + k, w, (c0 + k) * (size_t)nb + o / LRELU_RBLOCK)
         }
     } else {
-        /* each row's segment of every channel: one element at a time up to lane 0, then
-         * vectors of 8, then what remains; channel c0 + k's lanes at acc[8 * k] */
+        /* each row's segment of every channel, in pieces that end where blocks do: one
+         * element at a time up to lane 0, then vectors of 8, then what remains; channel
+         * c0 + k's lanes at acc[8 * k] */
         for (size_t j = j0; j < end;) {
-            size_t o = j / inner, r = j - o * inner, l0 = (j - j0) & 7;
+            size_t o = j / inner, r = j - o * inner;
             size_t seg = inner - r < end - j ? inner - r : end - j;
+            size_t first = (j | (LRELU_RBLOCK - 1)) + 1 - j; /* up to the next block */
             size_t idx = (o * channels + c0) * inner + r;
             for (size_t k = 0; k < w; ++k, idx += inner) {
                 C pc = mode == 2 ? -(C)0 : LOADP(k, pp);
                 C *ln = acc + 8 * k;
-                size_t q = 0;
-                for (; q < seg && ((l0 + q) & 7) != 0; ++q)
-                    CHAN_BGROUP_ONE(idx + q, ln[(l0 + q) & 7])
-                C8 lanes = vload8(0, ln);
-                for (; q + 8 <= seg; q += 8) {
-                    C8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off), d, term;
-                    CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
-                    if (dx != 0)
-                        STORE8(d, idx + q, dx + dx_off);
-                    lanes = lanes + term;
+                for (size_t q = 0, stop = first < seg ? first : seg;
+                     q<seg; stop = seg - stop> LRELU_RBLOCK ? stop + LRELU_RBLOCK : seg) {
+                    for (; q < stop && ((j + q) & 7) != 0; ++q)
+                        CHAN_BGROUP_ONE(idx + q, ln[(j + q) & 7])
+                    C8 lanes = vload8(0, ln);
+                    for (; q + 8 <= stop; q += 8) {
+                        C8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off), d, term;
+                        CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+                        if (dx != 0)
+                            STORE8(d, idx + q, dx + dx_off);
+                        lanes = lanes + term;
+                    }
+                    vstore8(lanes, 0, ln);
+                    for (; q < stop; ++q)
+                        CHAN_BGROUP_ONE(idx + q, ln[(j + q) & 7])
+                    if (((j + stop) & (LRELU_RBLOCK - 1)) == 0 || j + stop == end)
+                        CHAN_BGROUP_FLUSH(ln, 1,
+                                          (c0 + k) * (size_t)nb + (j + stop - 1) / LRELU_RBLOCK)
                 }
-                vstore8(lanes, 0, ln);
-                for (; q < seg; ++q)
-                    CHAN_BGROUP_ONE(idx + q, ln[(l0 + q) & 7])
             }
             j += seg;
         }
     }
-    if (partial == 0)
-        return;
-    for (size_t k = 0; k < w; ++k) {
-        C sum = (C)0;
-        for (size_t l = 0; l < 8; ++l)
-            sum = sum + acc[inner == 1 ? l * w + k : 8 * k + l];
-        partial[(c0 + k) * (size_t)nb + b] = sum;
-    }
 }
 
-/* chan_bwd's arguments and the width of a channel group. */
+/* chan_bwd's arguments, the width of a channel group and the blocks of a work-item. */
 #define CHAN_BGROUP_KERNEL(NAME, BIAS)                                                             \
     __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
                        C limit, const __global S *x, ulong x_off, const __global S *p,             \
                        ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
-                       ulong dx_off, __global C *partial, ulong width)                             \
+                       ulong dx_off, __global C *partial, ulong width, ulong per)                  \
     {                                                                                              \
         chan_bgroup(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off,    \
-                    dy, dy_off, dx, dx_off, partial, width);                                       \
+                    dy, dy_off, dx, dx_off, partial, width, per);                                  \
     }
 CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_prelu_bgroup_, SFX), 0)
 CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_bias_bgroup_, SFX), 1)

@@ -46,6 +46,10 @@ static const lrelu_layout layouts[] = {
      * lanes, and segments shorter than the lanes left */
     {20, 7, 49},
     {300, 3, 2},
+    /* rows longer than a block: work-items of several blocks that end inside rows, and
+     * groups narrowed to half the channels (2 cores; other machines other shapes) */
+    {12, 2, 784},
+    {2, 24, 700},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},
