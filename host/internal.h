@@ -56,9 +56,9 @@ typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, si
  * block b of the outer index over a group of cols channels, g = b * groups + group;
  * with segs (inner above 1, several channels), blocks [b * per, b * per + per) over a
  * group of segs channels, g likewise; else block b of channel c, g = b * C + c where
- * inner < LRELU_RBLOCK (neighbouring units, neighbouring memory), else g = c * nb + b. partial (of the
- * compute type: double for f64, else float) gets block b's sum of channel c at [c * nb +
- * b]; dx and partial may be NULL. */
+ * inner < LRELU_RBLOCK (neighbouring units, neighbouring memory), else g = c * nb + b.
+ * partial (of the compute type: double for f64, else float) gets block b's sum of channel
+ * c at [c * nb + b]; dx and partial may be NULL. */
 #define LRELU_CBWD_COLS       1024
 #define LRELU_CBWD_STACK_COLS 256 /* the widest group whose lanes live on the stack */
 typedef struct {
