@@ -67,6 +67,7 @@ typedef struct {
     size_t cols;
     size_t segs; /* inner above 1: units of per blocks over a group of segs channels */
     size_t per;
+    int stream;                /* dx stored past the caches where it can */
     double alpha, gain, limit; /* bias_act's, limit as the call gives it */
     size_t m, nb, C, inner, groups;
     const void *x, *p, *dy; /* p NULL: bias_act without a bias */
