@@ -328,14 +328,14 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
                 size_t o = j / inner, r = j - o * inner;                                           \
                 size_t seg = inner - r < end - j ? inner - r : end - j;                            \
                 size_t next = (j | (LRELU_RBLOCK - 1)) + 1 - j; /* up to the next block */         \
-                size_t at = (o * C + c0) * inner + r;                                              \
+                size_t at = (o * C + c0) * inner + r, stop0 = next < seg ? next : seg;             \
                 const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
                 ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
                 for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
                     CT pc = pcs[u];                                                                \
                     V acc = lanes[u];                                                              \
-                    for (size_t q = 0, stop = next < seg ? next : seg;                             \
-                         q<seg; stop = seg - stop> LRELU_RBLOCK ? stop + LRELU_RBLOCK : seg) {     \
+                    for (size_t q = 0, stop = stop0; q != seg;                                     \
+                         stop += seg - stop > LRELU_RBLOCK ? LRELU_RBLOCK : seg - stop) {          \
                         size_t l0 = (j + q) & 7;                                                   \
                         if (l0 != 0) {                                                             \
                             size_t cnt = 8 - l0 < stop - q ? 8 - l0 : stop - q;                    \

@@ -862,12 +862,12 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
             size_t o = j / inner, r = j - o * inner;
             size_t seg = inner - r < end - j ? inner - r : end - j;
             size_t first = (j | (LRELU_RBLOCK - 1)) + 1 - j; /* up to the next block */
-            size_t idx = (o * channels + c0) * inner + r;
+            size_t idx = (o * channels + c0) * inner + r, stop0 = first < seg ? first : seg;
             for (size_t k = 0; k < w; ++k, idx += inner) {
                 C pc = mode == 2 ? -(C)0 : LOADP(k, pp);
                 C *ln = acc + 8 * k;
-                for (size_t q = 0, stop = first < seg ? first : seg;
-                     q<seg; stop = seg - stop> LRELU_RBLOCK ? stop + LRELU_RBLOCK : seg) {
+                for (size_t q = 0, stop = stop0; q != seg;
+                     stop += seg - stop > LRELU_RBLOCK ? LRELU_RBLOCK : seg - stop) {
                     for (; q < stop && ((j + q) & 7) != 0; ++q)
                         CHAN_BGROUP_ONE(idx + q, ln[(j + q) & 7])
                     C8 lanes = vload8(0, ln);
