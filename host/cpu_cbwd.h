@@ -133,9 +133,9 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
         ACC = ACC + t8_;                                                                           \
     } while (0)
 
-/* Where the call streams (k->stream: from the plain calls' size, and inner a multiple of
- * 8) and dx lies on 16 bytes, the 8-wide loops store dx past the caches, as the plain
- * calls do: a cached store of a line not in cache reads it first, a third more traffic
+/* Where the call streams (k->stream: dx wanted, from the plain calls' size, and inner a
+ * multiple of 8) and dx lies on 16 bytes, the 8-wide loops store dx past the caches, as
+ * the plain calls do: a cached store of a line not in cache reads it first, a third more traffic
  * for the backward (at (N, 64, 28, 28) f32, 1.03-1.05 x a plain call against 0.87-0.97 x
  * streaming). Where inner is not a multiple of 8, segments begin and end inside the
  * lanes, their ends stored through the cache into lines the 8-wide loops stream, and
@@ -343,7 +343,7 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
                                       acc);                                                        \
                             q += cnt;                                                              \
                         }                                                                          \
-                        if (store && CBWD_STREAMS(dx + q))                                         \
+                        if (CBWD_STREAMS(dx + q))                                                  \
                             for (; q + 8 <= stop; q += 8)                                          \
                                 CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pc, acc);  \
                         for (; q + 8 <= stop; q += 8)                                              \
@@ -367,8 +367,7 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
                 j += seg;                                                                          \
             }                                                                                      \
         }                                                                                          \
-        if (store)                                                                                 \
-            CBWD_FENCE();                                                                          \
+        CBWD_FENCE();                                                                              \
     }                                                                                              \
     static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
     {                                                                                              \

@@ -419,7 +419,7 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
                    .cols = cols,
                    .segs = segs,
                    .per = per,
-                   .stream = bytes >= ctx->stream_bytes && inner % 8 == 0,
+                   .stream = o[3].ptr != NULL && bytes >= ctx->stream_bytes && inner % 8 == 0,
                    .alpha = c->p.alpha,
                    .gain = c->p.gain,
                    .limit = c->p.limit,
