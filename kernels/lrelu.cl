@@ -569,6 +569,7 @@ CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
 /* Eight elements at once for the backward's sums: C8 values, loads and stores at any
  * element index, and the "> 0" mask. */
 #define C8         LRELU_CAT(C, 8)
+#define U8         LRELU_CAT(U, 8)
 #define IS_POS8(s) ((LRELU_CAT(as_, LRELU_CAT(U, 8))(s) - (U)1) < (U)POS_LIMIT)
 #if LRELU_DTYPE == 1
 #define LOAD8(i, p)     vload_half8(0, (p) + (i))
@@ -855,8 +856,9 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
                     CHAN_BGROUP_FLUSH(acc + k, w, (c0 + k) * (size_t)nb + o / LRELU_RBLOCK)
         }
     } else {
-        /* each row's segment of every channel, in pieces that end where blocks do: one
-         * element at a time up to lane 0, then vectors of 8, then what remains; channel
+        /* each row's segment of every channel, in pieces that end where blocks do:
+         * vectors of 8 from the piece's first element into its lanes rotated to it, then
+         * what remains one element at a time (a piece shorter than 8: all of it); channel
          * c0 + k's lanes at acc[8 * k] */
         for (size_t j = j0; j < end;) {
             size_t o = j / inner, r = j - o * inner;
@@ -868,17 +870,24 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
                 C *ln = acc + 8 * k;
                 for (size_t q = 0, stop = stop0; q != seg;
                      stop += seg - stop > LRELU_RBLOCK ? LRELU_RBLOCK : seg - stop) {
-                    for (; q < stop && ((j + q) & 7) != 0; ++q)
-                        CHAN_BGROUP_ONE(idx + q, ln[(j + q) & 7])
-                    C8 lanes = vload8(0, ln);
-                    for (; q + 8 <= stop; q += 8) {
-                        C8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off), d, term;
-                        CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
-                        if (dx != 0)
-                            STORE8(d, idx + q, dx + dx_off);
-                        lanes = lanes + term;
+                    if (stop - q >= 8) {
+                        /* 8 at a time from the piece's first element, into the lanes
+                         * rotated to it (lane i holding lane (l0 + i) % 8), with no head
+                         * one element at a time (at (N, 256, 7, 7), seven of those a
+                         * segment at most) */
+                        U8 id = (U8)(0, 1, 2, 3, 4, 5, 6, 7);
+                        U l0 = (U)((j + q) & 7);
+                        C8 lanes = shuffle(vload8(0, ln), (id + l0) & (U)7);
+                        for (; q + 8 <= stop; q += 8) {
+                            C8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off), d,
+                               term;
+                            CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+                            if (dx != 0)
+                                STORE8(d, idx + q, dx + dx_off);
+                            lanes = lanes + term;
+                        }
+                        vstore8(shuffle(lanes, (id + ((U)8 - l0)) & (U)7), 0, ln);
                     }
-                    vstore8(lanes, 0, ln);
                     for (; q < stop; ++q)
                         CHAN_BGROUP_ONE(idx + q, ln[(j + q) & 7])
                     if (((j + stop) & (LRELU_RBLOCK - 1)) == 0 || j + stop == end)
