@@ -393,7 +393,8 @@ static inline int rot8_f64(lr_f64x8 *a, size_t s)
                             if (store)                                                             \
                                 ST8(dx + stop - 8, &d8_);                                          \
                             ROT(&t8_, 8 - (stop - q));                                             \
-                            I keep_ = (I){0, 1, 2, 3, 4, 5, 6, 7} < (int)(stop - q);               \
+                            I lane_ = {0, 1, 2, 3, 4, 5, 6, 7};                                    \
+                            I keep_ = lane_ < (int)(stop - q);                                     \
                             acc = acc + (V)((I)t8_ & keep_);                                       \
                             q = stop;                                                              \
                         }                                                                          \
