@@ -367,7 +367,8 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops,
  * inner is 1 (but for exactly a vector's worth of channels, whose columns are whole rows
  * with the lanes in registers) or there are several channels; where inner is 1 groups
  * narrow, down to 64 channels, until there are two work-items per core (above 1
- * lrelu_chan_group_shape narrows them). */
+ * lrelu_chan_group_shape narrows them: half a group's row is never 8 Ki elements where
+ * inner is 1). */
 static size_t chan_group_width(const lrelu_ctx *ctx, const chan_call *c, size_t vec, size_t nb)
 {
     size_t inner = c->l.inner, width = ctx->chan_group;
@@ -379,19 +380,21 @@ static size_t chan_group_width(const lrelu_ctx *ctx, const chan_call *c, size_t 
     return width;
 }
 
-/* Where inner is above 1, the blocks per work-item of chan_bgroup (per unit in-process,
- * hostext.c) and the channels of a group, at most *width: blocks enough for sixteen rows,
- * so that a work-item reads whole rows of its channels, one after the other (with a block
- * each, at (N, 64, 28, 28) each block's neighbours lay a row of channels away; with a
- * row's worth, at (N, 64, 56, 56) f32, 1.3 x the time of eight rows). Until there are four
- * work-items per core, groups narrow while half a group's row stays 8 Ki elements long,
- * then the blocks halve. $LRELU_CHAN_BLOCKS sets the blocks. */
+/* The blocks per work-item of chan_bgroup (per unit in-process, hostext.c) and the
+ * channels of a group, at most *width: where inner is 1 a block (256 rows), else blocks
+ * enough for sixteen rows, so that a work-item reads whole rows of its channels, one
+ * after the other (with a block each, at (N, 64, 28, 28) each block's neighbours lay a
+ * row of channels away; with a row's worth, at (N, 64, 56, 56) f32, 1.3 x the time of
+ * eight rows). Until there are four work-items per core, groups narrow while half a
+ * group's row stays 8 Ki elements long, then the blocks halve. $LRELU_CHAN_BLOCKS sets
+ * the blocks. */
 void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
                             size_t *width, size_t *per)
 {
     size_t w = *width < channels ? *width : channels;
-    size_t p =
-        ctx->chan_blocks > 0 ? ctx->chan_blocks : (16 * inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    size_t p = ctx->chan_blocks > 0 ? ctx->chan_blocks
+               : inner == 1         ? 1
+                                    : (16 * inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     p = p < nb ? p : nb;
     while ((channels + w - 1) / w * ((nb + p - 1) / p) < 4 * ctx->units) {
         if (w > 8 && w / 2 * inner >= 8192)
@@ -422,10 +425,8 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
                       : cols ? k->chan_bcols
                              : k->chan_backward)[c->mode != 0];
     size_t per = 1;
-    if (width > 0 && c->l.inner > 1)
+    if (width > 0)
         lrelu_chan_group_shape(ctx, c->l.channels, c->l.inner, nb, &width, &per);
-    else if (width > 0 && ctx->chan_blocks > 0)
-        per = ctx->chan_blocks < nb ? ctx->chan_blocks : nb; /* tests */
     cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uw[2] = {width, per};
     lrelu_status st = set_common(kern, 4, c, u, 4);
     if (st == LRELU_OK)

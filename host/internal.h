@@ -343,9 +343,8 @@ lrelu_status lrelu_check_bias_act(const char *fn, lrelu_dtype t, lrelu_bias_act 
 /* ext.c: outer * channels * inner, SIZE_MAX when that overflows. */
 size_t lrelu_layout_count(lrelu_layout l);
 
-/* ext.c: where inner is above 1, the blocks per work-item of the per-channel backward by
- * rows of channel groups (per unit in-process) and its channels per group (at most
- * *width). */
+/* ext.c: the blocks per work-item of the per-channel backward by rows of channel groups
+ * (per unit in-process) and its channels per group (at most *width). */
 void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
                             size_t *width, size_t *per);
 
