@@ -2,11 +2,12 @@
  * cpu_loops.h, which includes it: out = s > 0 ? v : v * slope, the slope of the
  * element's channel. Each row's slope is widened and broadcast once, and the row runs 8
  * elements at a time as vectors (the vector-extension types of cpu_cbwd.h), its tail one
- * at a time; where channels are last (inner 1) the slopes lie as the elements do, and a
- * row runs the loop with a slope per element on them in place. No slope is laid out per
- * element first: at 2^24 f32 over 64-element rows the stores of that pass took a fifth
- * of the time, queued behind the non-temporal stores of the output. The results are the
- * plain loops', bit for bit: s > 0 on its bits, one product, one rounding. */
+ * at a time (bf16's rows run the plain loop; see ROWS_LOOP); where channels are last
+ * (inner 1) the slopes lie as the elements do, and a row runs the loop with a slope per
+ * element on them in place. No slope is laid out per element first: at 2^24 f32 over
+ * 64-element rows the stores of that pass took a fifth of the time, queued behind the
+ * non-temporal stores of the output. The results are the plain loops', bit for bit: s >
+ * 0 on its bits, one product, one rounding. */
 
 static inline float one_f32(float s, float v, float a)
 {
@@ -44,8 +45,14 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
 
 /* For storage type ST, compute type CT, its vectors V of W lanes (bits U, compares I,
  * positive below LIM - 1 on the bits), LD8 and ST8 moving W elements, WIDEN one slope
- * and ONE doing one element. */
-#define ROWS_LOOP(SUF, ST, CT, W, V, U, I, LIM, LD8, ST8, WIDEN, ONE)                              \
+ * and ONE doing one element; with BY_RUN a row is the plain loop (run_SUF) instead. bf16
+ * takes it: the plain loop makes the choice on 16 bits (see bf16_one), and over rows of
+ * 64 or 300 its time over a plain call's fell from 2.2 to 1.3 in cache (one thread) and
+ * from 1.8-2.0 to 1.3-1.5 at 2^26 (two threads). f32 and f64 keep the vectors: the plain
+ * loop on each row was faster in cache there too, but slower at 2^26 over rows of 256 to
+ * 512 f32 (1.35-1.42 against 1.09-1.22) and 64 to 300 f64 (1.4-1.7 against 1.2-1.5).
+ * f16's vectors are as fast as a plain call's loop. */
+#define ROWS_LOOP(SUF, ST, CT, W, V, U, I, LIM, LD8, ST8, WIDEN, ONE, BY_RUN)                      \
     static void rows_##SUF(size_t n, const lrelu_cpu_rows *k, const ST *s, const ST *v, ST *out)   \
     {                                                                                              \
         const ST *per = k->per;                                                                    \
@@ -60,6 +67,10 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
             }                                                                                      \
             size_t len = inner - r < n - i ? inner - r : n - i, q = 0;                             \
             CT a = WIDEN(per[c]);                                                                  \
+            if (BY_RUN) { /* the plain loop on the row, as the compiler vectorizes it */           \
+                run_##SUF(len, a, s + i, v + i, out + i);                                          \
+                q = len;                                                                           \
+            }                                                                                      \
             V av = a - (V){0}; /* a broadcast (a - +0 is a, -0 and NaN too) */                     \
             for (; q + 2 * (size_t)W <= len; q += 2 * (size_t)W) {                                 \
                 ROWS_EIGHT(V, U, I, LIM, LD8, ST8, i + q);                                         \
@@ -76,13 +87,13 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
     }
 
 ROWS_LOOP(f32, float, float, 16, lr_f32x16, lr_u32x16, lr_i32x16, 0x7f800000u, ld16_f32, st16_f32,
-          BACT_ID, one_f32)
+          BACT_ID, one_f32, 0)
 ROWS_LOOP(f64, double, double, 8, lr_f64x8, lr_u64x8, lr_i64x8, 0x7ff0000000000000ull, ld8_f64,
-          st8_f64, BACT_ID, one_f64)
+          st8_f64, BACT_ID, one_f64, 0)
 ROWS_LOOP(bf16, uint16_t, float, 8, lr_f32x8, lr_u32x8, lr_i32x8, 0x7f800000u, ld8_bf16, st8_bf16,
-          bf16_widen, bf16_one)
+          bf16_widen, bf16_one, 1)
 ROWS_LOOP(f16, uint16_t, float, 8, lr_f32x8, lr_u32x8, lr_i32x8, 0x7f800000u, ld8_f16, st8_f16,
-          f16_widen, f16_one)
+          f16_widen, f16_one, 0)
 
 static void rows_any(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s, const void *v,
                      void *out)
