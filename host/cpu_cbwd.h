@@ -27,6 +27,25 @@ static inline void st8_f64(double *p, const lr_f64x8 *v) { memcpy(p, v, sizeof *
 
 /* bf16: the top half of a float; stored as bf16_narrow does (to nearest even, NaN
  * quieted) */
+#ifdef __AVX2__
+/* widened by one zero-extending load and a shift, where the generic form below took two
+ * halves and an insert; narrowed by a truncation where the copy has AVX-512 (else a
+ * saturating pack, exact: every lane is below 2^16, and a permute of its halves) */
+static inline void ld8_bf16(lr_f32x8 *f, const uint16_t *p)
+{
+    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    *f = (lr_f32x8)_mm256_slli_epi32(w, 16);
+}
+
+static inline __m128i bf16_pack8(__m256i r)
+{
+#if defined(__AVX512VL__) && defined(__AVX512BW__)
+    return _mm256_cvtepi32_epi16(r);
+#else
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0xd8));
+#endif
+}
+#else
 static inline void ld8_bf16(lr_f32x8 *f, const uint16_t *p)
 {
     lr_u16x8 h;
@@ -34,6 +53,7 @@ static inline void ld8_bf16(lr_f32x8 *f, const uint16_t *p)
     lr_u32x8 w = __builtin_convertvector(h, lr_u32x8) << 16;
     memcpy(f, &w, sizeof *f);
 }
+#endif
 
 static inline void st8_bf16(uint16_t *p, const lr_f32x8 *f)
 {
@@ -41,8 +61,12 @@ static inline void st8_bf16(uint16_t *p, const lr_f32x8 *f)
     memcpy(&b, f, sizeof b);
     lr_i32x8 r = (lr_i32x8)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
     lr_i32x8 quiet = (lr_i32x8)((b >> 16) | 0x40u), nan = (b & 0x7fffffffu) > 0x7f800000u;
+#ifdef __AVX2__
+    _mm_storeu_si128((__m128i *)p, bf16_pack8((__m256i)((quiet & nan) | (r & ~nan))));
+#else
     lr_u16x8 h = __builtin_convertvector((quiet & nan) | (r & ~nan), lr_u16x8);
     memcpy(p, &h, sizeof h);
+#endif
 }
 
 #ifdef __F16C__
