@@ -94,34 +94,34 @@ static inline void st8_f16(uint16_t *p, const lr_f32x8 *f)
 }
 #endif
 
-/* Lanes rotated: lane i of *a becomes lane (i + s) % 8's value; 0 where the copy cannot
- * (f64's lanes, copies without AVX2), 1 where it did (a NULL: whether it can). A segment that
- * starts at lane l0 then runs 8 at a time from its first element into lanes rotated by l0, with no
- * head through the padded copies of CBWD_PART: at (N, 256, 7, 7) f32, two of those a segment
- * (scalar stores, then a vector load of the same bytes, which the CPU cannot forward)
- * cost about as much as the segment. */
-static inline int rot8_f32(lr_f32x8 *a, size_t s)
-{
+/* Lanes rotated: lane i of *a becomes lane (i + s) % 8's value, where the copy can
+ * (ROT8_F32: f32's lanes with AVX2; never f64's). A segment that starts at lane l0 then
+ * runs 8 at a time from its first element into lanes rotated by l0, with no head through
+ * the padded copies of CBWD_PART: at (N, 256, 7, 7) f32, two of those a segment (scalar
+ * stores, then a vector load of the same bytes, which the CPU cannot forward) cost about
+ * as much as the segment. The others are never called. */
 #ifdef __AVX2__
-    if (a == NULL)
-        return 1; /* it can */
+#define ROT8_F32 1
+static inline void rot8_f32(lr_f32x8 *a, size_t s)
+{
     __m256i idx = _mm256_and_si256(
         _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)s)),
         _mm256_set1_epi32(7));
     *a = (lr_f32x8)_mm256_permutevar8x32_ps((__m256)*a, idx);
-    return 1;
-#else
-    (void)a;
-    (void)s;
-    return 0;
-#endif
 }
-
-static inline int rot8_f64(lr_f64x8 *a, size_t s)
+#else
+#define ROT8_F32 0
+static inline void rot8_f32(lr_f32x8 *a, size_t s)
 {
     (void)a;
     (void)s;
-    return 0;
+}
+#endif
+
+static inline void rot8_f64(lr_f64x8 *a, size_t s)
+{
+    (void)a;
+    (void)s;
 }
 
 /* where M (all ones or zeros per lane, of integer vector type I) is set, A, else B */
@@ -255,7 +255,7 @@ static inline int rot8_f64(lr_f64x8 *a, size_t s)
  * of a block within a row runs one lane at a time up to lane 0, then 8 at a time. cols:
  * a block of rows over a group of channels, each row's channels 8 at a time into their
  * lane's accumulators. */
-#define CBWD_LOOPS(SUF, ST, CT, V, I, WIDEN, NARROW, LD8, ST8, ROT)                                \
+#define CBWD_LOOPS(SUF, ST, CT, V, I, WIDEN, NARROW, LD8, ST8, ROT, CAN_ROT)                       \
     CBWD_NT8(SUF, ST, V, ST8)                                                                      \
     static inline void cbwd_rows_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
                                        const int bias, const int store)                            \
@@ -393,7 +393,9 @@ static inline int rot8_f64(lr_f64x8 *a, size_t s)
                     for (size_t q = 0, stop = stop0; q != seg;                                     \
                          stop += seg - stop > LRELU_RBLOCK ? LRELU_RBLOCK : seg - stop) {          \
                         size_t l0 = (j + q) & 7;                                                   \
-                        int rot = l0 != 0 && ROT(&acc, l0);                                        \
+                        int rot = CAN_ROT && l0 != 0;                                              \
+                        if (rot)                                                                   \
+                            ROT(&acc, l0);                                                         \
                         if (l0 != 0 && !rot) {                                                     \
                             size_t cnt = 8 - l0 < stop - q ? 8 - l0 : stop - q;                    \
                             CBWD_PART(V, I, LD8, ST8, ST, l0, cnt, x + q, dy + q, dx + q, pc,      \
@@ -405,8 +407,8 @@ static inline int rot8_f64(lr_f64x8 *a, size_t s)
                                 CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pc, acc);  \
                         for (; q + 8 <= stop; q += 8)                                              \
                             CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
-                        if (q < stop && stop >= 8 && (dx == NULL || (dx != x && dx != dy)) &&      \
-                            ROT(NULL, 0)) {                                                        \
+                        if (CAN_ROT && q < stop && stop >= 8 &&                                    \
+                            (dx == NULL || (dx != x && dx != dy))) {                               \
                             /* the last 8 of the segment: its terms rotated onto the lanes         \
                              * after q's, the earlier ones cleared, their dx stored again          \
                              * (the same bits: x and dy are not dx) */                             \
@@ -465,12 +467,13 @@ static inline int rot8_f64(lr_f64x8 *a, size_t s)
         }                                                                                          \
     }
 
-CBWD_LOOPS(f32, float, float, lr_f32x8, lr_i32x8, BACT_ID, BACT_ID, ld8_f32, st8_f32, rot8_f32)
-CBWD_LOOPS(f64, double, double, lr_f64x8, lr_i64x8, BACT_ID, BACT_ID, ld8_f64, st8_f64, rot8_f64)
+CBWD_LOOPS(f32, float, float, lr_f32x8, lr_i32x8, BACT_ID, BACT_ID, ld8_f32, st8_f32, rot8_f32,
+           ROT8_F32)
+CBWD_LOOPS(f64, double, double, lr_f64x8, lr_i64x8, BACT_ID, BACT_ID, ld8_f64, st8_f64, rot8_f64, 0)
 CBWD_LOOPS(bf16, uint16_t, float, lr_f32x8, lr_i32x8, bf16_widen, bf16_narrow, ld8_bf16, st8_bf16,
-           rot8_f32)
+           rot8_f32, ROT8_F32)
 CBWD_LOOPS(f16, uint16_t, float, lr_f32x8, lr_i32x8, f16_widen, f16_narrow, ld8_f16, st8_f16,
-           rot8_f32)
+           rot8_f32, ROT8_F32)
 
 void LRELU_CPU_FN(lrelu_cpu_chan_bwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n);
 void LRELU_CPU_FN(lrelu_cpu_chan_bwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n)
