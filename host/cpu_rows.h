@@ -6,8 +6,8 @@
  * (inner 1) the slopes lie as the elements do, and a row runs the loop with a slope per
  * element on them in place. No slope is laid out per element first: at 2^24 f32 over
  * 64-element rows the stores of that pass took a fifth of the time, queued behind the
- * non-temporal stores of the output. The results are the plain loops', bit for bit: s >
- * 0 on its bits, one product, one rounding. */
+ * non-temporal stores of the output. The results are the plain loops', bit for bit:
+ * s > 0 on its bits, one product, one rounding. */
 
 static inline float one_f32(float s, float v, float a)
 {
