@@ -31,18 +31,14 @@
     void lrelu_cpu_rows_stream_##name(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k,            \
                                       const void *s, const void *v, void *out);                    \
     void lrelu_cpu_bias_act_rows_##name(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,          \
-                                        const lrelu_cpu_rows *r, const void *x, void *y);          \
-    void lrelu_cpu_bias_act_rows_stream_##name(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,   \
-                                               const lrelu_cpu_rows *r, const void *x, void *y);
+                                        const lrelu_cpu_rows *r, const void *x, void *y);
 #define LRELU_CPU_ENTRY(isa)                                                                       \
     {                                                                                              \
         .name = #isa, .run = lrelu_cpu_run_##isa, .stream = lrelu_cpu_stream_##isa,                \
         .bias_act = lrelu_cpu_bias_act_##isa, .expand = lrelu_cpu_expand_##isa,                    \
         .q8 = lrelu_cpu_q8_##isa, .q8_stream = lrelu_cpu_q8_stream_##isa,                          \
         .chan_bwd = lrelu_cpu_chan_bwd_##isa, .rows = lrelu_cpu_rows_##isa,                        \
-        .rows_stream = lrelu_cpu_rows_stream_##isa,                                                \
-        .bias_act_rows = lrelu_cpu_bias_act_rows_##isa,                                            \
-        .bias_act_rows_stream = lrelu_cpu_bias_act_rows_stream_##isa                               \
+        .rows_stream = lrelu_cpu_rows_stream_##isa, .bias_act_rows = lrelu_cpu_bias_act_rows_##isa \
     }
 #ifdef LRELU_CPU_X86
 LRELU_CPU_COPY(avx2)

@@ -258,27 +258,3 @@ void LRELU_CPU_FN(lrelu_cpu_bias_act_rows)(lrelu_dtype t, size_t n, const lrelu_
 {
     bact_rows_any(t, n, k, r, x, y);
 }
-
-typedef struct {
-    lrelu_dtype t;
-    const lrelu_cpu_bact *k;
-    lrelu_cpu_rows r;
-    const char *x;
-} bact_blk;
-
-static void bact_block(const void *job, size_t at, size_t len, void *dst)
-{
-    const bact_blk *j = job;
-    lrelu_cpu_rows r = j->r;
-    r.first += at;
-    bact_rows_any(j->t, len, j->k, &r, j->x + at * lrelu_dtype_size(j->t), dst);
-}
-
-void LRELU_CPU_FN(lrelu_cpu_bias_act_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
-                                                  const lrelu_cpu_rows *r, const void *x, void *y);
-void LRELU_CPU_FN(lrelu_cpu_bias_act_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k,
-                                                  const lrelu_cpu_rows *r, const void *x, void *y)
-{
-    bact_blk j = {t, k, *r, x};
-    stream_blocks(n, lrelu_dtype_size(t), y, bact_block, &j);
-}

@@ -238,8 +238,9 @@ static int q8_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size
     const q8_call *c = call;
     if (bytes > ctx->inprocess_bytes[LRELU_F32])
         return 0;
-    q8_job j = {bytes >= ctx->stream_bytes ? ctx->cpu->q8_stream : ctx->cpu->q8, c->t, c->a,
-                o[0].ptr, (int8_t *)o[1].ptr};
+    int stream = lrelu_inprocess_streams(ctx, bytes, o[1].ptr, o[0].ptr, NULL);
+    q8_job j = {stream ? ctx->cpu->q8_stream : ctx->cpu->q8, c->t, c->a, o[0].ptr,
+                (int8_t *)o[1].ptr};
     lrelu_inprocess_run(ctx, ctx->crew_bytes[LRELU_F32], o[0].n, 1, bytes, q8_body, &j);
     return 1;
 }
@@ -419,7 +420,8 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
                    .cols = cols,
                    .segs = segs,
                    .per = per,
-                   .stream = o[3].ptr != NULL && bytes >= ctx->stream_bytes && inner % 8 == 0,
+                   .stream = o[3].ptr != NULL && inner % 8 == 0 &&
+                             lrelu_inprocess_streams(ctx, bytes, o[3].ptr, o[0].ptr, o[2].ptr),
                    .alpha = c->p.alpha,
                    .gain = c->p.gain,
                    .limit = c->p.limit,
@@ -458,9 +460,9 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
 /* Where the plain calls of as many bytes run in-process (host/context.c: on a CPU device
  * with the wide loops, every size), PReLU's forward and its backward without dslope
  * (dx = x > 0 ? dy : dy * slope), and bias_act's forward, run by rows where the layout
- * suits, streaming as the plain calls do; other layouts lay their values out per element
- * (chan_body), and bias_act's then only below the plain calls' streaming size (that pass
- * has no streaming copy; the kernels are as fast there). The backwards with the sums,
+ * suits, PReLU's streaming as the plain forward does (not bf16's forward); other layouts
+ * lay their values out per element (chan_body), and bias_act's then only below the plain
+ * calls' streaming size (the kernels are as fast there). The backwards with the sums,
  * and bias_act's, run chan_bwd_inprocess at every such size: at 2^24 f32 it took 0.5-1.05
  * x the kernels' time. */
 static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
@@ -475,11 +477,17 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
      * enough (PReLU's rows of channels run the loop with a slope per element, a call
      * each: 64 and more); bias_act without a bias is one row */
     size_t inner = c->l.inner, C = c->l.channels;
-    int stream = bytes >= ctx->stream_bytes;
+    /* bias_act's forward and bf16's PReLU forward do not stream: with non-temporal stores
+     * they took 1.03-1.43 x (bias_act: f32, f16, bf16) and 1.02-1.50 x (bf16 PReLU) the
+     * time of cached ones at 2^24-2^26, two ctxs alternated; the f32 and f16 PReLU
+     * forwards 0.84-1.06 x, PReLU's dx alone 0.87-0.92 x (f32, bf16) */
+    int stream =
+        !c->bias_act && !(c->t == LRELU_BF16 && !bwd) &&
+        lrelu_inprocess_streams(ctx, bytes, o[bwd ? 3 : 2].ptr, o[0].ptr, o[bwd ? 2 : 0].ptr);
     int by_rows = inner >= 8 || (inner == 1 && C >= (c->bias_act ? 16 : 64)) ||
                   (c->bias_act && o[1].ptr == NULL);
-    if (c->bias_act && stream && !by_rows)
-        return 0; /* the kernels are as fast there: the layout pass has no streaming copy */
+    if (c->bias_act && bytes >= ctx->stream_bytes && !by_rows)
+        return 0; /* the kernels are as fast there */
     chan_job j = {.expand = ctx->cpu->expand,
                   .t = c->t,
                   .l = c->l,
@@ -491,9 +499,9 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
         j.bact = ctx->cpu->bias_act;
         j.k = (lrelu_cpu_bact){c->p.alpha, c->p.gain, c->p.limit, o[1].ptr != NULL, 0.0, NULL};
         if (by_rows)
-            j.bact_rows = stream ? ctx->cpu->bias_act_rows_stream : ctx->cpu->bias_act_rows;
+            j.bact_rows = ctx->cpu->bias_act_rows;
     } else {
-        j.fn = lrelu_inprocess_loop(ctx, bytes);
+        j.fn = lrelu_inprocess_loop(ctx, stream);
         if (by_rows)
             j.rows = stream ? ctx->cpu->rows_stream : ctx->cpu->rows;
     }

@@ -100,7 +100,7 @@ typedef struct {
     lrelu_cpu_q8_fn q8, q8_stream;
     lrelu_cpu_cbwd_fn chan_bwd;
     lrelu_cpu_rows_fn rows, rows_stream;
-    lrelu_cpu_bact_rows_fn bias_act_rows, bias_act_rows_stream;
+    lrelu_cpu_bact_rows_fn bias_act_rows;
 } lrelu_cpu_copy;
 
 /* crew.c: helper threads that share in-process calls with the calling thread. */
@@ -121,11 +121,14 @@ int lrelu_crew_run(lrelu_crew *c, int may_wake, size_t n, size_t es, lrelu_crew_
 
 /* hostmem.c: runs an in-process call of n elements of es bytes moving `bytes` on the
  * calling thread, shared with the ctx's crew from crew_bytes on (the dtype's, from the
- * ctx: started on first need); and
- * the loop such a call uses (with non-temporal stores from the ctx's stream_bytes on). */
+ * ctx: started on first need); whether a call moving `bytes` into `out` from in0 and in1
+ * (NULL for none) writes with non-temporal stores: from the ctx's stream_bytes on, and
+ * never in place; and the plain loop to use with that answer. */
 void lrelu_inprocess_run(lrelu_ctx *ctx, size_t crew_bytes, size_t n, size_t es, size_t bytes,
                          lrelu_crew_body body, const void *job);
-lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, size_t bytes);
+int lrelu_inprocess_streams(const lrelu_ctx *ctx, size_t bytes, const void *out, const void *in0,
+                            const void *in1);
+lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, int stream);
 
 /* How a kernel is launched: elements per work-item (LRELU_VEC) and work-group size. */
 typedef struct {
