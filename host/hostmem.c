@@ -348,7 +348,7 @@ static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, 
     if (lrelu_opts_plain(o)) {
         size_t bytes = n * lrelu_dtype_size(t) * (size_t)nops;
         /* the backward does not stream: out of place, non-temporal stores took 1.0-1.4 x
-         * the time of cached ones at 2^24-2^27 f32 (the forward 0.78-0.87 x) */
+         * the time of cached ones at 2^24-2^27 f32 (the forward 0.72-0.87 x) */
         int stream = nops == 2 && lrelu_inprocess_streams(ctx, bytes, out, ops[0].ptr, NULL);
         plain_job j = {lrelu_inprocess_loop(ctx, stream), t,  alpha, ops[0].ptr,
                        ops[nops == 3 ? 1 : 0].ptr,        out};
