@@ -447,10 +447,68 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         }                                                                                          \
         CBWD_FENCE();                                                                              \
     }                                                                                              \
+    /* cbwd_segs where inner is a multiple of 8: every piece (a segment up to the next block)      \
+     * starts at lane 0 and ends at lane 7, so each runs 8 at a time with none of the rest;        \
+     * at (N, 64, 16) the general walk's work per segment cost as much as its 16 elements */       \
+    static inline void cbwd_segs8_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
+                                        const int bias, const int store)                           \
+    {                                                                                              \
+        CBWD_PARAMS(CT);                                                                           \
+        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, span = k->per * LRELU_RBLOCK;     \
+        int nt = store && CBWD_STREAMS(k->dx);                                                     \
+        CT *partial = k->partial;                                                                  \
+        V lanes[LRELU_CBWD_STACK_COLS], zero = {0, 0, 0, 0, 0, 0, 0, 0};                           \
+        CT pcs[LRELU_CBWD_STACK_COLS];                                                             \
+        for (size_t g = first; g < first + n; ++g) {                                               \
+            size_t b = g / k->groups, c0 = (g % k->groups) * k->segs;                              \
+            size_t w = C - c0 < k->segs ? C - c0 : k->segs, j = b * span;                          \
+            size_t end = m - j < span ? m : j + span;                                              \
+            const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
+            for (size_t u = 0; u < w; ++u) {                                                       \
+                lanes[u] = zero;                                                                   \
+                pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
+            }                                                                                      \
+            while (j < end) {                                                                      \
+                size_t o = j / inner, r = j - o * inner;                                           \
+                size_t next = (j | (LRELU_RBLOCK - 1)) + 1, stop = next < end ? next : end;        \
+                size_t seg = inner - r < stop - j ? inner - r : stop - j;                          \
+                size_t at = (o * C + c0) * inner + r;                                              \
+                const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
+                ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
+                for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
+                    V acc = lanes[u];                                                              \
+                    if (nt)                                                                        \
+                        for (size_t q = 0; q != seg; q += 8)                                       \
+                            CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pcs[u], acc);  \
+                    else                                                                           \
+                        for (size_t q = 0; q != seg; q += 8)                                       \
+                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pcs[u], acc);        \
+                    lanes[u] = acc;                                                                \
+                }                                                                                  \
+                j += seg;                                                                          \
+                if (j != stop)                                                                     \
+                    continue;                                                                      \
+                for (size_t u = 0; u < w; ++u) {                                                   \
+                    CT sum = 0;                                                                    \
+                    for (int l = 0; l < 8; ++l)                                                    \
+                        sum = sum + lanes[u][l];                                                   \
+                    if (partial != NULL)                                                           \
+                        partial[(c0 + u) * nb + (j - 1) / LRELU_RBLOCK] = sum;                     \
+                    lanes[u] = zero;                                                               \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        CBWD_FENCE();                                                                              \
+    }                                                                                              \
     static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
     {                                                                                              \
         int store = k->dx != NULL;                                                                 \
-        if (k->segs) {                                                                             \
+        if (k->segs && k->inner % 8 == 0) {                                                        \
+            if (k->bias)                                                                           \
+                store ? cbwd_segs8_##SUF(k, first, n, 1, 1) : cbwd_segs8_##SUF(k, first, n, 1, 0); \
+            else                                                                                   \
+                store ? cbwd_segs8_##SUF(k, first, n, 0, 1) : cbwd_segs8_##SUF(k, first, n, 0, 0); \
+        } else if (k->segs) {                                                                      \
             if (k->bias)                                                                           \
                 store ? cbwd_segs_##SUF(k, first, n, 1, 1) : cbwd_segs_##SUF(k, first, n, 1, 0);   \
             else                                                                                   \
