@@ -358,104 +358,25 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
     }                                                                                              \
     /* inner above 1: unit g is blocks [b * per, b * per + per) of channels [c0, c0 + w),          \
      * read in memory order (rows, each row's channels, each channel's segment), as                \
-     * chan_bgroup does: a segment in pieces that end where blocks do, each 8 at a time from       \
-     * its first element into lanes rotated to it (ROT; else the elements up to lane 0             \
-     * through CBWD_PART), the rest as the piece's last 8 with the terms before it cleared         \
-     * (ROT, dx not x or dy, 8 in the segment; else CBWD_PART); a channel's lanes summed           \
-     * into partial and cleared where its block ends */                                            \
-    static inline void cbwd_segs_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
-                                       const int bias, const int store)                            \
+     * chan_bgroup does, a row in pieces that end where blocks do; a channel's lanes are           \
+     * summed into partial and cleared where its block ends. A piece starts at the same lane       \
+     * l0 in every channel, so what it takes is worked out once per piece, not per channel         \
+     * (the per-channel work of an earlier walk cost as much as 16 elements at (N, 64, 16)         \
+     * and twice that at (N, 32, 12)): where inner is a multiple of 8 (aligned) whole              \
+     * eights, streaming where the call does; a piece under 8 one element at a time; else          \
+     * with ROT the lanes rotated by l0, the whole eights, the piece's last 8 with the             \
+     * terms before them cleared (not in place; there CBWD_PART), rotated back; without,           \
+     * CBWD_PART up to lane 0, the eights, CBWD_PART for the rest. Inlined into each of its        \
+     * eight calls: GCC left some calls to a copy with aligned unknown, which took 1.5 x the       \
+     * time at (N, 64, 16) */                                                                      \
+    static inline __attribute__((always_inline)) void cbwd_segs_##SUF(                             \
+        const lrelu_cpu_cbwd *k, size_t first, size_t n, const int bias, const int store,          \
+        const int aligned)                                                                         \
     {                                                                                              \
         CBWD_PARAMS(CT);                                                                           \
         size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, span = k->per * LRELU_RBLOCK;     \
-        CT *partial = k->partial;                                                                  \
-        V lanes[LRELU_CBWD_STACK_COLS], zero = {0, 0, 0, 0, 0, 0, 0, 0};                           \
-        CT pcs[LRELU_CBWD_STACK_COLS];                                                             \
-        for (size_t g = first; g < first + n; ++g) {                                               \
-            size_t b = g / k->groups, c0 = (g % k->groups) * k->segs;                              \
-            size_t w = C - c0 < k->segs ? C - c0 : k->segs, j0 = b * span;                         \
-            size_t end = m - j0 < span ? m : j0 + span;                                            \
-            const ST *p = k->p != NULL ? (const ST *)k->p + c0 : NULL;                             \
-            for (size_t u = 0; u < w; ++u) {                                                       \
-                lanes[u] = zero;                                                                   \
-                pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
-            }                                                                                      \
-            for (size_t j = j0; j < end;) {                                                        \
-                size_t o = j / inner, r = j - o * inner;                                           \
-                size_t seg = inner - r < end - j ? inner - r : end - j;                            \
-                size_t next = (j | (LRELU_RBLOCK - 1)) + 1 - j; /* up to the next block */         \
-                size_t at = (o * C + c0) * inner + r, stop0 = next < seg ? next : seg;             \
-                const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
-                ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
-                for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
-                    CT pc = pcs[u];                                                                \
-                    V acc = lanes[u];                                                              \
-                    for (size_t q = 0, stop = stop0; q != seg;                                     \
-                         stop += seg - stop > LRELU_RBLOCK ? LRELU_RBLOCK : seg - stop) {          \
-                        size_t l0 = (j + q) & 7;                                                   \
-                        int rot = CAN_ROT && l0 != 0;                                              \
-                        if (rot)                                                                   \
-                            ROT(&acc, l0);                                                         \
-                        if (l0 != 0 && !rot) {                                                     \
-                            size_t cnt = 8 - l0 < stop - q ? 8 - l0 : stop - q;                    \
-                            CBWD_PART(V, I, LD8, ST8, ST, l0, cnt, x + q, dy + q, dx + q, pc,      \
-                                      acc);                                                        \
-                            q += cnt;                                                              \
-                        }                                                                          \
-                        if (CBWD_STREAMS(dx + q))                                                  \
-                            for (; q + 8 <= stop; q += 8)                                          \
-                                CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pc, acc);  \
-                        for (; q + 8 <= stop; q += 8)                                              \
-                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
-                        if (CAN_ROT && q < stop && stop >= 8 &&                                    \
-                            (dx == NULL || (dx != x && dx != dy))) {                               \
-                            /* the last 8 of the segment: its terms rotated onto the lanes         \
-                             * after q's, the earlier ones cleared, their dx stored again          \
-                             * (the same bits: x and dy are not dx) */                             \
-                            V v8_, gy8_, d8_, t8_;                                                 \
-                            LD8(&v8_, x + stop - 8);                                               \
-                            LD8(&gy8_, dy + stop - 8);                                             \
-                            CBWD_STEP8(V, I, v8_, gy8_, pc, d8_, t8_);                             \
-                            if (store)                                                             \
-                                ST8(dx + stop - 8, &d8_);                                          \
-                            ROT(&t8_, 8 - (stop - q));                                             \
-                            I lane_ = {0, 1, 2, 3, 4, 5, 6, 7};                                    \
-                            I keep_ = lane_ < (int)(stop - q);                                     \
-                            acc = acc + (V)((I)t8_ & keep_);                                       \
-                            q = stop;                                                              \
-                        }                                                                          \
-                        if (q < stop) {                                                            \
-                            CBWD_PART(V, I, LD8, ST8, ST, 0, stop - q, x + q, dy + q, dx + q, pc,  \
-                                      acc);                                                        \
-                            q = stop;                                                              \
-                        }                                                                          \
-                        if (rot)                                                                   \
-                            ROT(&acc, 8 - l0);                                                     \
-                        if (((j + stop) & (LRELU_RBLOCK - 1)) != 0 && j + stop != end)             \
-                            continue;                                                              \
-                        CT sum = 0;                                                                \
-                        for (int l = 0; l < 8; ++l)                                                \
-                            sum = sum + acc[l];                                                    \
-                        if (partial != NULL)                                                       \
-                            partial[(c0 + u) * nb + (j + stop - 1) / LRELU_RBLOCK] = sum;          \
-                        acc = zero;                                                                \
-                    }                                                                              \
-                    lanes[u] = acc;                                                                \
-                }                                                                                  \
-                j += seg;                                                                          \
-            }                                                                                      \
-        }                                                                                          \
-        CBWD_FENCE();                                                                              \
-    }                                                                                              \
-    /* cbwd_segs where inner is a multiple of 8: every piece (a segment up to the next block)      \
-     * starts at lane 0 and ends at lane 7, so each runs 8 at a time with none of the rest;        \
-     * at (N, 64, 16) the general walk's work per segment cost as much as its 16 elements */       \
-    static inline void cbwd_segs8_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,           \
-                                        const int bias, const int store)                           \
-    {                                                                                              \
-        CBWD_PARAMS(CT);                                                                           \
-        size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, span = k->per * LRELU_RBLOCK;     \
-        int nt = store && CBWD_STREAMS(k->dx);                                                     \
+        int nt = aligned && store && CBWD_STREAMS(k->dx);                                          \
+        int inplace = store && (k->dx == k->x || k->dx == k->dy);                                  \
         CT *partial = k->partial;                                                                  \
         V lanes[LRELU_CBWD_STACK_COLS], zero = {0, 0, 0, 0, 0, 0, 0, 0};                           \
         CT pcs[LRELU_CBWD_STACK_COLS];                                                             \
@@ -472,17 +393,46 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
                 size_t o = j / inner, r = j - o * inner;                                           \
                 size_t next = (j | (LRELU_RBLOCK - 1)) + 1, stop = next < end ? next : end;        \
                 size_t seg = inner - r < stop - j ? inner - r : stop - j;                          \
-                size_t at = (o * C + c0) * inner + r;                                              \
+                size_t at = (o * C + c0) * inner + r, l0 = j & 7;                                  \
+                size_t head = CAN_ROT ? 0 : (8 - l0) & 7, full = (seg - head) & ~(size_t)7;        \
+                size_t rem = seg - head - full;                                                    \
                 const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
                 ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
+                I lane = {0, 1, 2, 3, 4, 5, 6, 7}, keep = lane < (int)rem;                         \
                 for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
                     V acc = lanes[u];                                                              \
-                    if (nt)                                                                        \
-                        for (size_t q = 0; q != seg; q += 8)                                       \
-                            CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pcs[u], acc);  \
-                    else                                                                           \
-                        for (size_t q = 0; q != seg; q += 8)                                       \
-                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pcs[u], acc);        \
+                    CT pc = pcs[u];                                                                \
+                    if (aligned) {                                                                 \
+                        for (size_t q = 0; nt && q != seg; q += 8)                                 \
+                            CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pc, acc);      \
+                        for (size_t q = 0; !nt && q != seg; q += 8)                                \
+                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
+                    } else if (seg < 8) {                                                          \
+                        for (size_t q = 0; q < seg; ++q)                                           \
+                            CBWD_ONE(CT, WIDEN, NARROW, q, acc[(j + q) & 7]);                      \
+                    } else {                                                                       \
+                        if (CAN_ROT)                                                               \
+                            ROT(&acc, l0);                                                         \
+                        else if (head != 0)                                                        \
+                            CBWD_PART(V, I, LD8, ST8, ST, l0, head, x, dy, dx, pc, acc);           \
+                        for (size_t q = head; q != head + full; q += 8)                            \
+                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
+                        if (CAN_ROT && rem != 0 && !inplace) {                                     \
+                            V v8_, gy8_, d8_, t8_;                                                 \
+                            LD8(&v8_, x + seg - 8);                                                \
+                            LD8(&gy8_, dy + seg - 8);                                              \
+                            CBWD_STEP8(V, I, v8_, gy8_, pc, d8_, t8_);                             \
+                            if (store)                                                             \
+                                ST8(dx + seg - 8, &d8_);                                           \
+                            ROT(&t8_, 8 - rem);                                                    \
+                            acc = acc + (V)((I)t8_ & keep);                                        \
+                        } else if (rem != 0) {                                                     \
+                            CBWD_PART(V, I, LD8, ST8, ST, 0, rem, x + seg - rem, dy + seg - rem,   \
+                                      dx + seg - rem, pc, acc);                                    \
+                        }                                                                          \
+                        if (CAN_ROT)                                                               \
+                            ROT(&acc, (8 - l0) & 7);                                               \
+                    }                                                                              \
                     lanes[u] = acc;                                                                \
                 }                                                                                  \
                 j += seg;                                                                          \
@@ -505,14 +455,18 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         int store = k->dx != NULL;                                                                 \
         if (k->segs && k->inner % 8 == 0) {                                                        \
             if (k->bias)                                                                           \
-                store ? cbwd_segs8_##SUF(k, first, n, 1, 1) : cbwd_segs8_##SUF(k, first, n, 1, 0); \
+                store ? cbwd_segs_##SUF(k, first, n, 1, 1, 1)                                      \
+                      : cbwd_segs_##SUF(k, first, n, 1, 0, 1);                                     \
             else                                                                                   \
-                store ? cbwd_segs8_##SUF(k, first, n, 0, 1) : cbwd_segs8_##SUF(k, first, n, 0, 0); \
+                store ? cbwd_segs_##SUF(k, first, n, 0, 1, 1)                                      \
+                      : cbwd_segs_##SUF(k, first, n, 0, 0, 1);                                     \
         } else if (k->segs) {                                                                      \
             if (k->bias)                                                                           \
-                store ? cbwd_segs_##SUF(k, first, n, 1, 1) : cbwd_segs_##SUF(k, first, n, 1, 0);   \
+                store ? cbwd_segs_##SUF(k, first, n, 1, 1, 0)                                      \
+                      : cbwd_segs_##SUF(k, first, n, 1, 0, 0);                                     \
             else                                                                                   \
-                store ? cbwd_segs_##SUF(k, first, n, 0, 1) : cbwd_segs_##SUF(k, first, n, 0, 0);   \
+                store ? cbwd_segs_##SUF(k, first, n, 0, 1, 0)                                      \
+                      : cbwd_segs_##SUF(k, first, n, 0, 0, 0);                                     \
         } else if (k->cols) {                                                                      \
             if (k->bias)                                                                           \
                 store ? cbwd_cols_##SUF(k, first, n, 1, 1) : cbwd_cols_##SUF(k, first, n, 1, 0);   \
