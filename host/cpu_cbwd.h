@@ -249,12 +249,22 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
     limit = isinf(limit) ? (CT)0 : limit;                                                          \
     int clamp = limit > 0
 
+/* F's copy for the call's bias and store (as constants), with F's further arguments after
+ * them (the empty first one aside) */
+#define CBWD_CALL4(F, ...)                                                                         \
+    do {                                                                                           \
+        if (k->bias)                                                                               \
+            store ? F(k, first, n, 1, 1 __VA_ARGS__) : F(k, first, n, 1, 0 __VA_ARGS__);           \
+        else                                                                                       \
+            store ? F(k, first, n, 0, 1 __VA_ARGS__) : F(k, first, n, 0, 0 __VA_ARGS__);           \
+    } while (0)
+
 /* The units [first, first + n) of a call, for storage type ST, compute type CT and its
  * vectors V (compares I); bias and store (dx wanted) are constants where cbwd_SUF calls
- * them, so each of the four loops is built without the others' code. rows: each segment
- * of a block within a row runs one lane at a time up to lane 0, then 8 at a time. cols:
- * a block of rows over a group of channels, each row's channels 8 at a time into their
- * lane's accumulators. */
+ * them, so each of the loops is built without the others' code. rows (one channel): each
+ * segment of a block within a row runs one lane at a time up to lane 0, then 8 at a time.
+ * cols: a block of rows over a group of channels, each row's channels 8 at a time into
+ * their lane's accumulators. segs: below. */
 #define CBWD_LOOPS(SUF, ST, CT, V, I, WIDEN, NARROW, LD8, ST8, ROT, CAN_ROT)                       \
     CBWD_NT8(SUF, ST, V, ST8)                                                                      \
     static inline void cbwd_rows_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n,            \
@@ -453,30 +463,14 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
     static void cbwd_##SUF(const lrelu_cpu_cbwd *k, size_t first, size_t n)                        \
     {                                                                                              \
         int store = k->dx != NULL;                                                                 \
-        if (k->segs && k->inner % 8 == 0) {                                                        \
-            if (k->bias)                                                                           \
-                store ? cbwd_segs_##SUF(k, first, n, 1, 1, 1)                                      \
-                      : cbwd_segs_##SUF(k, first, n, 1, 0, 1);                                     \
-            else                                                                                   \
-                store ? cbwd_segs_##SUF(k, first, n, 0, 1, 1)                                      \
-                      : cbwd_segs_##SUF(k, first, n, 0, 0, 1);                                     \
-        } else if (k->segs) {                                                                      \
-            if (k->bias)                                                                           \
-                store ? cbwd_segs_##SUF(k, first, n, 1, 1, 0)                                      \
-                      : cbwd_segs_##SUF(k, first, n, 1, 0, 0);                                     \
-            else                                                                                   \
-                store ? cbwd_segs_##SUF(k, first, n, 0, 1, 0)                                      \
-                      : cbwd_segs_##SUF(k, first, n, 0, 0, 0);                                     \
-        } else if (k->cols) {                                                                      \
-            if (k->bias)                                                                           \
-                store ? cbwd_cols_##SUF(k, first, n, 1, 1) : cbwd_cols_##SUF(k, first, n, 1, 0);   \
-            else                                                                                   \
-                store ? cbwd_cols_##SUF(k, first, n, 0, 1) : cbwd_cols_##SUF(k, first, n, 0, 0);   \
-        } else if (k->bias) {                                                                      \
-            store ? cbwd_rows_##SUF(k, first, n, 1, 1) : cbwd_rows_##SUF(k, first, n, 1, 0);       \
-        } else {                                                                                   \
-            store ? cbwd_rows_##SUF(k, first, n, 0, 1) : cbwd_rows_##SUF(k, first, n, 0, 0);       \
-        }                                                                                          \
+        if (k->segs && k->inner % 8 == 0)                                                          \
+            CBWD_CALL4(cbwd_segs_##SUF, , 1);                                                      \
+        else if (k->segs)                                                                          \
+            CBWD_CALL4(cbwd_segs_##SUF, , 0);                                                      \
+        else if (k->cols)                                                                          \
+            CBWD_CALL4(cbwd_cols_##SUF, );                                                         \
+        else                                                                                       \
+            CBWD_CALL4(cbwd_rows_##SUF, );                                                         \
     }
 
 CBWD_LOOPS(f32, float, float, lr_f32x8, lr_i32x8, BACT_ID, BACT_ID, ld8_f32, st8_f32, rot8_f32,
