@@ -242,6 +242,66 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         }                                                                                          \
     } while (0)
 
+/* One piece of a channel's segment in cbwd_segs: elements [Q, Q + LEN) of x, dy and dx,
+ * the first at lane L0 of the sums, into acc (factor pc). ALIGNED (inner a multiple of
+ * 8): whole eights, streaming where nt says. Else under 8 elements one at a time; else
+ * with ROT (CAN_ROT) the lanes rotated to L0, the FULL eights, the last 8 with the terms
+ * before the REM after the eights cleared (KEEP: the lanes below REM; not in place,
+ * there CBWD_PART), rotated back; without, CBWD_PART for the HEAD elements up to lane 0,
+ * the eights, CBWD_PART for the rest. */
+#define CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, NT8, ROT, CAN_ROT, ALIGNED, Q, LEN, JQ,  \
+                   L0, HEAD, FULL, REM, KEEP)                                                      \
+    do {                                                                                           \
+        const ST *xq_ = x + (Q), *dyq_ = dy + (Q);                                                 \
+        ST *dxq_ = store ? dx + (Q) : NULL;                                                        \
+        if (ALIGNED) {                                                                             \
+            for (size_t pe_ = 0; nt && pe_ != (LEN); pe_ += 8)                                     \
+                CBWD_EIGHT(V, I, LD8, NT8, xq_ + pe_, dyq_ + pe_, dxq_ + pe_, pc, acc);            \
+            for (size_t pe_ = 0; !nt && pe_ != (LEN); pe_ += 8)                                    \
+                CBWD_EIGHT(V, I, LD8, ST8, xq_ + pe_, dyq_ + pe_, dxq_ + pe_, pc, acc);            \
+        } else if ((LEN) < 8) {                                                                    \
+            for (size_t pe_ = 0; pe_ < (LEN); ++pe_)                                               \
+                CBWD_ONE(CT, WIDEN, NARROW, (Q) + pe_, acc[((JQ) + pe_) & 7]);                     \
+        } else {                                                                                   \
+            if (CAN_ROT)                                                                           \
+                ROT(&acc, (L0));                                                                   \
+            else if ((HEAD) != 0)                                                                  \
+                CBWD_PART(V, I, LD8, ST8, ST, (L0), (HEAD), xq_, dyq_, dxq_, pc, acc);             \
+            for (size_t pe_ = (HEAD); pe_ != (HEAD) + (FULL); pe_ += 8)                            \
+                CBWD_EIGHT(V, I, LD8, ST8, xq_ + pe_, dyq_ + pe_, dxq_ + pe_, pc, acc);            \
+            if (CAN_ROT && (REM) != 0 && !inplace) {                                               \
+                V v8_, gy8_, d8_, t8_;                                                             \
+                LD8(&v8_, xq_ + (LEN)-8);                                                          \
+                LD8(&gy8_, dyq_ + (LEN)-8);                                                        \
+                CBWD_STEP8(V, I, v8_, gy8_, pc, d8_, t8_);                                         \
+                if (store)                                                                         \
+                    ST8(dxq_ + (LEN)-8, &d8_);                                                     \
+                ROT(&t8_, 8 - (REM));                                                              \
+                acc = acc + (V)((I)t8_ & (KEEP));                                                  \
+            } else if ((REM) != 0) {                                                               \
+                CBWD_PART(V, I, LD8, ST8, ST, 0, (REM), xq_ + (LEN) - (REM), dyq_ + (LEN) - (REM), \
+                          dxq_ + (LEN) - (REM), pc, acc);                                          \
+            }                                                                                      \
+            if (CAN_ROT)                                                                           \
+                ROT(&acc, (8 - (L0)) & 7);                                                         \
+        }                                                                                          \
+    } while (0)
+
+/* A piece of LEN elements from lane L0 split as CBWD_PIECE takes it (LEN of 8 or more) */
+#define CBWD_SPLIT(CAN_ROT, LEN, L0, HEAD, FULL, REM)                                              \
+    size_t HEAD = CAN_ROT ? 0 : (8 - (L0)) & 7, FULL = ((LEN)-HEAD) & ~(size_t)7;                  \
+    size_t REM = (LEN)-HEAD - FULL
+
+/* A channel's eight lanes summed from +0 in lane order into DST, where partial is wanted */
+#define CBWD_SUM(CT, ACC, DST)                                                                     \
+    do {                                                                                           \
+        CT s_ = 0;                                                                                 \
+        for (int l_ = 0; l_ < 8; ++l_)                                                             \
+            s_ = s_ + (ACC)[l_];                                                                   \
+        if (partial != NULL)                                                                       \
+            DST = s_;                                                                              \
+    } while (0)
+
 /* The parameters in the compute type, as the kernels get them: limit 0 (no clamp) where
  * it is 0 or beyond the type */
 #define CBWD_PARAMS(CT)                                                                            \
@@ -368,17 +428,16 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
     }                                                                                              \
     /* inner above 1: unit g is blocks [b * per, b * per + per) of channels [c0, c0 + w),          \
      * read in memory order (rows, each row's channels, each channel's segment), as                \
-     * chan_bgroup does, a row in pieces that end where blocks do; a channel's lanes are           \
-     * summed into partial and cleared where its block ends. A piece starts at the same lane       \
-     * l0 in every channel, so what it takes is worked out once per piece, not per channel         \
-     * (the per-channel work of an earlier walk cost as much as 16 elements at (N, 64, 16)         \
-     * and twice that at (N, 32, 12)): where inner is a multiple of 8 (aligned) whole              \
-     * eights, streaming where the call does; a piece under 8 one element at a time; else          \
-     * with ROT the lanes rotated by l0, the whole eights, the piece's last 8 with the             \
-     * terms before them cleared (not in place; there CBWD_PART), rotated back; without,           \
-     * CBWD_PART up to lane 0, the eights, CBWD_PART for the rest. Inlined into each of its        \
-     * eight calls: GCC left some calls to a copy with aligned unknown, which took 1.5 x the       \
-     * time at (N, 64, 16) */                                                                      \
+     * chan_bgroup does: a segment in pieces that end where blocks do (CBWD_PIECE), a              \
+     * channel's lanes summed into partial and cleared where its block ends. Where rows are        \
+     * shorter than a block, a row's piece up to the next block starts at the same lane in         \
+     * every channel: its split is worked out once for all of them, and the sums follow            \
+     * the row (the general walk this replaced worked out each segment's: at (N, 64, 16)           \
+     * that cost as much as the segment's 16 elements, at (N, 32, 12) twice that); a               \
+     * longer row runs each channel's segment piece by piece, in memory order (pieces of           \
+     * all channels first, then the next, took 2 x the time at (N, 64, 28, 28)). Inlined           \
+     * into each of its eight calls: GCC left some calls to a copy with aligned unknown,           \
+     * which took 1.5 x the time at (N, 64, 16). */                                                \
     static inline __attribute__((always_inline)) void cbwd_segs_##SUF(                             \
         const lrelu_cpu_cbwd *k, size_t first, size_t n, const int bias, const int store,          \
         const int aligned)                                                                         \
@@ -390,6 +449,7 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         CT *partial = k->partial;                                                                  \
         V lanes[LRELU_CBWD_STACK_COLS], zero = {0, 0, 0, 0, 0, 0, 0, 0};                           \
         CT pcs[LRELU_CBWD_STACK_COLS];                                                             \
+        I lane = {0, 1, 2, 3, 4, 5, 6, 7};                                                         \
         for (size_t g = first; g < first + n; ++g) {                                               \
             size_t b = g / k->groups, c0 = (g % k->groups) * k->segs;                              \
             size_t w = C - c0 < k->segs ? C - c0 : k->segs, j = b * span;                          \
@@ -400,62 +460,50 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
                 pcs[u] = p == NULL ? -(CT)0 : WIDEN(p[u]);                                         \
             }                                                                                      \
             while (j < end) {                                                                      \
-                size_t o = j / inner, r = j - o * inner;                                           \
-                size_t next = (j | (LRELU_RBLOCK - 1)) + 1, stop = next < end ? next : end;        \
-                size_t seg = inner - r < stop - j ? inner - r : stop - j;                          \
-                size_t at = (o * C + c0) * inner + r, l0 = j & 7;                                  \
-                size_t head = CAN_ROT ? 0 : (8 - l0) & 7, full = (seg - head) & ~(size_t)7;        \
-                size_t rem = seg - head - full;                                                    \
+                size_t o = j / inner, r = j - o * inner, next = (j | (LRELU_RBLOCK - 1)) + 1;      \
+                size_t lim = inner >= LRELU_RBLOCK ? end : next < end ? next : end;                \
+                size_t seg = inner - r < lim - j ? inner - r : lim - j;                            \
+                size_t at = (o * C + c0) * inner + r;                                              \
                 const ST *x = (const ST *)k->x + at, *dy = (const ST *)k->dy + at;                 \
                 ST *dx = store ? (ST *)k->dx + at : NULL;                                          \
-                I lane = {0, 1, 2, 3, 4, 5, 6, 7}, keep = lane < (int)rem;                         \
+                if (inner < LRELU_RBLOCK) {                                                        \
+                    size_t l0 = j & 7;                                                             \
+                    CBWD_SPLIT(CAN_ROT, seg, l0, head, full, rem);                                 \
+                    I keep = lane < (int)rem;                                                      \
+                    for (size_t u = 0; u < w;                                                      \
+                         ++u, x += inner, dy += inner, dx += store ? inner : 0) {                  \
+                        V acc = lanes[u];                                                          \
+                        CT pc = pcs[u];                                                            \
+                        CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, nt8_##SUF, ROT, CAN_ROT, \
+                                   aligned, 0, seg, j, l0, head, full, rem, keep);                 \
+                        lanes[u] = acc;                                                            \
+                    }                                                                              \
+                    j += seg;                                                                      \
+                    for (size_t u = 0; j == lim && u < w; ++u) {                                   \
+                        CBWD_SUM(CT, lanes[u], partial[(c0 + u) * nb + (j - 1) / LRELU_RBLOCK]);   \
+                        lanes[u] = zero;                                                           \
+                    }                                                                              \
+                    continue;                                                                      \
+                }                                                                                  \
                 for (size_t u = 0; u < w; ++u, x += inner, dy += inner, dx += store ? inner : 0) { \
                     V acc = lanes[u];                                                              \
                     CT pc = pcs[u];                                                                \
-                    if (aligned) {                                                                 \
-                        for (size_t q = 0; nt && q != seg; q += 8)                                 \
-                            CBWD_EIGHT(V, I, LD8, nt8_##SUF, x + q, dy + q, dx + q, pc, acc);      \
-                        for (size_t q = 0; !nt && q != seg; q += 8)                                \
-                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
-                    } else if (seg < 8) {                                                          \
-                        for (size_t q = 0; q < seg; ++q)                                           \
-                            CBWD_ONE(CT, WIDEN, NARROW, q, acc[(j + q) & 7]);                      \
-                    } else {                                                                       \
-                        if (CAN_ROT)                                                               \
-                            ROT(&acc, l0);                                                         \
-                        else if (head != 0)                                                        \
-                            CBWD_PART(V, I, LD8, ST8, ST, l0, head, x, dy, dx, pc, acc);           \
-                        for (size_t q = head; q != head + full; q += 8)                            \
-                            CBWD_EIGHT(V, I, LD8, ST8, x + q, dy + q, dx + q, pc, acc);            \
-                        if (CAN_ROT && rem != 0 && !inplace) {                                     \
-                            V v8_, gy8_, d8_, t8_;                                                 \
-                            LD8(&v8_, x + seg - 8);                                                \
-                            LD8(&gy8_, dy + seg - 8);                                              \
-                            CBWD_STEP8(V, I, v8_, gy8_, pc, d8_, t8_);                             \
-                            if (store)                                                             \
-                                ST8(dx + seg - 8, &d8_);                                           \
-                            ROT(&t8_, 8 - rem);                                                    \
-                            acc = acc + (V)((I)t8_ & keep);                                        \
-                        } else if (rem != 0) {                                                     \
-                            CBWD_PART(V, I, LD8, ST8, ST, 0, rem, x + seg - rem, dy + seg - rem,   \
-                                      dx + seg - rem, pc, acc);                                    \
-                        }                                                                          \
-                        if (CAN_ROT)                                                               \
-                            ROT(&acc, (8 - l0) & 7);                                               \
+                    for (size_t q = 0; q != seg;) {                                                \
+                        size_t jq = j + q, left = LRELU_RBLOCK - (jq & (LRELU_RBLOCK - 1));        \
+                        size_t len = seg - q < left ? seg - q : left, l0 = jq & 7;                 \
+                        CBWD_SPLIT(CAN_ROT, len, l0, head, full, rem);                             \
+                        I keep = lane < (int)rem;                                                  \
+                        CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, nt8_##SUF, ROT, CAN_ROT, \
+                                   aligned, q, len, jq, l0, head, full, rem, keep);                \
+                        q += len;                                                                  \
+                        if (len != left && j + q != end)                                           \
+                            continue;                                                              \
+                        CBWD_SUM(CT, acc, partial[(c0 + u) * nb + jq / LRELU_RBLOCK]);             \
+                        acc = zero;                                                                \
                     }                                                                              \
                     lanes[u] = acc;                                                                \
                 }                                                                                  \
                 j += seg;                                                                          \
-                if (j != stop)                                                                     \
-                    continue;                                                                      \
-                for (size_t u = 0; u < w; ++u) {                                                   \
-                    CT sum = 0;                                                                    \
-                    for (int l = 0; l < 8; ++l)                                                    \
-                        sum = sum + lanes[u][l];                                                   \
-                    if (partial != NULL)                                                           \
-                        partial[(c0 + u) * nb + (j - 1) / LRELU_RBLOCK] = sum;                     \
-                    lanes[u] = zero;                                                               \
-                }                                                                                  \
             }                                                                                      \
         }                                                                                          \
         CBWD_FENCE();                                                                              \

@@ -50,6 +50,11 @@ static const lrelu_layout layouts[] = {
      * groups narrowed to half the channels (2 cores; other machines other shapes) */
     {12, 2, 784},
     {2, 24, 700},
+    /* a row that starts at a block's last term, longer than a block (its first piece one
+     * element) and shorter; and a last block of one term */
+    {2, 2, 511},
+    {3, 2, 255},
+    {171, 2, 3},
 };
 static const lrelu_bias_act acts[] = {
     {0.2, 1.4142135623730951, 0.0},
