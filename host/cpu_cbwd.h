@@ -246,9 +246,9 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
  * the first at lane L0 of the sums, into acc (factor pc). ALIGNED (inner a multiple of
  * 8): whole eights, streaming where nt says. Else under 8 elements one at a time; else
  * with ROT (CAN_ROT) the lanes rotated to L0, the FULL eights, the last 8 with the terms
- * before the REM after the eights cleared (KEEP: the lanes below REM; not in place,
- * there CBWD_PART), rotated back; without, CBWD_PART for the HEAD elements up to lane 0,
- * the eights, CBWD_PART for the rest. */
+ * before the REM after the eights cleared (KEEP: the lanes below REM) and their dx
+ * stored again (the same bits; not in place, there CBWD_PART), rotated back; without,
+ * CBWD_PART for the HEAD elements up to lane 0, the eights, CBWD_PART for the rest. */
 #define CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, NT8, ROT, CAN_ROT, ALIGNED, Q, LEN, JQ,  \
                    L0, HEAD, FULL, REM, KEEP)                                                      \
     do {                                                                                           \
