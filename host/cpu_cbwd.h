@@ -242,52 +242,7 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         }                                                                                          \
     } while (0)
 
-/* One piece of a channel's segment in cbwd_segs: elements [Q, Q + LEN) of x, dy and dx,
- * the first at lane L0 of the sums, into acc (factor pc). ALIGNED (inner a multiple of
- * 8): whole eights, streaming where nt says. Else under 8 elements one at a time; else
- * with ROT (CAN_ROT) the lanes rotated to L0, the FULL eights, the last 8 with the terms
- * before the REM after the eights cleared (KEEP: the lanes below REM) and their dx
- * stored again (the same bits; not in place, there CBWD_PART), rotated back; without,
- * CBWD_PART for the HEAD elements up to lane 0, the eights, CBWD_PART for the rest. */
-#define CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, NT8, ROT, CAN_ROT, ALIGNED, Q, LEN, JQ,  \
-                   L0, HEAD, FULL, REM, KEEP)                                                      \
-    do {                                                                                           \
-        const ST *xq_ = x + (Q), *dyq_ = dy + (Q);                                                 \
-        ST *dxq_ = store ? dx + (Q) : NULL;                                                        \
-        if (ALIGNED) {                                                                             \
-            for (size_t pe_ = 0; nt && pe_ != (LEN); pe_ += 8)                                     \
-                CBWD_EIGHT(V, I, LD8, NT8, xq_ + pe_, dyq_ + pe_, dxq_ + pe_, pc, acc);            \
-            for (size_t pe_ = 0; !nt && pe_ != (LEN); pe_ += 8)                                    \
-                CBWD_EIGHT(V, I, LD8, ST8, xq_ + pe_, dyq_ + pe_, dxq_ + pe_, pc, acc);            \
-        } else if ((LEN) < 8) {                                                                    \
-            for (size_t pe_ = 0; pe_ < (LEN); ++pe_)                                               \
-                CBWD_ONE(CT, WIDEN, NARROW, (Q) + pe_, acc[((JQ) + pe_) & 7]);                     \
-        } else {                                                                                   \
-            if (CAN_ROT)                                                                           \
-                ROT(&acc, (L0));                                                                   \
-            else if ((HEAD) != 0)                                                                  \
-                CBWD_PART(V, I, LD8, ST8, ST, (L0), (HEAD), xq_, dyq_, dxq_, pc, acc);             \
-            for (size_t pe_ = (HEAD); pe_ != (HEAD) + (FULL); pe_ += 8)                            \
-                CBWD_EIGHT(V, I, LD8, ST8, xq_ + pe_, dyq_ + pe_, dxq_ + pe_, pc, acc);            \
-            if (CAN_ROT && (REM) != 0 && !inplace) {                                               \
-                V v8_, gy8_, d8_, t8_;                                                             \
-                LD8(&v8_, xq_ + (LEN)-8);                                                          \
-                LD8(&gy8_, dyq_ + (LEN)-8);                                                        \
-                CBWD_STEP8(V, I, v8_, gy8_, pc, d8_, t8_);                                         \
-                if (store)                                                                         \
-                    ST8(dxq_ + (LEN)-8, &d8_);                                                     \
-                ROT(&t8_, 8 - (REM));                                                              \
-                acc = acc + (V)((I)t8_ & (KEEP));                                                  \
-            } else if ((REM) != 0) {                                                               \
-                CBWD_PART(V, I, LD8, ST8, ST, 0, (REM), xq_ + (LEN) - (REM), dyq_ + (LEN) - (REM), \
-                          dxq_ + (LEN) - (REM), pc, acc);                                          \
-            }                                                                                      \
-            if (CAN_ROT)                                                                           \
-                ROT(&acc, (8 - (L0)) & 7);                                                         \
-        }                                                                                          \
-    } while (0)
-
-/* A piece of LEN elements from lane L0 split as CBWD_PIECE takes it (LEN of 8 or more) */
+/* A piece of LEN elements from lane L0 split as cbwd_piece takes it (LEN of 8 or more) */
 #define CBWD_SPLIT(CAN_ROT, LEN, L0, HEAD, FULL, REM)                                              \
     size_t HEAD = CAN_ROT ? 0 : (8 - (L0)) & 7, FULL = ((LEN)-HEAD) & ~(size_t)7;                  \
     size_t REM = (LEN)-HEAD - FULL
@@ -426,9 +381,61 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         }                                                                                          \
         free(raw);                                                                                 \
     }                                                                                              \
+    /* One piece of a channel's segment in cbwd_segs: elements [q, q + len) of x, dy and dx,       \
+     * the first at lane l0 of the sums, into *accp (factor pc). aligned (inner a multiple         \
+     * of 8): whole eights, streaming where nt says. Else under 8 elements one at a time;          \
+     * else with ROT (CAN_ROT) the lanes rotated to l0, the full eights, the last 8 with           \
+     * the terms before the rem after the eights cleared (*keep: the lanes below rem) and          \
+     * their dx stored again (the same bits; not in place, there CBWD_PART), rotated back;         \
+     * without, CBWD_PART for the head elements up to lane 0, the eights, CBWD_PART for the        \
+     * rest. A function, not a macro: expanded twice into cbwd_segs, cppcheck took six             \
+     * times as long over the file. */                                                             \
+    static inline __attribute__((always_inline)) void cbwd_piece_##SUF(                            \
+        V *accp, const ST *x, const ST *dy, ST *dx, CT pc, size_t q, size_t len, size_t jq,        \
+        size_t l0, size_t head, size_t full, size_t rem, const I *keep, const CT *par,             \
+        const int bias, const int store, const int aligned, int nt, int inplace)                   \
+    {                                                                                              \
+        CT alpha = par[0], gain = par[1], limit = par[2];                                          \
+        int clamp = limit > 0;                                                                     \
+        V acc = *accp;                                                                             \
+        const ST *xq = x + q, *dyq = dy + q;                                                       \
+        ST *dxq = store ? dx + q : NULL;                                                           \
+        if (aligned) {                                                                             \
+            for (size_t e = 0; nt && e != len; e += 8)                                             \
+                CBWD_EIGHT(V, I, LD8, nt8_##SUF, xq + e, dyq + e, dxq + e, pc, acc);               \
+            for (size_t e = 0; !nt && e != len; e += 8)                                            \
+                CBWD_EIGHT(V, I, LD8, ST8, xq + e, dyq + e, dxq + e, pc, acc);                     \
+        } else if (len < 8) {                                                                      \
+            for (size_t e = 0; e < len; ++e)                                                       \
+                CBWD_ONE(CT, WIDEN, NARROW, q + e, acc[(jq + e) & 7]);                             \
+        } else {                                                                                   \
+            if (CAN_ROT)                                                                           \
+                ROT(&acc, l0);                                                                     \
+            else if (head != 0)                                                                    \
+                CBWD_PART(V, I, LD8, ST8, ST, l0, head, xq, dyq, dxq, pc, acc);                    \
+            for (size_t e = head; e != head + full; e += 8)                                        \
+                CBWD_EIGHT(V, I, LD8, ST8, xq + e, dyq + e, dxq + e, pc, acc);                     \
+            if (CAN_ROT && rem != 0 && !inplace) {                                                 \
+                V v8_, gy8_, d8_, t8_;                                                             \
+                LD8(&v8_, xq + len - 8);                                                           \
+                LD8(&gy8_, dyq + len - 8);                                                         \
+                CBWD_STEP8(V, I, v8_, gy8_, pc, d8_, t8_);                                         \
+                if (store)                                                                         \
+                    ST8(dxq + len - 8, &d8_);                                                      \
+                ROT(&t8_, 8 - rem);                                                                \
+                acc = acc + (V)((I)t8_ & *keep);                                                   \
+            } else if (rem != 0) {                                                                 \
+                CBWD_PART(V, I, LD8, ST8, ST, 0, rem, xq + len - rem, dyq + len - rem,             \
+                          dxq + len - rem, pc, acc);                                               \
+            }                                                                                      \
+            if (CAN_ROT)                                                                           \
+                ROT(&acc, (8 - l0) & 7);                                                           \
+        }                                                                                          \
+        *accp = acc;                                                                               \
+    }                                                                                              \
     /* inner above 1: unit g is blocks [b * per, b * per + per) of channels [c0, c0 + w),          \
      * read in memory order (rows, each row's channels, each channel's segment), as                \
-     * chan_bgroup does: a segment in pieces that end where blocks do (CBWD_PIECE), a              \
+     * chan_bgroup does: a segment in pieces that end where blocks do (cbwd_piece), a              \
      * channel's lanes summed into partial and cleared where its block ends. Where rows are        \
      * shorter than a block, a row's piece up to the next block starts at the same lane in         \
      * every channel: its split is worked out once for all of them, and the sums follow            \
@@ -443,6 +450,7 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
         const int aligned)                                                                         \
     {                                                                                              \
         CBWD_PARAMS(CT);                                                                           \
+        CT par[3] = {alpha, gain, clamp ? limit : 0}; /* (as cbwd_piece takes them) */             \
         size_t C = k->C, inner = k->inner, nb = k->nb, m = k->m, span = k->per * LRELU_RBLOCK;     \
         int nt = aligned && store && CBWD_STREAMS(k->dx);                                          \
         int inplace = store && (k->dx == k->x || k->dx == k->dy);                                  \
@@ -474,8 +482,8 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
                          ++u, x += inner, dy += inner, dx += store ? inner : 0) {                  \
                         V acc = lanes[u];                                                          \
                         CT pc = pcs[u];                                                            \
-                        CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, nt8_##SUF, ROT, CAN_ROT, \
-                                   aligned, 0, seg, j, l0, head, full, rem, keep);                 \
+                        cbwd_piece_##SUF(&acc, x, dy, dx, pc, 0, seg, j, l0, head, full, rem,      \
+                                         &keep, par, bias, store, aligned, nt, inplace);           \
                         lanes[u] = acc;                                                            \
                     }                                                                              \
                     j += seg;                                                                      \
@@ -493,8 +501,8 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
                         size_t len = seg - q < left ? seg - q : left, l0 = jq & 7;                 \
                         CBWD_SPLIT(CAN_ROT, len, l0, head, full, rem);                             \
                         I keep = lane < (int)rem;                                                  \
-                        CBWD_PIECE(CT, V, I, ST, WIDEN, NARROW, LD8, ST8, nt8_##SUF, ROT, CAN_ROT, \
-                                   aligned, q, len, jq, l0, head, full, rem, keep);                \
+                        cbwd_piece_##SUF(&acc, x, dy, dx, pc, q, len, jq, l0, head, full, rem,     \
+                                         &keep, par, bias, store, aligned, nt, inplace);           \
                         q += len;                                                                  \
                         if (len != left && j + q != end)                                           \
                             continue;                                                              \
