@@ -296,7 +296,7 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
             size_t j0 = b * LRELU_RBLOCK, j = j0;                                                  \
             size_t end = m - j0 < LRELU_RBLOCK ? m : j0 + LRELU_RBLOCK;                            \
             size_t o = j / inner, r = j - o * inner, idx = (o * C + c) * inner + r;                \
-            CT pc = p == NULL ? -(CT)0 : WIDEN(p[c]), sum = 0;                                     \
+            CT pc = p == NULL ? -(CT)0 : WIDEN(p[c]);                                              \
             V acc = {0, 0, 0, 0, 0, 0, 0, 0};                                                      \
             while (j < end) {                                                                      \
                 size_t seg = inner - r < end - j ? inner - r : end - j, q = 0;                     \
@@ -310,10 +310,7 @@ static inline void rot8_f64(lr_f64x8 *a, size_t s)
                 idx += seg + skip;                                                                 \
                 r = 0;                                                                             \
             }                                                                                      \
-            for (int l = 0; l < 8; ++l)                                                            \
-                sum = sum + acc[l];                                                                \
-            if (partial != NULL)                                                                   \
-                partial[c * nb + b] = sum;                                                         \
+            CBWD_SUM(CT, acc, partial[c * nb + b]);                                                \
         }                                                                                          \
     }                                                                                              \
     /* Block b of channels [c0, c0 + w) (w <= cap), lanes in acc (8 x cap), factors in             \
