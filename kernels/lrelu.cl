@@ -224,29 +224,68 @@ inline UPV bf16p_round(FPV f)
 #define FORWARD_NAME  LRELU_CAT(lrelu_forward_, SFX)
 #define BACKWARD_NAME LRELU_CAT(lrelu_backward_, SFX)
 
+#ifdef BF16_PAIRS
+/* Any offsets: the pairs are the output's, from its first even element. An input whose
+ * offset has the other parity is read from one element before, as two overlapping uint
+ * loads whose halves make its pairs. The elements before `lead` and after the body go to
+ * the tail's work-item: two where an input is shifted but the output's offset is even, so
+ * that no load starts before the input's first element, and the body stops one element
+ * short so that none ends past its last. Odd offsets took twice as long through ushort
+ * vectors on PoCL. */
+#define PAIRS_LEAD(out_off, shift) min((size_t)n, ((out_off)&1) ? (size_t)1 : (size_t)(2 * (shift)))
+#define PAIRS_BODY(lead, shift)                                                                    \
+    ((size_t)n - (lead) < (size_t)(shift) ? 0 : ((size_t)n - (lead) - (shift)) / LRELU_VEC)
+inline UPV pair_load(size_t i, const __global S *p, int shift)
+{
+    if (!shift)
+        return PAIR_LOAD(i, p);
+    const __global uint *w = (const __global uint *)(p - 1) + i * PV;
+    return (LRELU_CAT(vload, PV)(0, w) >> 16) | (LRELU_CAT(vload, PV)(0, w + 1) << 16);
+}
+#else
+#define PAIRS_LEAD(out_off, shift) 0
+#define PAIRS_BODY(lead, shift)    ((size_t)n / LRELU_VEC)
+#endif
+
+inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp, __global S *yp)
+{
+    for (size_t k = from; k < to; ++k) {
+        C v = LOAD1(k, xp);
+        STORE1(LRELU(IS_POS1(v), v, alpha), k, yp);
+    }
+}
+
 __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, __global S *y,
                            ulong y_off)
 {
     size_t i = get_global_id(0);
-    size_t body = (size_t)(n / LRELU_VEC);
+    int shift = (int)((x_off ^ y_off) & 1); /* these three are the same for every work-item */
+    size_t lead = PAIRS_LEAD(y_off, shift);
+    size_t body = PAIRS_BODY(lead, shift);
     const __global S *xp = x + x_off;
     __global S *yp = y + y_off;
     if (i < body) {
 #ifdef BF16_PAIRS
-        if (((x_off | y_off) & 1) == 0) { /* the same for every work-item */
-            UPV u = PAIR_LOAD(i, xp);
-            FPV lo = PAIR_LO(u), hi = PAIR_HI(u);
-            PAIR_STORE(LRELU(PAIR_POS(lo), lo, alpha), LRELU(PAIR_POS(hi), hi, alpha), i, yp);
-            return;
-        }
-#endif
+        UPV u = pair_load(i, xp + lead, shift);
+        FPV lo = PAIR_LO(u), hi = PAIR_HI(u);
+        PAIR_STORE(LRELU(PAIR_POS(lo), lo, alpha), LRELU(PAIR_POS(hi), hi, alpha), i, yp + lead);
+#else
         CV v = LOADV(i, xp);
         STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
+#endif
     } else if (i == body) {
-        for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {
-            C v = LOAD1(k, xp);
-            STORE1(LRELU(IS_POS1(v), v, alpha), k, yp);
-        }
+        forward_ones(0, lead, alpha, xp, yp);
+        forward_ones(lead + body * LRELU_VEC, (size_t)n, alpha, xp, yp);
+    }
+}
+
+inline void backward_ones(size_t from, size_t to, C alpha, const __global S *sp,
+                          const __global S *dyp, __global S *dxp)
+{
+    for (size_t k = from; k < to; ++k) {
+        C sv = LOAD1(k, sp);
+        C g = LOAD1(k, dyp);
+        STORE1(LRELU(IS_POS1(sv), g, alpha), k, dxp);
     }
 }
 
@@ -254,29 +293,33 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
                             const __global S *dy, ulong dy_off, __global S *dx, ulong dx_off)
 {
     size_t i = get_global_id(0);
-    size_t body = (size_t)(n / LRELU_VEC);
+    int s_shift = (int)((s_off ^ dx_off) & 1), g_shift = (int)((dy_off ^ dx_off) & 1);
+    size_t lead = PAIRS_LEAD(dx_off, s_shift | g_shift);
+    size_t body = PAIRS_BODY(lead, s_shift | g_shift);
     const __global S *sp = s + s_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx + dx_off;
     if (i < body) {
 #ifdef BF16_PAIRS
-        if (((s_off | dy_off | dx_off) & 1) == 0) { /* the same for every work-item */
-            UPV su = PAIR_LOAD(i, sp), gu = PAIR_LOAD(i, dyp);
-            FPV s_lo = PAIR_LO(su), s_hi = PAIR_HI(su), g_lo = PAIR_LO(gu), g_hi = PAIR_HI(gu);
-            PAIR_STORE(LRELU(PAIR_POS(s_lo), g_lo, alpha), LRELU(PAIR_POS(s_hi), g_hi, alpha), i,
-                       dxp);
-            return;
+        UPV su, gu;
+        if (s_shift | g_shift) { /* apart, so that the even case keeps its plain loads */
+            su = pair_load(i, sp + lead, s_shift);
+            gu = pair_load(i, dyp + lead, g_shift);
+        } else {
+            su = PAIR_LOAD(i, sp + lead);
+            gu = PAIR_LOAD(i, dyp + lead);
         }
-#endif
+        FPV s_lo = PAIR_LO(su), s_hi = PAIR_HI(su), g_lo = PAIR_LO(gu), g_hi = PAIR_HI(gu);
+        PAIR_STORE(LRELU(PAIR_POS(s_lo), g_lo, alpha), LRELU(PAIR_POS(s_hi), g_hi, alpha), i,
+                   dxp + lead);
+#else
         CV sv = LOADV(i, sp);
         CV g = LOADV(i, dyp);
         STOREV(LRELU(IS_POSV(sv), g, alpha), i, dxp);
+#endif
     } else if (i == body) {
-        for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {
-            C sv = LOAD1(k, sp);
-            C g = LOAD1(k, dyp);
-            STORE1(LRELU(IS_POS1(sv), g, alpha), k, dxp);
-        }
+        backward_ones(0, lead, alpha, sp, dyp, dxp);
+        backward_ones(lead + body * LRELU_VEC, (size_t)n, alpha, sp, dyp, dxp);
     }
 }
 

@@ -1,7 +1,9 @@
 /* test_sizes.c: sizes 0, 1, 2, primes, around the vector width and the work-group size,
  * past 65 535 work-items and up to 2^24 + 3, at element offsets 0, 1, 3 and 7, in place
  * and out of place, every dtype and call: device output bit for bit equal to the
- * reference, guard bands untouched. Large sizes run fewer combinations. */
+ * reference, guard bands untouched. Large sizes run fewer combinations. Then each
+ * operand at its own offset, every parity against every other's (bf16 reads pairs of
+ * elements, and an operand one element off the output's pairs takes another path). */
 #include "common.h"
 
 #include <stdlib.h>
@@ -40,6 +42,38 @@ static const size_t sizes[] = {0,
 static const size_t offsets[] = {0, 1, 3, 7};
 #define LARGE ((size_t)1 << 20)
 
+static const size_t mixed_sizes[] = {1, 2, 3, 4, 16, 17, 18, 33, 255, 1009, 4097, 65537};
+
+/* Out of place, operand k at offset parity bit k of `combo`, plus 2 for every other size:
+ * device and host APIs. */
+static size_t mixed_offsets(lrelu_ctx *ctx, lrelu_dtype dt, const unsigned char *x,
+                            const unsigned char *dy, unsigned char *y, size_t *failed)
+{
+    size_t passed = 0;
+    for (size_t si = 0; si < sizeof mixed_sizes / sizeof mixed_sizes[0]; ++si) {
+        size_t n = mixed_sizes[si];
+        for (int op = 0; op < 3; ++op) {
+            size_t nops = op == LT_FORWARD ? 2 : 3;
+            double alpha = (double[]){0.01, 0.2, 3.0}[op];
+            const void *s = x;
+            if (op == LT_BACKWARD_FROM_OUTPUT) {
+                lrelu_ref_forward(dt, n, alpha, x, y);
+                s = y;
+            }
+            for (unsigned combo = 0; combo < (1u << nops); ++combo) {
+                lt_ex_case c = {(lt_op)op, dt, n, alpha, {0}, {0, 1, 2}, {0, 0, 0}};
+                c.opts.src_stride = c.opts.dy_stride = c.opts.dst_stride = 1;
+                for (size_t k = 0; k < nops; ++k)
+                    c.off[k] = ((combo >> k) & 1u) + 2 * (si % 2);
+                for (int api = 0; api < 2; ++api)
+                    lt_run_ex(ctx, &c, (lt_api)api, s, op == LT_FORWARD ? NULL : dy, x) ? ++*failed
+                                                                                        : ++passed;
+            }
+        }
+    }
+    return passed;
+}
+
 int main(void)
 {
     lrelu_ctx *ctx = lt_open();
@@ -76,6 +110,7 @@ int main(void)
                 }
             }
         }
+        passed += mixed_offsets(ctx, dt, x, dy, y, &failed);
     }
     free(x);
     free(dy);
