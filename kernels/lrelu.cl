@@ -232,9 +232,10 @@ inline UPV bf16p_round(FPV f)
  * that no load starts before the input's first element, and the body stops one element
  * short so that none ends past its last. Odd offsets took twice as long through ushort
  * vectors on PoCL. */
-#define PAIRS_LEAD(out_off, shift) min((size_t)n, ((out_off)&1) ? (size_t)1 : (size_t)(2 * (shift)))
-#define PAIRS_BODY(lead, shift)                                                                    \
-    ((size_t)n - (lead) < (size_t)(shift) ? 0 : ((size_t)n - (lead) - (shift)) / LRELU_VEC)
+#define PAIRS_LEAD(len, out_at, shift)                                                             \
+    min((size_t)(len), ((out_at)&1) ? (size_t)1 : (size_t)(2 * (shift)))
+#define PAIRS_BODY(len, lead, shift)                                                               \
+    ((size_t)(len) - (lead) < (size_t)(shift) ? 0 : ((size_t)(len) - (lead) - (shift)) / LRELU_VEC)
 inline UPV pair_load(size_t i, const __global S *p, int shift)
 {
     if (!shift)
@@ -243,8 +244,8 @@ inline UPV pair_load(size_t i, const __global S *p, int shift)
     return (LRELU_CAT(vload, PV)(0, w) >> 16) | (LRELU_CAT(vload, PV)(0, w + 1) << 16);
 }
 #else
-#define PAIRS_LEAD(out_off, shift) 0
-#define PAIRS_BODY(lead, shift)    ((size_t)n / LRELU_VEC)
+#define PAIRS_LEAD(len, out_at, shift) 0
+#define PAIRS_BODY(len, lead, shift)   ((size_t)(len) / LRELU_VEC)
 #endif
 
 inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp, __global S *yp)
@@ -260,8 +261,8 @@ __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, _
 {
     size_t i = get_global_id(0);
     int shift = (int)((x_off ^ y_off) & 1); /* these three are the same for every work-item */
-    size_t lead = PAIRS_LEAD(y_off, shift);
-    size_t body = PAIRS_BODY(lead, shift);
+    size_t lead = PAIRS_LEAD(n, y_off, shift);
+    size_t body = PAIRS_BODY(n, lead, shift);
     const __global S *xp = x + x_off;
     __global S *yp = y + y_off;
     if (i < body) {
@@ -294,8 +295,8 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
 {
     size_t i = get_global_id(0);
     int s_shift = (int)((s_off ^ dx_off) & 1), g_shift = (int)((dy_off ^ dx_off) & 1);
-    size_t lead = PAIRS_LEAD(dx_off, s_shift | g_shift);
-    size_t body = PAIRS_BODY(lead, s_shift | g_shift);
+    size_t lead = PAIRS_LEAD(n, dx_off, s_shift | g_shift);
+    size_t body = PAIRS_BODY(n, lead, s_shift | g_shift);
     const __global S *sp = s + s_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx + dx_off;
@@ -552,6 +553,17 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
  * vectors too. ITEM_VECS vectors share a work-item's overhead. Inlined into one kernel
  * per bias and cols (PReLU 0, bias_act 1): with both constants, the PReLU body is the
  * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
+/* Elements [from, to) of a row of chan_2d, one at a time. */
+inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to, C alpha, C gain,
+                         C lim, C pr, const __global S *xp, const __global S *pp, __global S *yp)
+{
+    for (size_t k = from; k < to; ++k) {
+        C v = LOAD1(k, xp), pc = cols ? LOADP(k, pp) : pr, out;
+        CHAN_FWD_STEP(C, IS_POS1, v, out)
+        STORE1(out, k, yp);
+    }
+}
+
 inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, ulong inner,
                     int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
                     const __global S *p, ulong p_off, __global S *y, ulong y_off)
@@ -565,34 +577,36 @@ inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, 
     const __global S *xp = x + x_off + row * len;
     __global S *yp = y + y_off + row * len;
 #ifdef BF16_PAIRS
-    if (((x_off | y_off | len | (cols ? p_off : 0)) & 1) == 0) { /* rows start even: pairs */
+    { /* pairs as the plain forward's, from the output row's first even element */
+        size_t at = (size_t)y_off + row * len;
+        int x_shift = (int)((x_off ^ y_off) & 1), p_shift = cols ? (int)((p_off ^ at) & 1) : 0;
+        size_t lead = PAIRS_LEAD(len, at, x_shift | p_shift);
+        body = PAIRS_BODY(len, lead, x_shift | p_shift);
         for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
-            UPV u = PAIR_LOAD(j, xp), f = cols ? PAIR_LOAD(j, pp) : (UPV)0;
+            UPV u = pair_load(j, xp + lead, x_shift);
+            UPV f = cols ? pair_load(j, pp + lead, p_shift) : (UPV)0;
             FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi, pc;
             pc = cols ? PAIR_LO(f) : (FPV)pr;
             CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
             pc = cols ? PAIR_HI(f) : (FPV)pr;
             CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
-            PAIR_STORE(out_lo, out_hi, j, yp);
+            PAIR_STORE(out_lo, out_hi, j, yp + lead);
         }
-        if (body < first || body >= first + LRELU_ITEM_VECS)
-            return; /* the row's tail is another work-item's */
-        first = body;
+        if (body >= first && body < first + LRELU_ITEM_VECS) { /* the row's ends */
+            chan_2d_ones(bias, cols, 0, lead, alpha, gain, lim, pr, xp, pp, yp);
+            chan_2d_ones(bias, cols, lead + body * LRELU_VEC, len, alpha, gain, lim, pr, xp, pp,
+                         yp);
+        }
     }
+#else
+    for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
+        CV v = LOADV(j, xp), pc = cols ? LOADV(j, pp) : (CV)pr, out;
+        CHAN_FWD_STEP(CV, IS_POSV, v, out)
+        STOREV(out, j, yp);
+    }
+    if (body >= first && body < first + LRELU_ITEM_VECS)
+        chan_2d_ones(bias, cols, body * LRELU_VEC, len, alpha, gain, lim, pr, xp, pp, yp);
 #endif
-    for (size_t j = first; j < first + LRELU_ITEM_VECS; ++j) {
-        if (j < body) {
-            CV v = LOADV(j, xp), pc = cols ? LOADV(j, pp) : (CV)pr, out;
-            CHAN_FWD_STEP(CV, IS_POSV, v, out)
-            STOREV(out, j, yp);
-        } else if (j == body) {
-            for (size_t k = body * LRELU_VEC; k < len; ++k) {
-                C v = LOAD1(k, xp), pc = cols ? LOADP(k, pp) : pr, out;
-                CHAN_FWD_STEP(C, IS_POS1, v, out)
-                STORE1(out, k, yp);
-            }
-        }
-    }
 }
 
 /* The four 2-D forwards share the arguments of the 1-D one but for the first: the number
