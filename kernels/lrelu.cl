@@ -133,30 +133,38 @@ inline uint bf16_bits(float f)
 inline float bf16_load(size_t i, const __global ushort *p) { return BF16_WIDEN(p[i]); }
 inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)bf16_bits(v); }
 
-/* bf16_storeN(v, q): N floats to bf16 at q in global memory. Where q lies on 4 bytes
- * (little-endian devices) as N / 2 uint pairs: PoCL stores a ushort vector at 2-byte
- * alignment one element at a time, which took a third of the per-channel backward's
- * time; else as ushorts. */
+/* bf16_storeN(v, q): N floats to bf16 at q in global memory. On little-endian devices as
+ * uint pairs: N / 2 where q lies on 4 bytes; else (q 2 bytes past) the first and last
+ * elements alone and the N / 2 - 1 pairs between (ODD). PoCL stores a ushort vector at
+ * 2-byte alignment one element at a time, which took a third of the per-channel
+ * backward's time. Elsewhere as ushorts. */
 #ifdef __ENDIAN_LITTLE__
 #define BF16_LE 1
 #else
 #define BF16_LE 0
 #endif
-#define BF16_STORE_FN(N, H)                                                                        \
+#define BF16_JOIN(lo, hi) (((lo) >> 16) | ((hi)&0xffff0000u))
+#define BF16_STORE_FN(N, H, ODD)                                                                   \
     inline void LRELU_CAT(bf16_store, N)(LRELU_CAT(float, N) f, __global ushort * q)               \
     {                                                                                              \
         LRELU_CAT(uint, N) b = LRELU_CAT(as_uint, N)(f);                                           \
         LRELU_CAT(uint, N) r = BF16_ROUND(b, f);                                                   \
-        if (BF16_LE && ((size_t)q & 3) == 0)                                                       \
-            LRELU_CAT(vstore, H)((r.even >> 16) | (r.odd & 0xffff0000u), 0, (__global uint *)q);   \
-        else                                                                                       \
+        __global uint *w = (__global uint *)(q + ((size_t)q & 2 ? 1 : 0));                         \
+        if (BF16_LE && ((size_t)q & 3) == 0) {                                                     \
+            LRELU_CAT(vstore, H)(BF16_JOIN(r.even, r.odd), 0, w);                                  \
+        } else if (BF16_LE && ((size_t)q & 1) == 0) {                                              \
+            q[0] = (ushort)(r.s0 >> 16);                                                           \
+            ODD                                                                                    \
+        } else {                                                                                   \
             LRELU_CAT(vstore, N)(LRELU_CAT(convert_ushort, N)(r >> 16), 0, q);                     \
+        }                                                                                          \
     }
-BF16_STORE_FN(8, 4)
+BF16_STORE_FN(8, 4, vstore3(BF16_JOIN(r.s135, r.s246), 0, w); q[7] = (ushort)(r.s7 >> 16);)
 #if LRELU_VEC == 16
-BF16_STORE_FN(16, 8)
+BF16_STORE_FN(16, 8, vstore4(BF16_JOIN(r.s1357, r.s2468), 0, w);
+              vstore3(BF16_JOIN(r.s9bd, r.sace), 0, w + 4); q[15] = (ushort)(r.sf >> 16);)
 #elif LRELU_VEC == 4
-BF16_STORE_FN(4, 2)
+BF16_STORE_FN(4, 2, w[0] = BF16_JOIN(r.s1, r.s2); q[3] = (ushort)(r.s3 >> 16);)
 #endif
 #endif
 
