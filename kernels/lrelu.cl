@@ -180,12 +180,16 @@ BF16_STORE_FN(4, 2, w[0] = BF16_JOIN(r.s1, r.s2); q[3] = (ushort)(r.s3 >> 16);)
 #define LOADV(i, p)                                                                                \
     LRELU_CAT(as_float, LRELU_VEC)                                                                 \
     (LRELU_CAT(convert_uint, LRELU_VEC)(LRELU_CAT(vload, LRELU_VEC)((i), (p))) << 16)
+#if LRELU_VEC >= 4 /* into global memory: by pairs where it can */
+#define STOREV(v, i, p) LRELU_CAT(bf16_store, LRELU_VEC)((v), (p) + (size_t)(i)*LRELU_VEC)
+#else
 #define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(bf16v_bits(v), (i), (p))
 inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 {
     UIV b = LRELU_CAT(as_uint, LRELU_VEC)(f);
     return LRELU_CAT(convert_ushort, LRELU_VEC)(BF16_ROUND(b, f) >> 16);
 }
+#endif
 
 #if LRELU_VEC >= 4 && defined(__ENDIAN_LITTLE__)
 /* Pairs: when every offset is even, VEC bf16 elements are VEC / 2 uints, element 2k in
@@ -846,12 +850,6 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
  * -DLRELU_GROUP_MAX=w, the widest group: GPUs, which never run it, need not compile its
  * private array. */
 #ifdef LRELU_GROUP_MAX
-/* STOREV into global memory: bf16 by pairs where it can */
-#if LRELU_DTYPE == 2 && (LRELU_VEC == 4 || LRELU_VEC == 8 || LRELU_VEC == 16)
-#define STOREG(v, i, p) LRELU_CAT(bf16_store, LRELU_VEC)((v), (p) + (size_t)(i)*LRELU_VEC)
-#else
-#define STOREG(v, i, p) STOREV(v, i, p)
-#endif
 #if LRELU_VEC == 1
 #define ACC_LOAD(a)     (a)[0]
 #define ACC_STORE(v, a) ((a)[0] = (v))
@@ -911,7 +909,7 @@ inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong
                 CV pc = mode == 2 ? (CV)(-(C)0) : LOADPV(0, pp + k);
                 CHAN_BWD_STEP(CV, IS_POSV, v, gy, d, term)
                 if (dxp != 0)
-                    STOREG(d, 0, dxp + k);
+                    STOREV(d, 0, dxp + k);
                 ACC_STORE(ACC_LOAD(lane + k) + term, lane + k);
             }
             for (; k < w; ++k) {
