@@ -80,8 +80,8 @@
 #define C               float
 #define U               uint
 #define POS_LIMIT       0x7f800000u
-#define LOAD1(i, p)     vload_half((i), (p))
-#define STORE1(v, i, p) vstore_half_rte((v), (i), (p))
+#define LOAD1(i, p)     f16_widen(((const __global ushort *)(p))[i])
+#define STORE1(v, i, p) (((__global ushort *)(p))[i] = f16_narrow(v))
 #elif LRELU_DTYPE == 2
 #define SFX             bf16
 #define S               ushort
@@ -166,6 +166,38 @@ BF16_STORE_FN(16, 8, vstore4(BF16_JOIN(r.s1357, r.s2468), 0, w);
 #elif LRELU_VEC == 4
 BF16_STORE_FN(4, 2, w[0] = BF16_JOIN(r.s1, r.s2); q[3] = (ushort)(r.s3 >> 16);)
 #endif
+#endif
+
+#if LRELU_DTYPE == 1
+/* One f16 element in integer steps rather than vload_half and vstore_half_rte, which PoCL
+ * does slowly one at a time: the element past (N, 256, 48) rows took a third of the
+ * time of the 48 before it, and vload_half in the factor loads halved the per-channel
+ * forward's speed. The same values as the host's conversions (host/convert.c), and
+ * subnormals exact also where float arithmetic flushes them (em * 2^-24 is a normal
+ * float; products below 2^-25 round to zero before they are looked at). */
+inline float f16_widen(uint h)
+{
+    uint em = h & 0x7fffu;
+    float mag = em < 0x400u ? (float)em * 0x1p-24f
+                            : as_float(em >= 0x7c00u ? (em << 13) | 0x7f800000u
+                                                     : (em << 13) + (112u << 23));
+    return as_float(as_uint(mag) | ((h & 0x8000u) << 16));
+}
+inline ushort f16_narrow(float f)
+{
+    uint b = as_uint(f), sign = (b >> 16) & 0x8000u, mag = b & 0x7fffffffu;
+    if (mag > 0x7f800000u) /* NaN: the top payload bits, the quiet bit forced */
+        return (ushort)(sign | 0x7e00u | ((mag >> 13) & 0x3ffu));
+    if (mag >= 0x477ff000u) /* 65520 and up: infinity */
+        return (ushort)(sign | 0x7c00u);
+    if (mag >= 0x38800000u) /* normal: rebias and round the mantissa to nearest even */
+        return (ushort)(sign | ((mag + 0xfffu + ((mag >> 13) & 1u) - 0x38000000u) >> 13));
+    if (mag < 0x33000000u) /* below 2^-25: zero */
+        return (ushort)sign;
+    uint m = (mag & 0x7fffffu) | 0x800000u, shift = 126u - (mag >> 23); /* subnormal */
+    uint h = m >> shift, rem = m & ((1u << shift) - 1u), mid = 1u << (shift - 1u);
+    return (ushort)(sign | (h + (rem > mid || (rem == mid && (h & 1u)) ? 1u : 0u)));
+}
 #endif
 
 /* Vector load and store of VEC elements at vector index i. */
@@ -450,23 +482,8 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
 #define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
 #define CHAN_SUM_NAME LRELU_CAT(lrelu_chan_sum_, SFX)
 
-/* One channel factor. For f16 in integer steps rather than vload_half, which PoCL does
- * one element at a time, slowly enough to halve the forward's speed: the same value as
- * the host's conversion (host/convert.c), subnormals exact also where float arithmetic
- * flushes them (em * 2^-24 is a normal float). */
-#if LRELU_DTYPE == 1
-inline float f16_widen(uint h)
-{
-    uint em = h & 0x7fffu;
-    float mag = em < 0x400u ? (float)em * 0x1p-24f
-                            : as_float(em >= 0x7c00u ? (em << 13) | 0x7f800000u
-                                                     : (em << 13) + (112u << 23));
-    return as_float(as_uint(mag) | ((h & 0x8000u) << 16));
-}
-#define LOADP(i, p) f16_widen(((const __global ushort *)(p))[i])
-#else
+/* One channel factor: one element (for f16 in integer steps, above). */
 #define LOADP(i, p) LOAD1(i, p)
-#endif
 
 /* y of one vector or element (T, ISPOS) of channel factor pc. bias_act (bias = 1) is
  * t = x + pc (pc = -0 without a bias: x + -0 is x, -0 included), slope alpha, gain and the
