@@ -6,7 +6,9 @@
  * one-element kernel, a float16-vector kernel, a device copy of the same bytes and a
  * 2-thread C loop on the host. Medians over repeated runs after warm-up; GB/s counts the
  * bytes really moved (forward 2 x size, backward 3 x size). Where oneDNN is installed
- * its CPU eltwise_relu is one more baseline, on the host API's arrays. At 2^10 elements the
+ * its CPU eltwise_relu is one more baseline, on the host API's arrays. Then f32, f16 and
+ * bf16 side by side in the same rounds (rows lrelu_x_f32*, whose ratio is the element rate
+ * over f32's). At 2^10 elements the
  * baselines' rows are the raw enqueue + finish round trip lrelu's overhead is judged
  * against. Also the cold start. Table on stdout, CSV and JSON
  * on request, progress on stderr. Not a test: ctest never runs it. */
@@ -319,6 +321,7 @@ typedef struct {
     stats s;
     int reads_out; /* blending reads the output too: one more array moved */
     size_t es;     /* bytes per element when not the dtype's (quantized: 1) */
+    bench *own;    /* its own dtype and buffers, else the measurement's */
 } bench_impl;
 
 #define MAX_IMPLS 20
@@ -326,6 +329,7 @@ typedef struct {
 
 static double run_once(bench *b, const bench_impl *m)
 {
+    b = m->own ? m->own : b;
     b->n = m->n;
     b->off = m->off;
     double t0 = now();
@@ -509,7 +513,9 @@ static void fill(lrelu_dtype t, void *p, size_t n)
     }
 }
 
-static int bench_size(bench *b, const options *o, size_t n)
+/* The host arrays and buffers of n elements of b->t; 0 when memory ends (free them with
+ * bench_free all the same). */
+static int bench_alloc(bench *b, size_t n)
 {
     size_t es = lrelu_dtype_size(b->t), pad = 8, bytes = (n + pad) * es;
     b->hx = malloc(bytes);
@@ -526,63 +532,94 @@ static int bench_size(bench *b, const options *o, size_t n)
     b->bdy = make_buffer(b->cx, bytes + bytes / 2, NULL);
     b->bout = make_buffer(b->cx, bytes + bytes / 2, NULL);
     b->bper = make_buffer(b->cx, (n + pad < 256 ? n + pad : 256) * es, b->hdy);
-    int ok = b->bx && b->bdy && b->bout && b->bper;
-    if (ok &&
-        clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) != CL_SUCCESS)
-        ok = 0;
+    return b->bx && b->bdy && b->bout && b->bper &&
+           clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) ==
+               CL_SUCCESS;
+}
+
+static void bench_free(bench *b)
+{
+    if (b->bx)
+        clReleaseMemObject(b->bx);
+    if (b->bdy)
+        clReleaseMemObject(b->bdy);
+    if (b->bout)
+        clReleaseMemObject(b->bout);
+    if (b->bper)
+        clReleaseMemObject(b->bper);
+    free(b->hx);
+    free(b->hdy);
+    free(b->hout);
+    b->bx = b->bdy = b->bout = b->bper = NULL;
+    b->hx = b->hdy = b->hout = NULL;
+}
+
+static int bench_size(bench *b, const options *o, size_t n)
+{
+    int ok = bench_alloc(b, n);
     if (ok) {
         size_t first = nrows;
         bench_impl ms[MAX_IMPLS];
         int count = 0;
-        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}, 0, 0};
+        ms[count++] = (bench_impl){"lrelu", run_lrelu, n, 0, {0, 0, 0}, 0, 0, NULL};
         /* odd, a multiple of nothing, at an unaligned offset */
-        ms[count++] = (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}, 0, 0};
+        ms[count++] =
+            (bench_impl){"lrelu_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}, 0, 0, NULL};
         /* the _ex calls: 0.5 f + 1 out (GB/s counts the output's read), and every
          * operand at stride 2 over n / 2 elements (GB/s counts the elements used) */
-        ms[count++] = (bench_impl){"lrelu_blend_beta1", run_blend, n, 0, {0, 0, 0}, 1, 0};
-        ms[count++] = (bench_impl){"lrelu_strided2", run_strided2, n / 2, 0, {0, 0, 0}, 0, 0};
+        ms[count++] = (bench_impl){"lrelu_blend_beta1", run_blend, n, 0, {0, 0, 0}, 1, 0, NULL};
+        ms[count++] = (bench_impl){"lrelu_strided2", run_strided2, n / 2, 0, {0, 0, 0}, 0, 0, NULL};
         if (n % 1024 == 0 && b->op != BWD_Y) {
-            ms[count++] = (bench_impl){"lrelu_prelu_c16", run_prelu, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){"lrelu_bias_act_c16", run_bias_act, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"lrelu_prelu_c16", run_prelu, n, 0, {0, 0, 0}, 0, 0, NULL};
             ms[count++] =
-                (bench_impl){"lrelu_prelu_c256_last", run_prelu_last, n, 0, {0, 0, 0}, 0, 0};
+                (bench_impl){"lrelu_bias_act_c16", run_bias_act, n, 0, {0, 0, 0}, 0, 0, NULL};
+            ms[count++] =
+                (bench_impl){"lrelu_prelu_c256_last", run_prelu_last, n, 0, {0, 0, 0}, 0, 0, NULL};
         }
         /* int8 in and out: GB/s over bytes, elements/s four times f32's at the same GB/s */
         if (b->t == LRELU_F32 && b->op == FWD)
-            ms[count++] = (bench_impl){"lrelu_q8_s8", run_q8, n, 0, {0, 0, 0}, 0, 1};
+            ms[count++] = (bench_impl){"lrelu_q8_s8", run_q8, n, 0, {0, 0, 0}, 0, 1, NULL};
         int baselines = b->t == LRELU_F32 && b->op != BWD_Y;
         if (baselines) {
-            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"base_one_element", run_base1, n, 0, {0, 0, 0}, 0, 0, NULL};
             if (n % 16 == 0)
-                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] = (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}, 0, 0};
+                ms[count++] = (bench_impl){"base_float16", run_base16, n, 0, {0, 0, 0}, 0, 0, NULL};
+            ms[count++] = (bench_impl){"base_device_copy", run_copy, n, 0, {0, 0, 0}, 0, 0, NULL};
+            ms[count++] =
+                (bench_impl){"base_c_loop_2threads", run_c_loop, n, 0, {0, 0, 0}, 0, 0, NULL};
         }
         measure(b, ms, count, o->budget);
         /* the host API, and oneDNN where it is built in, apart from the rounds: on a CPU
          * device both share each call with threads that spin for a while after it */
         int apart = count;
-        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0, 0};
+        ms[count++] = (bench_impl){"lrelu_host", run_lrelu_host, n, 0, {0, 0, 0}, 0, 0, NULL};
         if (n % 1024 == 0 && b->op != BWD_Y) {
             ms[count++] =
-                (bench_impl){"lrelu_prelu_host_c16", run_prelu_host, n, 0, {0, 0, 0}, 0, 0};
-            ms[count++] =
-                (bench_impl){"lrelu_bias_act_host_c16", run_bias_act_host, n, 0, {0, 0, 0}, 0, 0};
+                (bench_impl){"lrelu_prelu_host_c16", run_prelu_host, n, 0, {0, 0, 0}, 0, 0, NULL};
             ms[count++] = (bench_impl){
-                "lrelu_prelu_host_c256_last", run_prelu_host_last, n, 0, {0, 0, 0}, 0, 0};
+                "lrelu_bias_act_host_c16", run_bias_act_host, n, 0, {0, 0, 0}, 0, 0, NULL};
+            ms[count++] = (bench_impl){
+                "lrelu_prelu_host_c256_last", run_prelu_host_last, n, 0, {0, 0, 0}, 0, 0, NULL};
         }
         if (n % 1024 == 0 && b->op == BWD) {
-            ms[count++] =
-                (bench_impl){"lrelu_prelu_host_dx_c16", run_prelu_host_dx, n, 0, {0, 0, 0}, 0, 0};
             ms[count++] = (bench_impl){
-                "lrelu_prelu_host_dx_c256_last", run_prelu_host_dx_last, n, 0, {0, 0, 0}, 0, 0};
+                "lrelu_prelu_host_dx_c16", run_prelu_host_dx, n, 0, {0, 0, 0}, 0, 0, NULL};
+            ms[count++] = (bench_impl){"lrelu_prelu_host_dx_c256_last",
+                                       run_prelu_host_dx_last,
+                                       n,
+                                       0,
+                                       {0, 0, 0},
+                                       0,
+                                       0,
+                                       NULL};
         }
         if (b->t == LRELU_F32 && b->op == FWD)
-            ms[count++] = (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1};
+            ms[count++] =
+                (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1, NULL};
 #ifdef LRELU_BENCH_ONEDNN
         if (baselines &&
             (onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f)) != NULL)
-            ms[count++] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}, 0, 0};
+            ms[count++] = (bench_impl){"base_onednn_cpu", run_onednn, n, 0, {0, 0, 0}, 0, 0, NULL};
 #endif
         measure_apart(b, &ms[apart], count - apart, o->budget);
 #ifdef LRELU_BENCH_ONEDNN
@@ -600,18 +637,46 @@ static int bench_size(bench *b, const options *o, size_t n)
                 rows[i].ratio = best > 0 ? rows[i].gbs / best : 0;
         }
     }
-    if (b->bx)
-        clReleaseMemObject(b->bx);
-    if (b->bdy)
-        clReleaseMemObject(b->bdy);
-    if (b->bout)
-        clReleaseMemObject(b->bout);
-    if (b->bper)
-        clReleaseMemObject(b->bper);
-    free(b->hx);
-    free(b->hdy);
-    free(b->hout);
-    b->bx = b->bdy = b->bout = b->bper = NULL;
+    bench_free(b);
+    return ok;
+}
+
+/* f32, f16 and bf16 in the same rounds, at offset 0 and at n - 5 from offset 3: their
+ * element rates side by side, each row's ratio its rate over f32's of the same kind
+ * (elements per second: the half types should move 2 x f32's). Measured apart from the
+ * sweep, which takes one dtype at a time, minutes apart on a large sweep. */
+static int bench_side_by_side(const bench *proto, const options *o, op_t op, size_t n)
+{
+    static const lrelu_dtype types[] = {LRELU_F32, LRELU_F16, LRELU_BF16};
+    enum { NT = sizeof types / sizeof types[0] };
+    bench bs[NT];
+    bench_impl ms[2 * NT];
+    int count = 0, ok = 1;
+    for (int i = 0; i < NT; ++i) {
+        bs[i] = *proto;
+        bs[i].t = types[i];
+        bs[i].op = op;
+        bs[i].bx = bs[i].bdy = bs[i].bout = bs[i].bper = NULL;
+        bs[i].hx = bs[i].hdy = bs[i].hout = NULL;
+    }
+    for (int i = 0; i < NT && ok; ++i) {
+        if (i > 0 && !(o->dtypes & (1u << types[i])))
+            continue;
+        ok = bench_alloc(&bs[i], n);
+        ms[count++] = (bench_impl){"lrelu_x_f32", run_lrelu, n, 0, {0, 0, 0}, 0, 0, &bs[i]};
+        ms[count++] =
+            (bench_impl){"lrelu_x_f32_odd_n_offset3", run_lrelu, n - 5, 3, {0, 0, 0}, 0, 0, &bs[i]};
+    }
+    if (ok && count > 2) {
+        measure(&bs[0], ms, count, o->budget);
+        size_t first = nrows;
+        for (int i = 0; i < count; ++i)
+            add_row(ms[i].own, &ms[i]);
+        for (size_t i = first; i < nrows; ++i)
+            rows[i].ratio = rows[i].gelems / rows[first + (i - first) % 2].gelems;
+    }
+    for (int i = 0; i < NT; ++i)
+        bench_free(&bs[i]);
     return ok;
 }
 
@@ -741,6 +806,18 @@ int lrelu_bench_main(int argc, char **argv)
             }
         }
     }
+    if (o.dtypes & ((1u << LRELU_F16) | (1u << LRELU_BF16)))
+        for (int op = 0; op < 3; ++op) {
+            if (!(o.ops & (1u << op)))
+                continue;
+            for (int k = o.min_log2; k <= o.max_log2; k += o.step) {
+                fprintf(stderr, "\r%-22s dtypes side by side n = 2^%-2d ", op_names[op], k);
+                if (!bench_side_by_side(&b, &o, (op_t)op, (size_t)1 << k)) {
+                    fprintf(stderr, "\nout of memory at 2^%d: stopping these\n", k);
+                    break;
+                }
+            }
+        }
     fprintf(stderr, "\r%60s\r", "");
     printf("%-20s %-5s %-29s %11s %7s %10s %10s %9s %9s %7s\n", "op", "dtype", "impl", "n",
            "offset", "median_us", "spread_us", "GB/s", "Gelem/s", "ratio");
