@@ -121,8 +121,8 @@
 /* BF16_ROUND(b, f): the bits b of the floats f with the bf16 result in their top half and
  * the low half left over: rounded to nearest even, or NaN with the quiet bit forced. Kept
  * in the top half, the odd elements of a pair need only a mask and the even ones a shift;
- * this and the one-compare NaN test (f != f) took about a tenth off the bf16 kernels from
- * cache on PoCL. */
+ * this and the one-compare NaN test (f != f) took 2-10% off the bf16 kernels from cache on
+ * PoCL. */
 #define BF16_ROUND(b, f) select((b) + 0x7fffu + (((b) >> 16) & 1u), (b) | 0x400000u, (f) != (f))
 inline uint bf16_bits(float f)
 {
@@ -224,9 +224,9 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 #endif
 
 #if LRELU_VEC >= 4 && defined(__ENDIAN_LITTLE__)
-/* Pairs: when every offset is even, VEC bf16 elements are VEC / 2 uints, element 2k in
- * the low half. Loading and storing uints is much faster on some devices (PoCL: 77 GB/s
- * against 47 for ushort16 copies) and the halves widen with a shift or a mask. */
+/* Pairs: VEC bf16 elements are VEC / 2 uints, element 2k in the low half (at any
+ * offsets: PAIRS_LEAD below). Loading and storing uints is much faster on some devices (PoCL: 77
+ * GB/s against 47 for ushort16 copies) and the halves widen with a shift or a mask. */
 #define BF16_PAIRS 1
 #if LRELU_VEC == 16
 #define PV 8
@@ -572,16 +572,6 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
     }
 }
 
-/* The forward over rows of whole vectors, in a 2-D launch: work-item (i, row) takes
- * vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of its row, and the one that reaches
- * vector len / VEC the len % VEC elements that remain; rows past `rows` do nothing.
- * Without cols, a row is one channel's `inner` elements (rows = outer * channels), the
- * factor loaded once for the row: the vector body has no division and no per-element
- * channel. With cols (inner 1: channels last, or (N, C)), a row is one outer index's
- * `channels` elements (rows = outer), element k in channel k, so the factors load as
- * vectors too. ITEM_VECS vectors share a work-item's overhead. Inlined into one kernel
- * per bias and cols (PReLU 0, bias_act 1): with both constants, the PReLU body is the
- * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
 /* Elements [from, to) of a row of chan_2d, one at a time. */
 inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to, C alpha, C gain,
                          C lim, C pr, const __global S *xp, const __global S *pp, __global S *yp)
@@ -593,6 +583,16 @@ inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to,
     }
 }
 
+/* The forward over rows of whole vectors, in a 2-D launch: work-item (i, row) takes
+ * vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of its row, and the one that reaches
+ * vector len / VEC the len % VEC elements that remain; rows past `rows` do nothing.
+ * Without cols, a row is one channel's `inner` elements (rows = outer * channels), the
+ * factor loaded once for the row: the vector body has no division and no per-element
+ * channel. With cols (inner 1: channels last, or (N, C)), a row is one outer index's
+ * `channels` elements (rows = outer), element k in channel k, so the factors load as
+ * vectors too. ITEM_VECS vectors share a work-item's overhead. Inlined into one kernel
+ * per bias and cols (PReLU 0, bias_act 1): with both constants, the PReLU body is the
+ * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
 inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, ulong inner,
                     int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
                     const __global S *p, ulong p_off, __global S *y, ulong y_off)
