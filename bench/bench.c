@@ -539,19 +539,17 @@ static int bench_alloc(bench *b, size_t n)
 
 static void bench_free(bench *b)
 {
-    if (b->bx)
-        clReleaseMemObject(b->bx);
-    if (b->bdy)
-        clReleaseMemObject(b->bdy);
-    if (b->bout)
-        clReleaseMemObject(b->bout);
-    if (b->bper)
-        clReleaseMemObject(b->bper);
-    free(b->hx);
-    free(b->hdy);
-    free(b->hout);
-    b->bx = b->bdy = b->bout = b->bper = NULL;
-    b->hx = b->hdy = b->hout = NULL;
+    cl_mem *mems[] = {&b->bx, &b->bdy, &b->bout, &b->bper};
+    void **hosts[] = {&b->hx, &b->hdy, &b->hout};
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; ++i) {
+        if (*mems[i])
+            clReleaseMemObject(*mems[i]);
+        *mems[i] = NULL;
+    }
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; ++i) {
+        free(*hosts[i]);
+        *hosts[i] = NULL;
+    }
 }
 
 static int bench_size(bench *b, const options *o, size_t n)
