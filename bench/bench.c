@@ -537,19 +537,23 @@ static int bench_alloc(bench *b, size_t n)
                CL_SUCCESS;
 }
 
+static void release(cl_mem *m)
+{
+    if (*m)
+        clReleaseMemObject(*m);
+    *m = NULL;
+}
+
 static void bench_free(bench *b)
 {
-    cl_mem *mems[] = {&b->bx, &b->bdy, &b->bout, &b->bper};
-    void **hosts[] = {&b->hx, &b->hdy, &b->hout};
-    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; ++i) {
-        if (*mems[i])
-            clReleaseMemObject(*mems[i]);
-        *mems[i] = NULL;
-    }
-    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; ++i) {
-        free(*hosts[i]);
-        *hosts[i] = NULL;
-    }
+    release(&b->bx);
+    release(&b->bdy);
+    release(&b->bout);
+    release(&b->bper);
+    free(b->hx);
+    free(b->hdy);
+    free(b->hout);
+    b->hx = b->hdy = b->hout = NULL;
 }
 
 static int bench_size(bench *b, const options *o, size_t n)
