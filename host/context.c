@@ -63,6 +63,8 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     char ext[8192] = "", cver[128] = "";
     cl_device_fp_config dfp = 0;
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_TYPE, sizeof c->type, &c->type, NULL));
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_ENDIAN_LITTLE, sizeof c->little_endian,
+                             &c->little_endian, NULL));
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof c->max_alloc,
                              &c->max_alloc, NULL));
     /* The extension string can exceed any fixed buffer; only a truncated read would fail,

@@ -237,11 +237,11 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernel
     cl_ulong un = n, us = s_off, udy = dy_off, uout = out_off;
     cl_uint arg = 0;
     cl_kernel kern = op == LRELU_OP_FORWARD ? k->forward : k->backward;
-    size_t items = n / k->vec + (n % k->vec != 0);
-    size_t global = (items + k->local - 1) / k->local * k->local;
+    size_t per = k->item, items = 0, global = 0;
     (void)ctx;
     if (o != NULL && !lrelu_opts_plain(o)) {
         kern = k->general;
+        per = k->vec;
         st = set_general_args(kern, op, t, n, alpha, o, s, s_off, dy, dy_off, out, out_off);
         if (st != LRELU_OK)
             return st;
@@ -258,6 +258,8 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernel
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof out, &out));
     LRELU_CL(clSetKernelArg(kern, arg++, sizeof uout, &uout));
 enqueue:
+    items = n / per + (n % per != 0); /* work-items in use, then rounded up */
+    global = (items + k->local - 1) / k->local * k->local;
     LRELU_CL(clEnqueueNDRangeKernel(q, kern, 1, NULL, &global, &k->local, num_wait,
                                     num_wait ? wait : NULL, done));
 cleanup:

@@ -162,6 +162,7 @@ typedef struct {
     size_t ext_local;   /* work-group size of those: local, or less where they allow less */
     size_t group_local; /* work-items a work-group of chan_bgroup may hold, at most 64 */
     size_t vec;         /* elements per work-item in the body (LRELU_VEC) */
+    size_t item;        /* ... of the plain forward and backward (LRELU_ITEM) */
     size_t local;       /* work-group size used for every launch */
 } lrelu_kernels;
 
@@ -172,7 +173,8 @@ struct lrelu_ctx {
     /* What the device offers, read once at creation. */
     cl_device_type type;
     int has_fp64;
-    int cl_c_1_2; /* OpenCL C 1.2 or later: pass -cl-std=CL1.2 */
+    int cl_c_1_2;          /* OpenCL C 1.2 or later: pass -cl-std=CL1.2 */
+    cl_bool little_endian; /* bf16 pairs: two elements as one uint (kernels/lrelu.cl) */
     cl_ulong max_alloc;
     size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
     int zero_copy;           /* host memory is device memory: wrap, don't copy */

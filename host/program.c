@@ -42,10 +42,13 @@ lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shap
     cl_int err = CL_SUCCESS;
     char options[512], name[64], group[48] = "";
     size_t vec = shape.vec;
+    /* bf16's plain kernels take 16 pairs (32 elements) a work-item at VEC 16, where the
+     * device holds two elements in a uint the kernels' way (little-endian) */
+    size_t item = t == LRELU_BF16 && vec == 16 && ctx->little_endian ? 2 * vec : vec;
     if (ctx->chan_group > 0) /* the backward by rows of channel groups, CPUs' */
         snprintf(group, sizeof group, "-DLRELU_GROUP_MAX=%zu ", ctx->chan_group);
-    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu %s%s",
-             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, group, ctx->build_extra);
+    snprintf(options, sizeof options, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu -DLRELU_ITEM=%zu %s%s",
+             ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, item, group, ctx->build_extra);
     const char *src = lrelu_src_lrelu;
     size_t len = lrelu_src_lrelu_len;
     cl_program prog = clCreateProgramWithSource(ctx->context, 1, &src, &len, &err);
@@ -83,6 +86,7 @@ lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shap
     k->backward = bwd;
     k->general = gen;
     k->vec = vec;
+    k->item = item;
     k->local = local;
     return LRELU_OK;
 cleanup:

@@ -57,6 +57,14 @@
  * the launch. */
 #define LRELU_ITEM_VECS 4
 
+/* Elements per work-item of the plain forward and backward: VEC, or in the bf16 build
+ * 2 * VEC, as VEC uints of pairs (the host passes -DLRELU_ITEM=32 at VEC 16: 64 bytes a
+ * work-item, one AVX-512 operation where a CPU runs it, which took 6-15% off PoCL's time
+ * at 2^20-2^24 against two of 32 bytes). */
+#ifndef LRELU_ITEM
+#define LRELU_ITEM LRELU_VEC
+#endif
+
 #if LRELU_VEC != 1 && LRELU_VEC != 2 && LRELU_VEC != 4 && LRELU_VEC != 8 && LRELU_VEC != 16
 #error "LRELU_VEC must be 1, 2, 4, 8 or 16"
 #endif
@@ -226,7 +234,8 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 #if LRELU_VEC >= 4 && defined(__ENDIAN_LITTLE__)
 /* Pairs: VEC bf16 elements are VEC / 2 uints, element 2k in the low half (at any
  * offsets: PAIRS_LEAD below). Loading and storing uints is much faster on some devices (PoCL: 77
- * GB/s against 47 for ushort16 copies) and the halves widen with a shift or a mask. */
+ * GB/s against 47 for ushort16 copies) and the halves widen with a shift or a mask. The
+ * plain forward and backward take LRELU_ITEM / 2 uints (PW), the rest VEC / 2 (PV). */
 #define BF16_PAIRS 1
 #if LRELU_VEC == 16
 #define PV 8
@@ -235,22 +244,30 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 #else
 #define PV 2
 #endif
-#define UPV         LRELU_CAT(uint, PV)
-#define FPV         LRELU_CAT(float, PV)
-#define AS_FPV      LRELU_CAT(as_float, PV)
-#define AS_UPV      LRELU_CAT(as_uint, PV)
-inline UPV bf16p_round(FPV f)
-{
-    UPV b = AS_UPV(f);
-    return BF16_ROUND(b, f);
-}
-#define PAIR_LO(u)  AS_FPV((u) << 16)
-#define PAIR_HI(u)  AS_FPV((u)&0xffff0000u)
-#define PAIR_POS(f) ((AS_UPV(f) - 1u) < 0x7f800000u)
-#define PAIR_STORE(lo, hi, i, p)                                                                   \
-    LRELU_CAT(vstore, PV)                                                                          \
-    ((bf16p_round(lo) >> 16) | (bf16p_round(hi) & 0xffff0000u), (i), (__global uint *)(p))
-#define PAIR_LOAD(i, p) LRELU_CAT(vload, PV)((i), (const __global uint *)(p))
+#if LRELU_ITEM == 32
+#define PW 16
+#elif LRELU_ITEM == 16
+#define PW 8
+#elif LRELU_ITEM == 8
+#define PW 4
+#else
+#define PW 2
+#endif
+#define UPV           LRELU_CAT(uint, PV)
+#define FPV           LRELU_CAT(float, PV)
+#define UPW           LRELU_CAT(uint, PW)
+#define FPW           LRELU_CAT(float, PW)
+/* Pairs W uints wide: the macros take W; bf16p_roundW and pair_loadW (the load at any
+ * offset) are defined below for PV and PW. */
+#define PAIR_LO(u, W) LRELU_CAT(as_float, W)((u) << 16)
+#define PAIR_HI(u, W) LRELU_CAT(as_float, W)((u)&0xffff0000u)
+#define PAIR_POS(f)   ((AS_UPV(f) - 1u) < 0x7f800000u) /* PV wide, for CHAN_FWD_STEP */
+#define AS_UPV        LRELU_CAT(as_uint, PV)
+#define PAIR_STORE(lo, hi, i, p, W)                                                                \
+    LRELU_CAT(vstore, W)                                                                           \
+    ((LRELU_CAT(bf16p_round, W)(lo) >> 16) | (LRELU_CAT(bf16p_round, W)(hi) & 0xffff0000u), (i),   \
+     (__global uint *)(p))
+#define PAIR_LOAD(i, p, W) LRELU_CAT(vload, W)((i), (const __global uint *)(p))
 #endif
 #else
 #define LOADV(i, p)     LRELU_CAT(vload, LRELU_VEC)((i), (p))
@@ -263,6 +280,7 @@ inline UPV bf16p_round(FPV f)
 #define AS_U             LRELU_CAT(as_, U)
 #define IS_POS1(s)       ((AS_U(s) - (U)1) < (U)POS_LIMIT)
 #define IS_POSV(s)       ((AS_UV(s) - (U)1) < (U)POS_LIMIT)
+#define IS_POSB(b)       (((b)-1u) < 0x7f800000u) /* the same on a float's bits */
 #define LRELU(pos, v, a) ((pos) ? (v) : (v) * (a))
 
 #define FORWARD_NAME  LRELU_CAT(lrelu_forward_, SFX)
@@ -278,18 +296,42 @@ inline UPV bf16p_round(FPV f)
  * vectors on PoCL. */
 #define PAIRS_LEAD(len, out_at, shift)                                                             \
     min((size_t)(len), ((out_at)&1) ? (size_t)1 : (size_t)(2 * (shift)))
-#define PAIRS_BODY(len, lead, shift)                                                               \
-    ((size_t)(len) - (lead) < (size_t)(shift) ? 0 : ((size_t)(len) - (lead) - (shift)) / LRELU_VEC)
-inline UPV pair_load(size_t i, const __global S *p, int shift)
+#define PAIRS_BODY(len, lead, shift, per)                                                          \
+    ((size_t)(len) - (lead) < (size_t)(shift) ? 0 : ((size_t)(len) - (lead) - (shift)) / (per))
+#define PAIR_ROUND_FN(W)                                                                           \
+    inline LRELU_CAT(uint, W) LRELU_CAT(bf16p_round, W)(LRELU_CAT(float, W) f)                     \
+    {                                                                                              \
+        LRELU_CAT(uint, W) b = LRELU_CAT(as_uint, W)(f);                                           \
+        return BF16_ROUND(b, f);                                                                   \
+    }
+PAIR_ROUND_FN(PV)
+inline UPV LRELU_CAT(pair_load, PV)(size_t i, const __global S *p, int shift)
 {
     if (!shift)
-        return PAIR_LOAD(i, p);
+        return PAIR_LOAD(i, p, PV);
     const __global uint *w = (const __global uint *)(p - 1) + i * PV;
     return (LRELU_CAT(vload, PV)(0, w) >> 16) | (LRELU_CAT(vload, PV)(0, w + 1) << 16);
 }
+#if LRELU_ITEM != LRELU_VEC
+PAIR_ROUND_FN(PW)
+/* PW is 2 PV. Shifted, as two loads of PV: written at PW, PoCL's LLVM assembled the
+ * second uint16 load from five pieces, and the backward ran 12-37% slower at 2^24. */
+inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int shift)
+{
+    if (!shift)
+        return PAIR_LOAD(i, p, PW);
+    return (UPW)(LRELU_CAT(pair_load, PV)(2 * i, p, 1), LRELU_CAT(pair_load, PV)(2 * i + 1, p, 1));
+}
+#endif
 #else
-#define PAIRS_LEAD(len, out_at, shift) 0
-#define PAIRS_BODY(len, lead, shift)   ((size_t)(len) / LRELU_VEC)
+#define PAIRS_LEAD(len, out_at, shift)    0
+#define PAIRS_BODY(len, lead, shift, per) ((size_t)(len) / (per))
+#if LRELU_ITEM != LRELU_VEC
+#error "LRELU_ITEM other than LRELU_VEC needs bf16 pairs (a little-endian device, VEC >= 4)"
+#endif
+#endif
+#if LRELU_ITEM != LRELU_VEC && LRELU_ITEM != 2 * LRELU_VEC
+#error "LRELU_ITEM must be LRELU_VEC or 2 * LRELU_VEC"
 #endif
 
 inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp, __global S *yp)
@@ -306,21 +348,23 @@ __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, _
     size_t i = get_global_id(0);
     int shift = (int)((x_off ^ y_off) & 1); /* these three are the same for every work-item */
     size_t lead = PAIRS_LEAD(n, y_off, shift);
-    size_t body = PAIRS_BODY(n, lead, shift);
+    size_t body = PAIRS_BODY(n, lead, shift, LRELU_ITEM);
     const __global S *xp = x + x_off;
     __global S *yp = y + y_off;
     if (i < body) {
 #ifdef BF16_PAIRS
-        UPV u = pair_load(i, xp + lead, shift);
-        FPV lo = PAIR_LO(u), hi = PAIR_HI(u);
-        PAIR_STORE(LRELU(PAIR_POS(lo), lo, alpha), LRELU(PAIR_POS(hi), hi, alpha), i, yp + lead);
+        UPW u = LRELU_CAT(pair_load, PW)(i, xp + lead, shift), lo_b = u << 16,
+            hi_b = u & 0xffff0000u;
+        FPW lo = LRELU_CAT(as_float, PW)(lo_b), hi = LRELU_CAT(as_float, PW)(hi_b);
+        PAIR_STORE(LRELU(IS_POSB(lo_b), lo, alpha), LRELU(IS_POSB(hi_b), hi, alpha), i, yp + lead,
+                   PW);
 #else
         CV v = LOADV(i, xp);
         STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
 #endif
     } else if (i == body) {
         forward_ones(0, lead, alpha, xp, yp);
-        forward_ones(lead + body * LRELU_VEC, (size_t)n, alpha, xp, yp);
+        forward_ones(lead + body * LRELU_ITEM, (size_t)n, alpha, xp, yp);
     }
 }
 
@@ -340,23 +384,23 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
     size_t i = get_global_id(0);
     int s_shift = (int)((s_off ^ dx_off) & 1), g_shift = (int)((dy_off ^ dx_off) & 1);
     size_t lead = PAIRS_LEAD(n, dx_off, s_shift | g_shift);
-    size_t body = PAIRS_BODY(n, lead, s_shift | g_shift);
+    size_t body = PAIRS_BODY(n, lead, s_shift | g_shift, LRELU_ITEM);
     const __global S *sp = s + s_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx + dx_off;
     if (i < body) {
 #ifdef BF16_PAIRS
-        UPV su, gu;
+        UPW su, gu;
         if (s_shift | g_shift) { /* apart, so that the even case keeps its plain loads */
-            su = pair_load(i, sp + lead, s_shift);
-            gu = pair_load(i, dyp + lead, g_shift);
+            su = LRELU_CAT(pair_load, PW)(i, sp + lead, s_shift);
+            gu = LRELU_CAT(pair_load, PW)(i, dyp + lead, g_shift);
         } else {
-            su = PAIR_LOAD(i, sp + lead);
-            gu = PAIR_LOAD(i, dyp + lead);
+            su = PAIR_LOAD(i, sp + lead, PW);
+            gu = PAIR_LOAD(i, dyp + lead, PW);
         }
-        FPV s_lo = PAIR_LO(su), s_hi = PAIR_HI(su), g_lo = PAIR_LO(gu), g_hi = PAIR_HI(gu);
-        PAIR_STORE(LRELU(PAIR_POS(s_lo), g_lo, alpha), LRELU(PAIR_POS(s_hi), g_hi, alpha), i,
-                   dxp + lead);
+        FPW g_lo = PAIR_LO(gu, PW), g_hi = PAIR_HI(gu, PW);
+        PAIR_STORE(LRELU(IS_POSB(su << 16), g_lo, alpha),
+                   LRELU(IS_POSB(su & 0xffff0000u), g_hi, alpha), i, dxp + lead, PW);
 #else
         CV sv = LOADV(i, sp);
         CV g = LOADV(i, dyp);
@@ -364,7 +408,7 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
 #endif
     } else if (i == body) {
         backward_ones(0, lead, alpha, sp, dyp, dxp);
-        backward_ones(lead + body * LRELU_VEC, (size_t)n, alpha, sp, dyp, dxp);
+        backward_ones(lead + body * LRELU_ITEM, (size_t)n, alpha, sp, dyp, dxp);
     }
 }
 
@@ -610,16 +654,16 @@ inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, 
         size_t at = (size_t)y_off + row * len;
         int x_shift = (int)((x_off ^ y_off) & 1), p_shift = cols ? (int)((p_off ^ at) & 1) : 0;
         size_t lead = PAIRS_LEAD(len, at, x_shift | p_shift);
-        body = PAIRS_BODY(len, lead, x_shift | p_shift);
+        body = PAIRS_BODY(len, lead, x_shift | p_shift, LRELU_VEC);
         for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
-            UPV u = pair_load(j, xp + lead, x_shift);
-            UPV f = cols ? pair_load(j, pp + lead, p_shift) : (UPV)0;
-            FPV lo = PAIR_LO(u), hi = PAIR_HI(u), out_lo, out_hi, pc;
-            pc = cols ? PAIR_LO(f) : (FPV)pr;
+            UPV u = LRELU_CAT(pair_load, PV)(j, xp + lead, x_shift);
+            UPV f = cols ? LRELU_CAT(pair_load, PV)(j, pp + lead, p_shift) : (UPV)0;
+            FPV lo = PAIR_LO(u, PV), hi = PAIR_HI(u, PV), out_lo, out_hi, pc;
+            pc = cols ? PAIR_LO(f, PV) : (FPV)pr;
             CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
-            pc = cols ? PAIR_HI(f) : (FPV)pr;
+            pc = cols ? PAIR_HI(f, PV) : (FPV)pr;
             CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
-            PAIR_STORE(out_lo, out_hi, j, yp + lead);
+            PAIR_STORE(out_lo, out_hi, j, yp + lead, PV);
         }
         if (body >= first && body < first + LRELU_ITEM_VECS) { /* the row's ends */
             chan_2d_ones(bias, cols, 0, lead, alpha, gain, lim, pr, xp, pp, yp);

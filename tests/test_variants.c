@@ -31,13 +31,23 @@ int main(void)
                 printf("FAIL shape %s not taken: %zu:%zu\n", shape, gv, gl);
             }
             size_t group = vecs[v] * locals[l];
-            const size_t sizes[] = {1, vecs[v] + 1, group - 1, group + vecs[v] + 1, NMAX};
+            /* and around twice the vector and group: bf16's plain kernels take two
+             * vectors' worth a work-item at VEC 16 (host/program.c) */
+            const size_t sizes[] = {1,
+                                    vecs[v] + 1,
+                                    2 * vecs[v] + 1,
+                                    group - 1,
+                                    group + vecs[v] + 1,
+                                    2 * group - 1,
+                                    2 * group + 2 * vecs[v] + 1,
+                                    NMAX};
+            enum { NSIZES = sizeof sizes / sizeof sizes[0] };
             for (int t = 0; t < 4; ++t) {
                 lrelu_dtype dt = (lrelu_dtype)t;
                 lt_fill(dt, x, NMAX, &rng, 1, 0);
                 lt_fill(dt, x, lt_special_count(dt), &rng, 0, 0);
                 lt_fill(dt, dy, NMAX, &rng, 1, 0);
-                for (size_t si = 0; si < 5; ++si)
+                for (size_t si = 0; si < NSIZES; ++si)
                     for (int op = 0; op < 3; ++op) {
                         size_t n = sizes[si] > NMAX - 8 ? NMAX - 8 : sizes[si];
                         const void *s = x;
