@@ -144,8 +144,9 @@ LRELU_API cl_device_id lrelu_cl_device(const lrelu_ctx *ctx);
 /* ------------------------------------------------------------------------------------
  * Kernel shapes and tuning
  *
- * Each dtype's kernels run with a shape: elements per work-item (1, 2, 4, 8 or 16) and
- * work-items per work-group. A ctx starts from a default for the device type (64 bytes
+ * Each dtype's kernels run with a shape: elements per work-item (1, 2, 4, 8 or 16; at
+ * 16, bf16's plain forward and backward take 32, as 16 pairs) and work-items per
+ * work-group. A ctx starts from a default for the device type (64 bytes
  * per work-item on CPUs, 16 on GPUs; 256 per group), takes the measured shape from the
  * tuning cache when lrelu_tune() has written one for this device, driver and library,
  * and lets the environment variable LRELU_KERNEL_SHAPE="VEC:LOCAL" override both.

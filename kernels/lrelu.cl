@@ -6,6 +6,8 @@
  *                    2 bf16 (bfloat16 stored as ushort, computed in float),
  *                    3 f64 (double; needs cl_khr_fp64). Default 0.
  *   -DLRELU_VEC=v    elements per work-item in the body: 1, 2, 4, 8 or 16. Default 4.
+ *   -DLRELU_ITEM=e   elements per work-item of the plain forward and backward: v, or 2 * v
+ *                    in the bf16 build with v >= 4 on a little-endian device. Default v.
  *
  * Kernels (SFX is f32, f16, bf16 or f64)
  *   lrelu_forward_SFX(n, alpha, x, x_off, y, y_off)
@@ -25,10 +27,12 @@
  *       every inc 1 it runs the vector body below, else VEC strided elements per
  *       work-item, one at a time.
  *   n and every offset are in elements (ulong); alpha is float, or double for f64.
- *   Work-item i handles elements [i * VEC, i * VEC + VEC); the one work-item with
- *   i == n / VEC handles the n % VEC elements that remain, one at a time; work-items past
- *   that do nothing, so the host may round the global size up to any multiple of the
- *   local size. Offsets need no alignment: vloadn/vstoren need only element alignment.
+ *   Work-item i handles elements [i * VEC, i * VEC + VEC) (ITEM for the plain forward and
+ *   backward; bf16's pairs start at the output's first even element, see PAIRS_LEAD); the
+ *   one work-item past the last whole vector handles the elements that remain, one at a
+ *   time; work-items past that do nothing, so the host may round the global size up to
+ *   any multiple of the local size. Offsets need no alignment: vloadn/vstoren need only
+ *   element alignment.
  *
  * Edge cases
  *   "s > 0" is decided on the bit pattern: positive, not zero, not NaN. That is the IEEE
