@@ -63,8 +63,8 @@
 
 /* Elements per work-item of the plain forward and backward: VEC, or in the bf16 build
  * 2 * VEC, as VEC uints of pairs (the host passes -DLRELU_ITEM=32 at VEC 16: 64 bytes a
- * work-item, one AVX-512 operation where a CPU runs it, which took 6-15% off PoCL's time
- * at 2^20-2^24 against two of 32 bytes). */
+ * work-item, one AVX-512 operation where a CPU runs it, which took 8-25% off PoCL's time
+ * at 2^22-2^24 against two of 32 bytes). */
 #ifndef LRELU_ITEM
 #define LRELU_ITEM LRELU_VEC
 #endif
