@@ -268,7 +268,7 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
  * offset) are defined below for PV and PW. */
 #define PAIR_LO(u, W) LRELU_CAT(as_float, W)((u) << 16)
 #define PAIR_HI(u, W) LRELU_CAT(as_float, W)((u)&0xffff0000u)
-#define PAIR_POS(f)   ((AS_UPV(f) - 1u) < 0x7f800000u) /* PV wide, for CHAN_FWD_STEP */
+#define PAIR_POS(f)   IS_POSB(AS_UPV(f)) /* PV wide, for CHAN_FWD_STEP */
 #define AS_UPV        LRELU_CAT(as_uint, PV)
 #define PAIR_STORE(lo, hi, i, p, W)                                                                \
     LRELU_CAT(vstore, W)                                                                           \
