@@ -139,14 +139,17 @@
  * shift; that and the one-compare NaN test took 2-10% off the bf16 kernels from cache on
  * PoCL, and not forcing the quiet bit (a masked add) 1-5% off the forward. */
 #define BF16_ROUND(b, f) select((b), (b) + 0x7fffu + (((b) >> 16) & 1u), (f) == (f))
-inline uint bf16_bits(float f)
+static inline uint bf16_bits(float f)
 {
     uint b = as_uint(f);
     return (b & 0x7fffffffu) > 0x7f800000u ? ((b >> 16) | 0x40u)
                                            : ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
 }
-inline float bf16_load(size_t i, const __global ushort *p) { return BF16_WIDEN(p[i]); }
-inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)bf16_bits(v); }
+static inline float bf16_load(size_t i, const __global ushort *p) { return BF16_WIDEN(p[i]); }
+static inline void bf16_store(float v, size_t i, __global ushort *p)
+{
+    p[i] = (ushort)bf16_bits(v);
+}
 
 /* bf16_storeN(v, q): N floats to bf16 at q in global memory. On little-endian devices as
  * uint pairs: N / 2 where q lies on 4 bytes; else (q 2 bytes past) the first and last
@@ -160,7 +163,7 @@ inline void bf16_store(float v, size_t i, __global ushort *p) { p[i] = (ushort)b
 #endif
 #define BF16_JOIN(lo, hi) (((lo) >> 16) | ((hi)&0xffff0000u))
 #define BF16_STORE_FN(N, H, ODD)                                                                   \
-    inline void LRELU_CAT(bf16_store, N)(LRELU_CAT(float, N) f, __global ushort * q)               \
+    static inline void LRELU_CAT(bf16_store, N)(LRELU_CAT(float, N) f, __global ushort * q)        \
     {                                                                                              \
         LRELU_CAT(uint, N) b = LRELU_CAT(as_uint, N)(f);                                           \
         LRELU_CAT(uint, N) r = BF16_ROUND(b, f);                                                   \
@@ -190,7 +193,7 @@ BF16_STORE_FN(4, 2, w[0] = BF16_JOIN(r.s1, r.s2); q[3] = (ushort)(r.s3 >> 16);)
  * forward's speed. The same values as the host's conversions (host/convert.c), and
  * subnormals exact also where float arithmetic flushes them (em * 2^-24 is a normal
  * float; products below 2^-25 round to zero before they are looked at). */
-inline float f16_widen(uint h)
+static inline float f16_widen(uint h)
 {
     uint em = h & 0x7fffu;
     float mag = em < 0x400u ? (float)em * 0x1p-24f
@@ -198,7 +201,7 @@ inline float f16_widen(uint h)
                                                      : (em << 13) + (112u << 23));
     return as_float(as_uint(mag) | ((h & 0x8000u) << 16));
 }
-inline ushort f16_narrow(float f)
+static inline ushort f16_narrow(float f)
 {
     uint b = as_uint(f), sign = (b >> 16) & 0x8000u, mag = b & 0x7fffffffu;
     if (mag > 0x7f800000u) /* NaN: the top payload bits, the quiet bit forced */
@@ -231,7 +234,7 @@ inline ushort f16_narrow(float f)
 #define STOREV(v, i, p) LRELU_CAT(bf16_store, LRELU_VEC)((v), (p) + (size_t)(i)*LRELU_VEC)
 #else
 #define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(bf16v_bits(v), (i), (p))
-inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
+static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 {
     UIV b = LRELU_CAT(as_uint, LRELU_VEC)(f);
     return LRELU_CAT(convert_ushort, LRELU_VEC)(BF16_ROUND(b, f) >> 16);
@@ -310,24 +313,28 @@ inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 #define PAIRS_BODY(len, lead, shift, per)                                                          \
     ((size_t)(len) - (lead) < (size_t)(shift) ? 0 : ((size_t)(len) - (lead) - (shift)) / (per))
 #define PAIR_ROUND_FN(W)                                                                           \
-    inline LRELU_CAT(uint, W) LRELU_CAT(bf16p_round, W)(LRELU_CAT(float, W) f)                     \
+    static inline LRELU_CAT(uint, W) LRELU_CAT(bf16p_round, W)(LRELU_CAT(float, W) f)              \
     {                                                                                              \
         LRELU_CAT(uint, W) b = LRELU_CAT(as_uint, W)(f);                                           \
         return BF16_ROUND(b, f);                                                                   \
     }
 PAIR_ROUND_FN(PV)
-inline UPV LRELU_CAT(pair_load, PV)(size_t i, const __global S *p, int shift)
+static inline UPV LRELU_CAT(pair_load, PV)(size_t i, const __global S *p, int shift)
 {
     if (!shift)
         return PAIR_LOAD(i, p, PV);
+    /* Pair k is the high half of word k and the low half of word k + 1. Joined by
+     * upsample, not (a >> 16) | (b << 16): clang turns that into llvm.fshl, which some
+     * implementations cannot run (Oclgrind: "Undefined external function"). */
     const __global uint *w = (const __global uint *)(p - 1) + i * PV;
-    return (LRELU_CAT(vload, PV)(0, w) >> 16) | (LRELU_CAT(vload, PV)(0, w + 1) << 16);
+    return upsample(LRELU_CAT(convert_ushort, PV)(LRELU_CAT(vload, PV)(0, w + 1)),
+                    LRELU_CAT(convert_ushort, PV)(LRELU_CAT(vload, PV)(0, w) >> 16));
 }
 #if LRELU_ITEM != LRELU_VEC
 PAIR_ROUND_FN(PW)
 /* PW is 2 PV. Shifted, as two loads of PV: written at PW, PoCL's LLVM assembled the
  * second uint16 load from five pieces, and the backward ran 12-37% slower at 2^24. */
-inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int shift)
+static inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int shift)
 {
     if (!shift)
         return PAIR_LOAD(i, p, PW);
@@ -345,7 +352,8 @@ inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int shift)
 #error "LRELU_ITEM must be LRELU_VEC or 2 * LRELU_VEC"
 #endif
 
-inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp, __global S *yp)
+static inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp,
+                                __global S *yp)
 {
     for (size_t k = from; k < to; ++k) {
         C v = LOAD1(k, xp);
@@ -379,8 +387,8 @@ __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, _
     }
 }
 
-inline void backward_ones(size_t from, size_t to, C alpha, const __global S *sp,
-                          const __global S *dyp, __global S *dxp)
+static inline void backward_ones(size_t from, size_t to, C alpha, const __global S *sp,
+                                 const __global S *dyp, __global S *dxp)
 {
     for (size_t k = from; k < to; ++k) {
         C sv = LOAD1(k, sp);
@@ -628,8 +636,9 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
 }
 
 /* Elements [from, to) of a row of chan_2d, one at a time. */
-inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to, C alpha, C gain,
-                         C lim, C pr, const __global S *xp, const __global S *pp, __global S *yp)
+static inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to, C alpha,
+                                C gain, C lim, C pr, const __global S *xp, const __global S *pp,
+                                __global S *yp)
 {
     for (size_t k = from; k < to; ++k) {
         C v = LOAD1(k, xp), pc = cols ? LOADP(k, pp) : pr, out;
@@ -648,9 +657,9 @@ inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to,
  * vectors too. ITEM_VECS vectors share a work-item's overhead. Inlined into one kernel
  * per bias and cols (PReLU 0, bias_act 1): with both constants, the PReLU body is the
  * plain forward's (a runtime mode in it halved the f16 speed on PoCL). */
-inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, ulong inner,
-                    int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                    const __global S *p, ulong p_off, __global S *y, ulong y_off)
+static inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, ulong inner,
+                           int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
+                           const __global S *p, ulong p_off, __global S *y, ulong y_off)
 {
     size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
     size_t len = cols ? (size_t)channels : (size_t)inner, body = len / LRELU_VEC;
@@ -747,10 +756,10 @@ CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
  * in one row move as vectors. Where inner is a multiple of 8, or the block lies inside
  * one row, it runs as straight loops of vectors with the lanes in a register. Inlined
  * into one kernel per bias, as the forward: PReLU's body has no bias_act code in it. */
-inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong inner, int mode,
-                     C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                     const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
-                     __global S *dx, ulong dx_off, __global C *partial)
+static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong inner,
+                            int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
+                            const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
+                            __global S *dx, ulong dx_off, __global C *partial)
 {
     size_t g = get_global_id(0);
     if (g >= (size_t)(channels * nb))
@@ -878,10 +887,10 @@ inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong in
 #define STOREV_C(v, a) LRELU_CAT(vstore, LRELU_VEC)((v), 0, (a));
 #endif
 
-inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, int mode, C alpha,
-                       C gain, C limit, const __global S *x, ulong x_off, const __global S *p,
-                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,
-                       ulong dx_off, __global C *partial)
+static inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, int mode,
+                              C alpha, C gain, C limit, const __global S *x, ulong x_off,
+                              const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
+                              __global S *dx, ulong dx_off, __global C *partial)
 {
     size_t c0 = get_global_id(0) * LRELU_VEC, b = get_global_id(1);
     if (c0 >= (size_t)channels || b >= (size_t)nb)
@@ -950,10 +959,11 @@ inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, in
         if (partial != 0)                                                                          \
             partial[AT] = sum_;                                                                    \
     }
-inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong inner, int mode,
-                        C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                        const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
-                        __global S *dx, ulong dx_off, __global C *partial, ulong width, ulong per)
+static inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong inner,
+                               int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
+                               const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
+                               __global S *dx, ulong dx_off, __global C *partial, ulong width,
+                               ulong per)
 {
     size_t c0 = get_global_id(0) * (size_t)width, t = get_global_id(1);
     size_t span = (size_t)per * LRELU_RBLOCK;
