@@ -63,6 +63,8 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     char ext[8192] = "", cver[128] = "";
     cl_device_fp_config dfp = 0;
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_TYPE, sizeof c->type, &c->type, NULL));
+    c->host_cpu = (c->type & CL_DEVICE_TYPE_CPU) != 0 &&
+                  (c->type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)) == 0;
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_ENDIAN_LITTLE, sizeof c->little_endian,
                              &c->little_endian, NULL));
     LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof c->max_alloc,
@@ -98,7 +100,7 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
          * work-item runs alone; LRELU_CHAN_GROUP sets the widest group (at most
          * LRELU_CHAN_GROUP_MAX), 0 for the GPUs' kernels */
         const char *env = getenv("LRELU_CHAN_GROUP");
-        size_t g = (c->type & CL_DEVICE_TYPE_CPU) ? LRELU_CHAN_GROUP_MAX : 0;
+        size_t g = c->host_cpu ? LRELU_CHAN_GROUP_MAX : 0;
         if (env != NULL && env[0] != '\0')
             g = (size_t)strtoull(env, NULL, 10);
         c->chan_group = g > LRELU_CHAN_GROUP_MAX ? LRELU_CHAN_GROUP_MAX : g;
@@ -148,9 +150,8 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
         c->inprocess_set = set;
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
-            int cpu = (c->type & CL_DEVICE_TYPE_CPU) != 0;
-            c->inprocess_bytes[t] = set ? all : cpu ? inprocess[t] : 0;
-            c->inprocess_ex_bytes[t] = set ? all : cpu ? inprocess_base[t] : 0;
+            c->inprocess_bytes[t] = set ? all : c->host_cpu ? inprocess[t] : 0;
+            c->inprocess_ex_bytes[t] = set ? all : c->host_cpu ? inprocess_base[t] : 0;
         }
     }
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;

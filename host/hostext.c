@@ -46,7 +46,7 @@ static int inprocess_ref(const lrelu_ctx *ctx, size_t n, size_t bytes)
 {
     if (ctx->inprocess_set)
         return bytes <= ctx->inprocess_bytes[LRELU_F32];
-    return (ctx->type & CL_DEVICE_TYPE_CPU) && n <= ((size_t)1 << 14);
+    return ctx->host_cpu && n <= ((size_t)1 << 14);
 }
 
 static lrelu_status check_ptrs(const char *fn, size_t es, shim_op *ops, int nops)

@@ -172,6 +172,10 @@ struct lrelu_ctx {
     cl_device_id device;
     /* What the device offers, read once at creation. */
     cl_device_type type;
+    /* The device is the host's own CPU: its type has the CPU bit and neither GPU nor
+     * ACCELERATOR. Only then the in-process path and the CPU-only kernels (rows of channel
+     * groups); a device reporting several bits (Oclgrind: all of them) gets the GPUs'. */
+    int host_cpu;
     int has_fp64;
     int cl_c_1_2;          /* OpenCL C 1.2 or later: pass -cl-std=CL1.2 */
     cl_bool little_endian; /* bf16 pairs: two elements as one uint (kernels/lrelu.cl) */

@@ -29,7 +29,7 @@ static const size_t tune_locals[] = {64, 256, 1024};
  * of work-group functions PoCL compiles small. */
 static lrelu_shape default_shape(const lrelu_ctx *ctx, lrelu_dtype t)
 {
-    size_t bytes = (ctx->type & CL_DEVICE_TYPE_CPU) ? 64 : 16;
+    size_t bytes = ctx->host_cpu ? 64 : 16;
     size_t v = bytes / lrelu_dtype_size(t);
     return (lrelu_shape){v > 16 ? 16 : v, 256};
 }
