@@ -96,6 +96,24 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
     c->max_items[0] = items[0] > 0 ? items[0] : 1;
     c->max_items[1] = items[1] > 0 ? items[1] : 1;
     {
+        /* LRELU_LAUNCH_LIMITS=ITEMS:GROUPS lowers the launch limits (launch.c) so that
+         * tests run the split launches on small arrays */
+        const char *env = getenv("LRELU_LAUNCH_LIMITS");
+        unsigned long long items0 = (size_t)1 << 31, groups1 = 65535;
+        if (env != NULL && env[0] != '\0') {
+            char *end = NULL;
+            unsigned long long a = strtoull(env, &end, 10), b = 0;
+            if (end != NULL && *end == ':')
+                b = strtoull(end + 1, NULL, 10);
+            if (a > 0 && a < items0)
+                items0 = a;
+            if (b > 0 && b < groups1)
+                groups1 = b;
+        }
+        c->launch_items = (size_t)items0;
+        c->launch_groups = (size_t)groups1;
+    }
+    {
         /* the per-channel backward by rows of channel groups on a CPU, where a
          * work-item runs alone; LRELU_CHAN_GROUP sets the widest group (at most
          * LRELU_CHAN_GROUP_MAX), 0 for the GPUs' kernels */

@@ -238,7 +238,6 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernel
     cl_uint arg = 0;
     cl_kernel kern = op == LRELU_OP_FORWARD ? k->forward : k->backward;
     size_t per = k->item, items = 0, global = 0;
-    (void)ctx;
     if (o != NULL && !lrelu_opts_plain(o)) {
         kern = k->general;
         per = k->vec;
@@ -260,8 +259,7 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernel
 enqueue:
     items = n / per + (n % per != 0); /* work-items in use, then rounded up */
     global = (items + k->local - 1) / k->local * k->local;
-    LRELU_CL(clEnqueueNDRangeKernel(q, kern, 1, NULL, &global, &k->local, num_wait,
-                                    num_wait ? wait : NULL, done));
+    return lrelu_enqueue_kernel(ctx, q, kern, 1, &global, &k->local, num_wait, wait, done);
 cleanup:
     return st;
 }

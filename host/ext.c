@@ -109,13 +109,9 @@ cleanup:
 static lrelu_status launch(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t items,
                            cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
-    lrelu_status st = LRELU_OK;
     size_t local = k->ext_local > 0 ? k->ext_local : 1; /* always; the analyzer cannot know */
     size_t global = (items + local - 1) / local * local;
-    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 1, NULL, &global, &local, num_wait,
-                                    num_wait ? wait : NULL, done));
-cleanup:
-    return st;
+    return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 1, &global, &local, num_wait, wait, done);
 }
 
 /* Enqueues a 2-D kernel over (items, rows): a work-group takes all the items of a row
@@ -124,7 +120,6 @@ cleanup:
 static lrelu_status launch_2d(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel kern, size_t items,
                               size_t rows, cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
-    lrelu_status st = LRELU_OK;
     size_t l0 = 1, l1;
     while (l0 < items && l0 * 2 <= k->ext_local && l0 * 2 <= ctx->max_items[0])
         l0 *= 2;
@@ -133,10 +128,7 @@ static lrelu_status launch_2d(lrelu_ctx *ctx, const lrelu_kernels *k, cl_kernel 
         l1 /= 2;
     size_t local[2] = {l0, l1};
     size_t global[2] = {(items + l0 - 1) / l0 * l0, (rows + l1 - 1) / l1 * l1};
-    LRELU_CL(clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, num_wait,
-                                    num_wait ? wait : NULL, done));
-cleanup:
-    return st;
+    return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 2, global, local, num_wait, wait, done);
 }
 
 /* ---------------------------------------------------------------------------- q8 */
@@ -451,10 +443,7 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
                groups * ((items + 2 * l1 - 1) / (2 * l1)) >= 2 * ctx->units)
             l1 *= 2;
         size_t local[2] = {1, l1}, global[2] = {groups, (items + l1 - 1) / l1 * l1};
-        cl_int err = clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, num_wait,
-                                            num_wait ? wait : NULL, done);
-        return err == CL_SUCCESS ? LRELU_OK
-                                 : lrelu_cl_fail(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
+        return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 2, global, local, num_wait, wait, done);
     }
     if (cols)
         return launch_2d(ctx, k, kern, c->l.channels / vec + (c->l.channels % vec != 0), nb,

@@ -198,6 +198,10 @@ struct lrelu_ctx {
     lrelu_crew *_Atomic crew;
     size_t base_align;   /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
     size_t max_items[2]; /* CL_DEVICE_MAX_WORK_ITEM_SIZES of dimensions 0 and 1 */
+    /* Launch limits (launch.c): work-items along dimension 0 and work-groups along
+     * dimension 1 of one enqueue; 2^31 and 65 535, or lower through $LRELU_LAUNCH_LIMITS
+     * (tests). */
+    size_t launch_items, launch_groups;
     /* Channels per work-item of the per-channel backward by rows of channel groups
      * (chan_bgroup, kernels/lrelu.cl; ext.c says where it runs): LRELU_CHAN_GROUP_MAX on
      * CPU devices, 0 (none: the GPUs' kernels) elsewhere; $LRELU_CHAN_GROUP sets it. */
@@ -291,6 +295,13 @@ void lrelu_store_f(lrelu_dtype t, void *p, size_t i, float v);
 lrelu_opts lrelu_opts_resolve(const lrelu_opts *o);
 /* Whether resolved opts ask for nothing the plain kernels do not do. */
 int lrelu_opts_plain(const lrelu_opts *o);
+
+/* launch.c: enqueues kern over global (a multiple of local in each of dims <= 2
+ * dimensions), as several launches with global offsets where it passes the ctx's launch
+ * limits; `done` then completes after all of them. */
+lrelu_status lrelu_enqueue_kernel(const lrelu_ctx *ctx, cl_command_queue q, cl_kernel kern,
+                                  cl_uint dims, const size_t *global, const size_t *local,
+                                  cl_uint num_wait, const cl_event *wait, cl_event *done);
 
 /* dispatch.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks.
  * o: resolved opts; plain ones take the forward/backward kernels, others the general. */

@@ -114,7 +114,28 @@ WRAP_CREATE(cl_mem, clCreateBuffer, (cl_context c, cl_mem_flags f, size_t s, voi
 WRAP_CREATE(cl_program, clCreateProgramWithSource,
             (cl_context c, cl_uint n, const char **s, const size_t *l, cl_int *e), (c, n, s, l, e),
             e)
-WRAP_CREATE(cl_kernel, clCreateKernel, (cl_program p, const char *n, cl_int *e), (p, n, e), e)
+cl_device_type fake_device_type;
+long launches, watched_kernels;
+size_t last_launch_offset[2];
+const char *kernel_watch;
+
+cl_kernel __real_clCreateKernel(cl_program p, const char *n, cl_int *e);
+cl_kernel __wrap_clCreateKernel(cl_program p, const char *n, cl_int *e);
+cl_kernel __wrap_clCreateKernel(cl_program p, const char *n, cl_int *e)
+{
+    if (fault("clCreateKernel")) {
+        if (e)
+            *e = FAIL_ERR;
+        return NULL;
+    }
+    cl_kernel r = __real_clCreateKernel(p, n, e);
+    if (r != NULL) {
+        obj(1);
+        if (kernel_watch != NULL && strstr(n, kernel_watch) != NULL)
+            ++watched_kernels;
+    }
+    return r;
+}
 
 WRAP_CALL(clGetPlatformIDs, (cl_uint n, cl_platform_id *p, cl_uint *np), (n, p, np))
 WRAP_CALL(clGetDeviceIDs,
@@ -122,8 +143,18 @@ WRAP_CALL(clGetDeviceIDs,
           (p, t, n, d, nd))
 WRAP_CALL(clGetPlatformInfo, (cl_platform_id p, cl_platform_info i, size_t s, void *v, size_t *r),
           (p, i, s, v, r))
-WRAP_CALL(clGetDeviceInfo, (cl_device_id d, cl_device_info i, size_t s, void *v, size_t *r),
-          (d, i, s, v, r))
+cl_int __real_clGetDeviceInfo(cl_device_id d, cl_device_info i, size_t s, void *v, size_t *r);
+cl_int __wrap_clGetDeviceInfo(cl_device_id d, cl_device_info i, size_t s, void *v, size_t *r);
+cl_int __wrap_clGetDeviceInfo(cl_device_id d, cl_device_info i, size_t s, void *v, size_t *r)
+{
+    if (fault("clGetDeviceInfo"))
+        return FAIL_ERR;
+    cl_int e = __real_clGetDeviceInfo(d, i, s, v, r);
+    if (e == CL_SUCCESS && i == CL_DEVICE_TYPE && fake_device_type != 0 && v != NULL &&
+        s >= sizeof fake_device_type)
+        memcpy(v, &fake_device_type, sizeof fake_device_type);
+    return e;
+}
 WRAP_CALL(clGetMemObjectInfo, (cl_mem m, cl_mem_info i, size_t s, void *v, size_t *r),
           (m, i, s, v, r))
 WRAP_CALL(clGetCommandQueueInfo,
@@ -161,10 +192,28 @@ cl_int __wrap_clSetKernelArg(cl_kernel k, cl_uint i, size_t s, const void *v)
     return __real_clSetKernelArg(k, i, s, v);
 }
 
-WRAP_ENQUEUE(clEnqueueNDRangeKernel,
-             (cl_command_queue q, cl_kernel k, cl_uint dim, const size_t *o, const size_t *g,
-              const size_t *l, cl_uint nw, const cl_event *w, cl_event *ev),
-             (q, k, dim, o, g, l, nw, w, ev), ev)
+cl_int __real_clEnqueueNDRangeKernel(cl_command_queue q, cl_kernel k, cl_uint dim, const size_t *o,
+                                     const size_t *g, const size_t *l, cl_uint nw,
+                                     const cl_event *w, cl_event *ev);
+cl_int __wrap_clEnqueueNDRangeKernel(cl_command_queue q, cl_kernel k, cl_uint dim, const size_t *o,
+                                     const size_t *g, const size_t *l, cl_uint nw,
+                                     const cl_event *w, cl_event *ev);
+cl_int __wrap_clEnqueueNDRangeKernel(cl_command_queue q, cl_kernel k, cl_uint dim, const size_t *o,
+                                     const size_t *g, const size_t *l, cl_uint nw,
+                                     const cl_event *w, cl_event *ev)
+{
+    if (fault("clEnqueueNDRangeKernel"))
+        return FAIL_ERR;
+    cl_int e = __real_clEnqueueNDRangeKernel(q, k, dim, o, g, l, nw, w, ev);
+    if (e == CL_SUCCESS) {
+        ++launches;
+        last_launch_offset[0] = o != NULL ? o[0] : 0;
+        last_launch_offset[1] = o != NULL && dim > 1 ? o[1] : 0;
+        if (ev != NULL)
+            obj(1);
+    }
+    return e;
+}
 WRAP_ENQUEUE(clEnqueueWriteBuffer,
              (cl_command_queue q, cl_mem m, cl_bool b, size_t o, size_t s, const void *p,
               cl_uint nw, const cl_event *w, cl_event *ev),

@@ -5,6 +5,8 @@
 #ifndef LRELU_FAULT_LAYER_H
 #define LRELU_FAULT_LAYER_H
 
+#include <CL/cl.h>
+
 #define MAX_ALLOCS 4096
 
 extern int counting;        /* track calls, objects and allocations */
@@ -13,6 +15,13 @@ extern const char *failed_name;
 extern long live_objects; /* created + retained - released, while counting */
 extern void *allocs[MAX_ALLOCS];
 extern long readonly_outputs; /* kernel outputs set to CL_MEM_READ_ONLY buffers */
+/* Not faults: a device type to report instead of the real one (0: the real one), and
+ * counts of kernel launches (with the global offset of the last) and of kernels created
+ * whose name contains `kernel_watch` (NULL: none), whether or not counting is set. */
+extern cl_device_type fake_device_type;
+extern long launches, watched_kernels;
+extern size_t last_launch_offset[2];
+extern const char *kernel_watch;
 
 /* Allocations made while counting and not freed yet. */
 int allocs_alive(void);

@@ -1,0 +1,55 @@
+/* launch.c: every kernel launch of the library, split where it would pass a device's
+ * launch limits. NVIDIA's OpenCL has been reported to compute wrong results past 2^31
+ * work-items in a dimension, and CUDA devices take at most 65 535 work-groups along
+ * dimensions 1 and 2. A launch past either becomes several, each over a part of the
+ * range given by a global work offset: every kernel finds its elements from
+ * get_global_id alone, so the parts compute exactly what one launch would. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+lrelu_status lrelu_enqueue_kernel(const lrelu_ctx *ctx, cl_command_queue q, cl_kernel kern,
+                                  cl_uint dims, const size_t *global, const size_t *local,
+                                  cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    lrelu_status st = LRELU_OK;
+    cl_event *ev = NULL;
+    size_t made = 0;
+    /* the most work-items of one part along each dimension, whole work-groups */
+    size_t step[2] = {global[0], dims > 1 ? global[1] : 1};
+    size_t l0 = local[0], l1 = dims > 1 ? local[1] : 1;
+    if (step[0] > ctx->launch_items)
+        step[0] = ctx->launch_items / l0 > 0 ? ctx->launch_items / l0 * l0 : l0;
+    if (dims > 1 && step[1] / l1 > ctx->launch_groups)
+        step[1] = ctx->launch_groups * l1;
+    size_t parts0 = (global[0] + step[0] - 1) / step[0];
+    size_t parts1 = dims > 1 ? (global[1] + step[1] - 1) / step[1] : 1;
+    if (parts0 == 1 && parts1 == 1) {
+        LRELU_CL(clEnqueueNDRangeKernel(q, kern, dims, NULL, global, local, num_wait,
+                                        num_wait ? wait : NULL, done));
+        return LRELU_OK;
+    }
+    /* Each part waits for the caller's list (an out-of-order queue orders nothing else);
+     * `done` is a marker after all of them. */
+    size_t parts = parts0 * parts1;
+    ev = done != NULL ? calloc(parts, sizeof *ev) : NULL;
+    if (done != NULL && ev == NULL)
+        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "no memory for %zu launch events", parts);
+    for (size_t p1 = 0; p1 < parts1; ++p1)
+        for (size_t p0 = 0; p0 < parts0; ++p0) {
+            size_t off[2] = {p0 * step[0], p1 * step[1]};
+            size_t size[2] = {global[0] - off[0] < step[0] ? global[0] - off[0] : step[0],
+                              dims > 1 && global[1] - off[1] < step[1] ? global[1] - off[1]
+                                                                       : step[1]};
+            LRELU_CL(clEnqueueNDRangeKernel(q, kern, dims, off, size, local, num_wait,
+                                            num_wait ? wait : NULL, ev ? &ev[made] : NULL));
+            ++made;
+        }
+    if (done != NULL)
+        LRELU_CL(clEnqueueMarkerWithWaitList(q, (cl_uint)made, ev, done));
+cleanup:
+    for (size_t i = 0; ev != NULL && i < made; ++i)
+        (void)clReleaseEvent(ev[i]);
+    free(ev);
+    return st;
+}
