@@ -273,10 +273,10 @@ static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 #define PAIR_HI(u, W) LRELU_CAT(as_float, W)((u)&0xffff0000u)
 #define PAIR_POS(f)   IS_POSB(AS_UPV(f)) /* PV wide, for CHAN_FWD_STEP */
 #define AS_UPV        LRELU_CAT(as_uint, PV)
+#define PAIR_JOIN(lo, hi, W)                                                                       \
+    ((LRELU_CAT(bf16p_round, W)(lo) >> 16) | (LRELU_CAT(bf16p_round, W)(hi) & 0xffff0000u))
 #define PAIR_STORE(lo, hi, i, p, W)                                                                \
-    LRELU_CAT(vstore, W)                                                                           \
-    ((LRELU_CAT(bf16p_round, W)(lo) >> 16) | (LRELU_CAT(bf16p_round, W)(hi) & 0xffff0000u), (i),   \
-     (__global uint *)(p))
+    LRELU_CAT(vstore, W)(PAIR_JOIN(lo, hi, W), (i), (__global uint *)(p))
 #define PAIR_LOAD(i, p, W) LRELU_CAT(vload, W)((i), (const __global uint *)(p))
 #endif
 #else
@@ -352,6 +352,30 @@ static inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int sh
 #error "LRELU_ITEM must be LRELU_VEC or 2 * LRELU_VEC"
 #endif
 
+/* Where every operand of a plain call lies on 16 bytes (offset 0 of a new buffer, the
+ * common case) and a work-item's vector is 16 bytes (the GPUs' default shape: f32 4,
+ * f64 2, bf16 8), the plain forward and backward move it as one 16-byte vector: vloadn
+ * needs only element alignment, so compilers lower it to one load per element (clang's
+ * PTX: four ld.global.f32 where ld.global.v4.f32 is one instruction). Wider vectors keep
+ * vloadn: built from 16-byte pieces, they crashed Oclgrind's uninitialized-value checker,
+ * and through a union PoCL ran them at a third of the speed. The same bits either way. */
+#define ALIGNED16(a, b) (((((size_t)(a)) | ((size_t)(b))) & 15) == 0)
+#if defined(BF16_PAIRS) && PW == 4 /* VEC 8: 4 uints of pairs */
+#define ALIGNED_OK            1
+#define aload_pairs(i, p)     (((const __global uint4 *)(p))[i])
+#define astore_pairs(v, i, p) (((__global uint4 *)(p))[i] = (v))
+#elif (LRELU_DTYPE == 0 && LRELU_VEC == 4) || (LRELU_DTYPE == 3 && LRELU_VEC == 2)
+#define ALIGNED_OK          1
+#define aload_vec(i, p)     (((const __global CV *)(p))[i])
+#define astore_vec(v, i, p) (((__global CV *)(p))[i] = (v))
+#else /* no such path: the same calls as the other, never taken */
+#define ALIGNED_OK            0
+#define aload_pairs(i, p)     PAIR_LOAD(i, p, PW)
+#define astore_pairs(v, i, p) LRELU_CAT(vstore, PW)((v), (i), (__global uint *)(p))
+#define aload_vec(i, p)       LOADV(i, p)
+#define astore_vec(v, i, p)   STOREV(v, i, p)
+#endif
+
 static inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp,
                                 __global S *yp)
 {
@@ -370,16 +394,25 @@ __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, _
     size_t body = PAIRS_BODY(n, lead, shift, LRELU_ITEM);
     const __global S *xp = x + x_off;
     __global S *yp = y + y_off;
+    int aligned = ALIGNED_OK && lead == 0 && shift == 0 && ALIGNED16(xp, yp); /* for all */
     if (i < body) {
 #ifdef BF16_PAIRS
-        UPW u = LRELU_CAT(pair_load, PW)(i, xp + lead, shift), lo_b = u << 16,
-            hi_b = u & 0xffff0000u;
+        UPW u = aligned ? aload_pairs(i, xp) : LRELU_CAT(pair_load, PW)(i, xp + lead, shift);
+        UPW lo_b = u << 16, hi_b = u & 0xffff0000u;
         FPW lo = LRELU_CAT(as_float, PW)(lo_b), hi = LRELU_CAT(as_float, PW)(hi_b);
-        PAIR_STORE(LRELU(FWD_KEEPS(lo_b), lo, alpha), LRELU(FWD_KEEPS(hi_b), hi, alpha), i,
-                   yp + lead, PW);
+        UPW r = PAIR_JOIN(LRELU(FWD_KEEPS(lo_b), lo, alpha), LRELU(FWD_KEEPS(hi_b), hi, alpha), PW);
+        if (aligned)
+            astore_pairs(r, i, yp);
+        else
+            LRELU_CAT(vstore, PW)(r, i, (__global uint *)(yp + lead));
 #else
-        CV v = LOADV(i, xp);
-        STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
+        if (aligned) {
+            CV v = aload_vec(i, xp);
+            astore_vec(LRELU(IS_POSV(v), v, alpha), i, yp);
+        } else {
+            CV v = LOADV(i, xp);
+            STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
+        }
 #endif
     } else if (i == body) {
         forward_ones(0, lead, alpha, xp, yp);
@@ -407,10 +440,15 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
     const __global S *sp = s + s_off;
     const __global S *dyp = dy + dy_off;
     __global S *dxp = dx + dx_off;
+    int aligned = ALIGNED_OK && lead == 0 && (s_shift | g_shift) == 0 && ALIGNED16(sp, dyp) &&
+                  ALIGNED16(dxp, dxp); /* the same for every work-item */
     if (i < body) {
 #ifdef BF16_PAIRS
         UPW su, gu;
-        if (s_shift | g_shift) { /* apart, so that the even case keeps its plain loads */
+        if (aligned) {
+            su = aload_pairs(i, sp);
+            gu = aload_pairs(i, dyp);
+        } else if (s_shift | g_shift) { /* apart, so that the even case keeps plain loads */
             su = LRELU_CAT(pair_load, PW)(i, sp + lead, s_shift);
             gu = LRELU_CAT(pair_load, PW)(i, dyp + lead, g_shift);
         } else {
@@ -418,12 +456,22 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
             gu = PAIR_LOAD(i, dyp + lead, PW);
         }
         FPW g_lo = PAIR_LO(gu, PW), g_hi = PAIR_HI(gu, PW);
-        PAIR_STORE(LRELU(IS_POSB(su << 16), g_lo, alpha),
-                   LRELU(IS_POSB(su & 0xffff0000u), g_hi, alpha), i, dxp + lead, PW);
+        UPW r = PAIR_JOIN(LRELU(IS_POSB(su << 16), g_lo, alpha),
+                          LRELU(IS_POSB(su & 0xffff0000u), g_hi, alpha), PW);
+        if (aligned)
+            astore_pairs(r, i, dxp);
+        else
+            LRELU_CAT(vstore, PW)(r, i, (__global uint *)(dxp + lead));
 #else
-        CV sv = LOADV(i, sp);
-        CV g = LOADV(i, dyp);
-        STOREV(LRELU(IS_POSV(sv), g, alpha), i, dxp);
+        if (aligned) {
+            CV sv = aload_vec(i, sp);
+            CV g = aload_vec(i, dyp);
+            astore_vec(LRELU(IS_POSV(sv), g, alpha), i, dxp);
+        } else {
+            CV sv = LOADV(i, sp);
+            CV g = LOADV(i, dyp);
+            STOREV(LRELU(IS_POSV(sv), g, alpha), i, dxp);
+        }
 #endif
     } else if (i == body) {
         backward_ones(0, lead, alpha, sp, dyp, dxp);

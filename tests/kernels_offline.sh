@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# kernels_offline.sh [KERNEL.cl]: the GPU compilers' view of the kernels. Compiles the
+# source for every dtype and every width the tuner or a default may pick (with the build
+# options host/program.c passes), with clang (the major version PoCL uses, 15 on Debian
+# 12) for spir64, nvptx64-nvidia-nvcl and amdgcn-amd-amdhsa (gfx90a), at -O0 and -O2,
+# -cl-std=CL1.2 -Werror. Fails on any error or warning, on any function a program
+# declares and never defines (an OpenCL builtin, _Z..., or an LLVM intrinsic is fine),
+# on any backend failure, and where the plain kernels' PTX at the GPUs' default widths
+# has no 128-bit load and store (their path for 16-byte aligned operands).
+set -euo pipefail
+src=$(realpath "${1:-$(dirname "$0")/../kernels/lrelu.cl}")
+clang=${CLANG:-clang-15}
+command -v "$clang" >/dev/null || { echo "kernels_offline: $clang not found" >&2; exit 77; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# dtype:vec:item[:extra]; bf16 takes 32 elements a work-item at 16 on little-endian
+# devices; LRELU_GROUP_MAX builds the CPU devices' per-channel backward as well
+builds=()
+for t in 0 1 2 3; do
+    for v in 1 2 4 8 16; do
+        builds+=("$t:$v:$v")
+    done
+    builds+=("$t:16:16:-DLRELU_GROUP_MAX=1024")
+done
+builds+=("2:16:32")
+targets=("spir64" "nvptx64-nvidia-nvcl" "amdgcn-amd-amdhsa -mcpu=gfx90a -nogpulib")
+
+one() { # one TARGET OPT BUILD: compile to LLVM IR (and to assembly for the GPU targets)
+    local target=$1 opt=$2 b=$3 t v i extra
+    IFS=: read -r t v i extra <<<"$b"
+    local name tag
+    name=$(echo "$target" | cut -d' ' -f1)
+    tag="$out/$name-O$opt-$t-$v-$i${extra:+-g}"
+    local flags=(-cl-std=CL1.2 -Xclang -finclude-default-header -Werror "-O$opt"
+        -DLRELU_DTYPE="$t" -DLRELU_VEC="$v" -DLRELU_ITEM="$i" $extra)
+    # shellcheck disable=SC2086
+    if ! "$clang" "${flags[@]}" -target $target -emit-llvm -S -o "$tag.ll" "$src" 2>"$tag.err"; then
+        echo "FAIL $target -O$opt $b:"; cat "$tag.err"; return 1
+    fi
+    local undefined
+    undefined=$(grep '^declare' "$tag.ll" | grep -v '@_Z\|@llvm\.' || true)
+    if [ -n "$undefined" ]; then
+        echo "FAIL $target -O$opt $b declares functions it never defines:"; echo "$undefined"
+        return 1
+    fi
+    if [ "$name" != spir64 ] && [ "$opt" = 2 ]; then
+        # shellcheck disable=SC2086
+        if ! "$clang" "${flags[@]}" -target $target -S -o "$tag.s" "$src" 2>"$tag.err"; then
+            echo "FAIL $target -O$opt $b (backend):"; cat "$tag.err"; return 1
+        fi
+    fi
+}
+export -f one
+export src clang out
+
+jobs=()
+for target in "${targets[@]}"; do
+    for opt in 0 2; do
+        for b in "${builds[@]}"; do
+            jobs+=("$target|$opt|$b")
+        done
+    done
+done
+failed=0
+printf '%s\n' "${jobs[@]}" |
+    xargs -P "$(nproc)" -I{} bash -c 'IFS="|" read -r a b c <<<"{}"; one "$a" "$b" "$c"' ||
+    failed=1
+
+# 16-byte aligned operands at the GPUs' default widths (f32 4, bf16 8, f64 2): one
+# 128-bit load and store in the PTX
+for tv in 0:4 2:8 3:2; do
+    t=${tv%:*} v=${tv#*:}
+    ptx="$out/nvptx64-nvidia-nvcl-O2-$t-$v-$v.s"
+    if ! grep -Eq 'ld\.global\.v(4\.(f32|u32|b32)|2\.f64)' "$ptx" ||
+        ! grep -Eq 'st\.global\.v(4\.(f32|u32|b32)|2\.f64)' "$ptx"; then
+        echo "FAIL dtype $t width $v: no 128-bit global load and store in the PTX"
+        failed=1
+    fi
+done
+echo "kernels_offline: ${#jobs[@]} builds ($clang: ${#targets[@]} targets, -O0 and -O2), $([ $failed = 0 ] && echo clean || echo FAILED)"
+exit $failed
