@@ -114,6 +114,10 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         c->launch_groups = (size_t)groups1;
     }
     {
+        const char *env = getenv("LRELU_POISON_SCRATCH");
+        c->poison_scratch = env != NULL && env[0] != '\0' && strcmp(env, "0") != 0;
+    }
+    {
         /* the per-channel backward by rows of channel groups on a CPU, where a
          * work-item runs alone; LRELU_CHAN_GROUP sets the widest group (at most
          * LRELU_CHAN_GROUP_MAX), 0 for the GPUs' kernels */

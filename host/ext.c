@@ -502,7 +502,7 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
     size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     size_t blocks = c->l.channels * nb; /* <= n: no overflow */
     cl_mem partial = NULL, ds = ops[4].o.mem;
-    cl_event mid = NULL;
+    cl_event mid = NULL, poisoned = NULL;
     if (ds != NULL && blocks > ctx->max_alloc / cs)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
                           "%s: %zu block sums exceed the device's largest allocation", c->fn,
@@ -512,6 +512,16 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
     st = lrelu_get_ext_kernels(ctx, c->t, &k);
     if (st == LRELU_OK && k != NULL && ds != NULL)
         st = sums_buffer(ctx, blocks * cs, &partial);
+    if (st == LRELU_OK && k != NULL && partial != NULL && ctx->poison_scratch) {
+        /* tests: every sum NaN (all ones) until a kernel writes it */
+        cl_uint nan = 0xffffffffu;
+        cl_int err = clEnqueueFillBuffer(ctx->queue, partial, &nan, sizeof nan, 0, blocks * cs,
+                                         num_wait, num_wait ? wait : NULL, &poisoned);
+        if (err != CL_SUCCESS)
+            st = lrelu_cl_fail(err, "clEnqueueFillBuffer", __FILE__, __LINE__);
+        num_wait = 1;
+        wait = &poisoned;
+    }
     if (st == LRELU_OK && k != NULL)
         st = chan_backward_enqueue(ctx, k, c, ops, partial, num_wait, wait,
                                    ds != NULL ? &mid : done);
@@ -529,6 +539,8 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
     pthread_mutex_unlock(&ctx->lock);
     if (mid != NULL)
         (void)clReleaseEvent(mid);
+    if (poisoned != NULL)
+        (void)clReleaseEvent(poisoned);
     if (partial != NULL)
         (void)clReleaseMemObject(partial); /* freed once the kernels are done with it */
     return st;

@@ -202,6 +202,9 @@ struct lrelu_ctx {
      * dimension 1 of one enqueue; 2^31 and 65 535, or lower through $LRELU_LAUNCH_LIMITS
      * (tests). */
     size_t launch_items, launch_groups;
+    /* $LRELU_POISON_SCRATCH (tests): the block sums' scratch is filled with NaN before
+     * every per-channel backward, so that a sum read before it is written shows */
+    int poison_scratch;
     /* Channels per work-item of the per-channel backward by rows of channel groups
      * (chan_bgroup, kernels/lrelu.cl; ext.c says where it runs): LRELU_CHAN_GROUP_MAX on
      * CPU devices, 0 (none: the GPUs' kernels) elsewhere; $LRELU_CHAN_GROUP sets it. */

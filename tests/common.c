@@ -58,6 +58,21 @@ cl_command_queue lt_caller_queue(cl_command_queue_properties props, cl_context *
     return q;
 }
 
+int lt_api_on(lt_api api)
+{
+    const char *env = getenv("LT_API");
+    if (env == NULL || env[0] == '\0')
+        return 1;
+    return strcmp(env, api == LT_API_HOST ? "host" : "device") == 0;
+}
+
+size_t lt_cap(size_t n)
+{
+    const char *env = getenv("LT_MAX_N");
+    size_t max = env != NULL && env[0] != '\0' ? (size_t)strtoull(env, NULL, 10) : 0;
+    return max > 0 && n > max ? max : n;
+}
+
 uint64_t lt_seed(void)
 {
     const char *env = getenv("LRELU_TEST_SEED");

@@ -37,6 +37,11 @@ cl_command_queue lt_caller_queue(cl_command_queue_properties props, cl_context *
 /* Expects st == LRELU_OK, else dies naming what and lrelu_last_error(). */
 void lt_ok(lrelu_status st, const char *what);
 
+/* n, or $LT_MAX_N where that is smaller: the largest size a test runs (the oclgrind/
+ * tests set it: the simulator runs a few million instructions a second). Sweeps over
+ * sizes leave out the sizes above it; other tests run them at it. */
+size_t lt_cap(size_t n);
+
 /* Seed from $LRELU_TEST_SEED or the clock, printed so a failure can be replayed. */
 uint64_t lt_seed(void);
 uint64_t lt_rand(uint64_t *state);
@@ -90,6 +95,11 @@ typedef struct {
 } lt_ex_case;
 
 typedef enum { LT_API_DEVICE, LT_API_HOST } lt_api;
+
+/* Whether $LT_API ("device" or "host"; unset: both) lets a test run calls of `api`: the
+ * oclgrind/ tests run the strided host calls apart from the device ones (see
+ * docs/reliability.md). */
+int lt_api_on(lt_api api);
 
 /* Runs the case through the device API (each image a buffer, views sub-buffers past a
  * guard band) or the host API, and compares every byte of every image with the

@@ -11,7 +11,7 @@ int main(void)
     lrelu_ctx *ctx = lt_open();
     uint64_t rng = lt_seed();
     size_t passed = 0, failed = 0;
-    const size_t n = 100003;
+    const size_t n = lt_cap(100003);
     for (int t = 0; t < 4; ++t) {
         size_t es = lrelu_dtype_size(t);
         unsigned char *x = malloc(n * es), *dy = malloc(n * es), *y = malloc(n * es);

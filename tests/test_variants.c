@@ -50,6 +50,8 @@ int main(void)
                 for (size_t si = 0; si < NSIZES; ++si)
                     for (int op = 0; op < 3; ++op) {
                         size_t n = sizes[si] > NMAX - 8 ? NMAX - 8 : sizes[si];
+                        if (lt_cap(n) != n)
+                            continue;
                         const void *s = x;
                         if (op == LT_BACKWARD_FROM_OUTPUT) {
                             lrelu_ref_forward(dt, n, 0.25, x, y);
