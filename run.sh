@@ -8,6 +8,9 @@
 #                      tests/fuzz/corpus; new inputs land in build-fuzz/corpus; with CI
 #                      set the seed is fixed, so a CI run can be replayed
 #   ./run.sh lint      clang-format, cppcheck and clang-tidy, each failing on any finding
+#   ./run.sh stand-ins the GPU stand-ins: the suite on Oclgrind (ctest label oclgrind) and
+#                      every kernel build through clang for spir64, NVIDIA and AMD
+#                      (label offline); installs oclgrind and clang-15
 # Warnings are errors when CI is set (or LRELU_WERROR=ON).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -63,12 +66,12 @@ test)
     build build
     ctest --test-dir build -j"$jobs" --output-on-failure
     ;;
-sanitize)
+sanitize) # not the stand-ins: Oclgrind preloads its runtime ahead of ASan's
     install_missing
     build build-asan -DLRELU_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug
     ASAN_OPTIONS=$asan_options LSAN_OPTIONS=$lsan_options \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir build-asan -j"$jobs" --output-on-failure
+        ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE 'oclgrind|offline'
     ;;
 tsan)
     install_missing
@@ -90,6 +93,12 @@ fuzz)
             "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t"
     done
     ;;
+stand-ins)
+    packages+=(oclgrind clang-15)
+    install_missing
+    build build
+    ctest --test-dir build -j"$jobs" --output-on-failure -L 'oclgrind|offline'
+    ;;
 lint)
     packages+=(clang-format clang-tidy cppcheck)
     install_missing
@@ -109,7 +118,7 @@ lint)
     echo "lint: clean"
     ;;
 *)
-    echo "usage: ./run.sh demo|test|sanitize|tsan|fuzz [SECONDS]|lint" >&2
+    echo "usage: ./run.sh demo|test|sanitize|tsan|fuzz [SECONDS]|lint|stand-ins" >&2
     exit 2
     ;;
 esac

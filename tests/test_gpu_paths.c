@@ -130,10 +130,10 @@ static void split_launches(void)
     clReleaseMemObject(by);
     clReleaseMemObject(bx);
 
-    /* (outer, channels, inner) = (1, 300, 16): 300 rows of 16, the 2-D rows forward;
-     * and channels last over 300 rows, the columns backward's blocks of rows */
+    /* (outer, channels, inner) = (1, 300, 16): 300 rows of 16, the 2-D rows forward over
+     * 5 work-groups of 64 rows, in parts of 2 */
     lrelu_layout l = {1, ROWS, 16};
-    size_t n = ROWS * 16;
+    size_t n = (size_t)ROWS * 16;
     float *p = malloc(ROWS * sizeof(float));
     if (p == NULL)
         lt_die("out of memory");
