@@ -32,7 +32,10 @@
  *   one work-item past the last whole vector handles the elements that remain, one at a
  *   time; work-items past that do nothing, so the host may round the global size up to
  *   any multiple of the local size. Offsets need no alignment: vloadn/vstoren need only
- *   element alignment.
+ *   element alignment; where every operand of the plain forward or backward lies on 16
+ *   bytes and VEC elements are 16 bytes, they move as one 16-byte vector instead. Every
+ *   work-item finds its elements from get_global_id alone, so the host may split a
+ *   launch into parts with global offsets (host/launch.c).
  *
  * Edge cases
  *   "s > 0" is decided on the bit pattern: positive, not zero, not NaN. That is the IEEE
