@@ -3,7 +3,8 @@
  * SVG that an XML parser (xmllint) accepts and whose curve points are the reference's
  * bits; `apply` round-trips .npy files of every dtype bit for bit and rejects each kind
  * of bad file with exit code 1, a message naming the file, and no output file; usage
- * errors exit 2 and --help exits 0. Usage: test_cli PATH-TO-lrelu */
+ * errors exit 2, saying in one line what is wrong before the usage text, and --help exits
+ * 0. Usage: test_cli PATH-TO-lrelu */
 #include "common.h"
 
 #include <stdlib.h>
@@ -395,6 +396,52 @@ static void test_apply(void)
              "apply: usage errors exit 2, --help 0");
 }
 
+/* A usage error says what is wrong in its first line of stderr, before the usage text:
+ * exit 2, the line naming `why`, "usage:" on a later line. */
+static void usage_says(const char *args, const char *why)
+{
+    char what[512];
+    snprintf(what, sizeof what, "lrelu %s: exits 2 saying \"%s\" before the usage text", args, why);
+    int code = run(args);
+    char *err = slurp("err.txt", NULL);
+    char *nl = err != NULL ? strchr(err, '\n') : NULL;
+    int ok = code == 2 && nl != NULL;
+    if (ok) {
+        *nl = '\0';
+        ok = strstr(err, why) != NULL && strncmp(err, "lrelu", 5) == 0 &&
+             strstr(nl + 1, "usage:") != NULL;
+    }
+    if (!ok)
+        printf("  got exit %d, stderr: %s\n", code, err ? err : "(none)");
+    lt_check(ok, what);
+    free(err);
+}
+
+static void test_usage_errors(void)
+{
+    usage_says("apply --alpha nan x.npy y.npy", "--alpha wants a finite number, not 'nan'");
+    usage_says("plot --range 5:-5", "--range 5:-5 is empty");
+    usage_says("plot --points 0", "--points wants a whole number");
+    usage_says("plot --range a:b", "--range wants LO:HI");
+    usage_says("plot --alpha 1,inf", "--alpha wants finite numbers");
+    usage_says("plot --bogus 1", "unknown option '--bogus'");
+    usage_says("plot -o", "'-o' wants a value");
+    usage_says("apply x.npy", "takes 2 files");
+    usage_says("apply --backward x.npy y.npy", "takes 3 files");
+    usage_says("apply --dtype f8 a b", "--dtype is f32, f16, bf16 or f64, not 'f8'");
+    usage_says("apply --scale nan x.npy o.npy", "--scale wants a number, not 'nan'");
+    usage_says("apply --q8 1:0:1 q.npy o.npy", "--q8 wants SCALE_IN:ZERO_IN:SCALE_OUT:ZERO_OUT");
+    usage_says("apply --backward --q8 1:0:1:0 q.npy q.npy o.npy", "--q8 is a forward");
+    usage_says("apply --slope p.npy --beta 1 x.npy o.npy", "--slope does not go with --scale");
+    usage_says("apply --axis -1 x.npy o.npy", "--axis wants an axis number");
+    usage_says("demo --alpha x", "--alpha wants a finite number, not 'x'");
+    usage_says("demo --bogus", "unknown option '--bogus'");
+    usage_says("tune --bogus", "takes only --device SEL");
+    usage_says("devices -x", "takes no options");
+    usage_says("", "no command given");
+    usage_says("nonsense", "unknown command 'nonsense'");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -407,6 +454,7 @@ int main(int argc, char **argv)
     test_demo();
     test_plot();
     test_apply();
+    test_usage_errors();
     lt_check(run("") == 2 && run("nonsense") == 2 && run("--help") == 0 &&
                  run("demo --help") == 0 && run("devices --help") == 0 && run("tune --help") == 0,
              "top level: usage errors exit 2, --help 0");

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A usage error with its reason (cli_usage_error). */
+#define BAD(...) cli_usage_error(apply_usage, "apply", __VA_ARGS__)
+
 static int apply_usage(int code)
 {
     fprintf(code ? stderr : stdout,
@@ -108,9 +111,10 @@ int cli_apply(int argc, char **argv)
             mode = 2;
         } else if (strcmp(a, "--alpha") == 0 && i + 1 < argc) {
             char *end;
-            alpha = strtod(argv[++i], &end);
-            if (*end || !isfinite(alpha))
-                return apply_usage(CLI_USAGE);
+            const char *v = argv[++i];
+            alpha = strtod(v, &end);
+            if (*end || end == v || !isfinite(alpha))
+                return BAD("--alpha wants a finite number, not '%s'", v);
         } else if (strcmp(a, "--dtype") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             want = strcmp(v, "f32") == 0    ? LRELU_F32
@@ -119,12 +123,12 @@ int cli_apply(int argc, char **argv)
                    : strcmp(v, "f64") == 0  ? LRELU_F64
                                             : -2;
             if (want == -2)
-                return apply_usage(CLI_USAGE);
+                return BAD("--dtype is f32, f16, bf16 or f64, not '%s'", v);
         } else if (strcmp(a, "--device") == 0 && i + 1 < argc) {
             device = argv[++i];
         } else if ((strcmp(a, "--scale") == 0 || strcmp(a, "--beta") == 0) && i + 1 < argc) {
             if (number(argv[++i], &num) != 0)
-                return apply_usage(CLI_USAGE);
+                return BAD("%s wants a number, not '%s'", a, argv[i]);
             if (!(opts.flags & LRELU_BLEND))
                 opts = (lrelu_opts){LRELU_BLEND, 1.0, 0.0, 0, 0, 0};
             *(a[2] == 's' ? &opts.scale : &opts.beta) = num;
@@ -134,32 +138,41 @@ int cli_apply(int argc, char **argv)
             per_path = argv[++i];
         } else if ((strcmp(a, "--gain") == 0 || strcmp(a, "--limit") == 0) && i + 1 < argc) {
             if (number(argv[++i], &num) != 0)
-                return apply_usage(CLI_USAGE);
+                return BAD("%s wants a number, not '%s'", a, argv[i]);
             *(a[2] == 'g' ? &ba.gain : &ba.limit) = num;
         } else if (strcmp(a, "--q8") == 0 && i + 1 < argc) {
             char tail;
             if (sscanf(argv[++i], "%lf:%d:%lf:%d%c", &qin.scale, &qin.zero_point, &qout.scale,
                        &qout.zero_point, &tail) != 4)
-                return apply_usage(CLI_USAGE);
+                return BAD("--q8 wants SCALE_IN:ZERO_IN:SCALE_OUT:ZERO_OUT, not '%s'", argv[i]);
             q8 = 1;
         } else if (strcmp(a, "--axis") == 0 && i + 1 < argc) {
             char *end;
             axis = (int)strtol(argv[++i], &end, 10);
             axis_given = 1;
-            if (*end || axis < 0)
-                return apply_usage(CLI_USAGE);
+            if (*end || end == argv[i] || axis < 0)
+                return BAD("--axis wants an axis number (0 or more), not '%s'", argv[i]);
         } else if (a[0] == '-' && a[1] != '\0') {
-            return apply_usage(CLI_USAGE);
+            return BAD(i + 1 < argc || strncmp(a, "--", 2) != 0
+                           ? "unknown option '%s' (or given twice)"
+                           : "'%s' wants a value",
+                       a);
         } else if (nfiles < 3) {
             files[nfiles++] = a;
         } else {
-            return apply_usage(CLI_USAGE);
+            return BAD("too many files from '%s' on", a);
         }
     }
     /* blending and the per-channel calls do not mix; no per-channel from-output call */
-    if (nfiles != (mode ? 3 : 2) || (per_path && ((opts.flags & LRELU_BLEND) || mode == 2)) ||
-        (q8 && (mode || per_path || opts.flags)))
-        return apply_usage(CLI_USAGE);
+    if (nfiles != (mode ? 3 : 2))
+        return BAD("%s takes %d files (%s), not %d", mode ? "the backward" : "the forward",
+                   mode ? 3 : 2, mode ? "IN.npy DY.npy OUT.npy" : "IN.npy OUT.npy", nfiles);
+    if (per_path && ((opts.flags & LRELU_BLEND) || mode == 2))
+        return BAD("%s does not go with %s", bias_act ? "--bias" : "--slope",
+                   mode == 2 ? "--backward-from-output" : "--scale and --beta");
+    if (q8 && (mode || per_path || opts.flags))
+        return BAD("--q8 is a forward of its own: no --backward, --slope, --bias, --scale or "
+                   "--beta with it");
     const char *out_path = files[nfiles - 1];
     npy_array in = {0}, dy = {0}, out = {0}, per = {0}, old = {0};
     char err[512];

@@ -30,6 +30,10 @@ void npy_free(npy_array *a);
 
 /* Prints "lrelu: what: STATUS: phrase" and the last error to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, lrelu_status st);
+/* A usage error: "lrelu CMD: why" on one line of stderr, then the subcommand's usage text
+ * (usage(CLI_USAGE)); returns CLI_USAGE. */
+int cli_usage_error(int (*usage)(int), const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* plot.c: writes the SVG graph of f and f' for each slope, every point computed on the
  * ctx's device. 0 or CLI_FAIL. */

@@ -6,6 +6,8 @@
 #include "bench.h"
 #endif
 
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,17 @@ int cli_fail(const char *what, lrelu_status st)
     return CLI_FAIL;
 }
 
+int cli_usage_error(int (*usage_of)(int), const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lrelu %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return usage_of(CLI_USAGE);
+}
+
 static void device_name(cl_device_id dev, char *out, size_t len)
 {
     out[0] = '\0';
@@ -49,6 +62,8 @@ static void device_name(cl_device_id dev, char *out, size_t len)
 static int devices(int argc, char **argv)
 {
     if (argc > 1) {
+        if (argc != 2 || strcmp(argv[1], "--help") != 0)
+            fprintf(stderr, "lrelu devices: takes no options ('%s')\n", argv[1]);
         fprintf(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
                 "usage: lrelu devices\nEvery OpenCL platform and device: type, compute units, "
                 "memory, largest\nallocation, fp64, denormals, OpenCL C version, driver, and "
@@ -148,6 +163,16 @@ done:
     return gbs;
 }
 
+static int demo_usage(int code)
+{
+    fprintf(code == CLI_OK ? stdout : stderr,
+            "usage: lrelu demo [--device SEL] [--alpha A] [-o GRAPH.svg]\n"
+            "Forward and backward over x = -19 ... 18 on the device, every value\n"
+            "checked against the CPU reference; writes the graph (default\n"
+            "leaky_relu.svg) and measures the bandwidth on a large array.\n");
+    return code;
+}
+
 static int demo(int argc, char **argv)
 {
     const char *device = NULL, *svg = "leaky_relu.svg";
@@ -157,19 +182,18 @@ static int demo(int argc, char **argv)
             device = argv[++i];
         } else if (strcmp(argv[i], "--alpha") == 0 && i + 1 < argc) {
             char *end;
-            alpha = strtod(argv[++i], &end);
-            if (*end)
-                return usage(CLI_USAGE);
+            const char *v = argv[++i];
+            alpha = strtod(v, &end);
+            if (*end || end == v || !isfinite(alpha))
+                return cli_usage_error(demo_usage, "demo",
+                                       "--alpha wants a finite number, not '%s'", v);
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             svg = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0) {
+            return demo_usage(CLI_OK);
         } else {
-            int help = strcmp(argv[i], "--help") == 0;
-            fprintf(help ? stdout : stderr,
-                    "usage: lrelu demo [--device SEL] [--alpha A] [-o GRAPH.svg]\n"
-                    "Forward and backward over x = -19 ... 18 on the device, every value\n"
-                    "checked against the CPU reference; writes the graph (default\n"
-                    "leaky_relu.svg) and measures the bandwidth on a large array.\n");
-            return help ? CLI_OK : CLI_USAGE;
+            return cli_usage_error(demo_usage, "demo",
+                                   "unknown option '%s', or one without its value", argv[i]);
         }
     }
     lrelu_ctx *ctx = NULL;
@@ -250,6 +274,8 @@ static int tune(int argc, char **argv)
         device = argv[2];
     } else if (argc != 1) {
         int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+        if (!help)
+            fprintf(stderr, "lrelu tune: takes only --device SEL\n");
         fprintf(help ? stdout : stderr,
                 "usage: lrelu tune [--device SEL]\n"
                 "Measures 4, 8 and 16 elements per work-item x 64, 256 and 1024 per group for\n"
@@ -285,8 +311,10 @@ static int tune(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
+    if (argc < 2) {
+        fprintf(stderr, "lrelu: no command given\n");
         return usage(CLI_USAGE);
+    }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
         return usage(CLI_OK);

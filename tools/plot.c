@@ -208,6 +208,9 @@ int cli_plot_svg(lrelu_ctx *ctx, const char *path, const double *alphas, int nal
 #undef SY
 }
 
+/* A usage error with its reason (cli_usage_error). */
+#define BAD(...) cli_usage_error(plot_usage, "plot", __VA_ARGS__)
+
 static int plot_usage(int code)
 {
     fprintf(code ? stderr : stdout,
@@ -229,7 +232,7 @@ int cli_plot(int argc, char **argv)
         if (strcmp(a, "--help") == 0)
             return plot_usage(CLI_OK);
         if (v == NULL)
-            return plot_usage(CLI_USAGE);
+            return BAD(strncmp(a, "-", 1) == 0 ? "'%s' wants a value" : "unexpected '%s'", a);
         ++i;
         char *end;
         if (strcmp(a, "-o") == 0) {
@@ -238,26 +241,29 @@ int cli_plot(int argc, char **argv)
             device = v;
         } else if (strcmp(a, "--points") == 0) {
             long p = strtol(v, &end, 10);
-            if (*end || p < 2 || p > 1000000)
-                return plot_usage(CLI_USAGE);
+            if (*end || end == v || p < 2 || p > 1000000)
+                return BAD("--points wants a whole number from 2 to 1000000, not '%s'", v);
             points = (int)p;
         } else if (strcmp(a, "--range") == 0) {
             lo = strtod(v, &end);
-            if (*end != ':')
-                return plot_usage(CLI_USAGE);
-            hi = strtod(end + 1, &end);
-            if (*end || !(hi > lo) || !isfinite(lo) || !isfinite(hi))
-                return plot_usage(CLI_USAGE);
+            if (*end != ':' || end == v)
+                return BAD("--range wants LO:HI, not '%s'", v);
+            const char *h = end + 1;
+            hi = strtod(h, &end);
+            if (*end || end == h || !isfinite(lo) || !isfinite(hi))
+                return BAD("--range wants LO:HI, two finite numbers, not '%s'", v);
+            if (!(hi > lo))
+                return BAD("--range %s is empty: HI must be above LO", v);
         } else if (strcmp(a, "--alpha") == 0) {
             nalpha = 0;
             for (const char *p = v; *p && nalpha < 6;) {
                 alphas[nalpha++] = strtod(p, &end);
-                if (end == p || (*end && *end != ','))
-                    return plot_usage(CLI_USAGE);
+                if (end == p || (*end && *end != ',') || !isfinite(alphas[nalpha - 1]))
+                    return BAD("--alpha wants finite numbers separated by commas, not '%s'", v);
                 p = *end ? end + 1 : end;
             }
         } else {
-            return plot_usage(CLI_USAGE);
+            return BAD("unknown option '%s'", a);
         }
     }
     lrelu_ctx *ctx = NULL;
