@@ -517,10 +517,12 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, ext_operand *ops
         cl_uint nan = 0xffffffffu;
         cl_int err = clEnqueueFillBuffer(ctx->queue, partial, &nan, sizeof nan, 0, blocks * cs,
                                          num_wait, num_wait ? wait : NULL, &poisoned);
-        if (err != CL_SUCCESS)
+        if (err != CL_SUCCESS) {
             st = lrelu_cl_fail(err, "clEnqueueFillBuffer", __FILE__, __LINE__);
-        num_wait = 1;
-        wait = &poisoned;
+        } else {
+            num_wait = 1;
+            wait = &poisoned;
+        }
     }
     if (st == LRELU_OK && k != NULL)
         st = chan_backward_enqueue(ctx, k, c, ops, partial, num_wait, wait,
