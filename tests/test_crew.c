@@ -1,4 +1,4 @@
-/* test_crew.c: the helper threads of the in-process path (host/crew.c), driven directly
+/* test_crew.c: the helper threads of the in-process path (host/cpu/crew.c), driven directly
  * with a loop that counts what it touches: every element is done exactly once whatever
  * the size and however the chunks fall, helpers really take chunks, a call made while
  * the crew is busy (here: from inside its own call) is refused rather than queued, a call
@@ -7,7 +7,7 @@
  * CPU leave every thread free to run where it could before. The library's own results through the
  * crew are checked bit for bit by host/api_crew and threads/shared_ctx_crew. */
 #define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
-#include "internal.h"
+#include "cpu/cpu.h"
 
 #include <dirent.h>
 #include <sched.h>

@@ -32,7 +32,7 @@ int main(void)
             }
             size_t group = vecs[v] * locals[l];
             /* and around twice the vector and group: bf16's plain kernels take two
-             * vectors' worth a work-item at VEC 16 (host/program.c) */
+             * vectors' worth a work-item at VEC 16 (host/cl/programs.c) */
             const size_t sizes[] = {1,
                                     vecs[v] + 1,
                                     2 * vecs[v] + 1,

@@ -1,8 +1,9 @@
 /* convert.c: f16 and bf16 storage conversions, written once for the reference and the
  * tests. Widening is exact; narrowing rounds once to nearest even, overflows to infinity,
  * keeps the sign of zero, and keeps NaN a quiet NaN (like vstore_half_rte and the bf16
- * rounding in kernels/lrelu.cl). */
-#include "lrelu.h"
+ * rounding in kernels/lrelu.cl), and the loads and stores of f16, bf16 and f32 arrays
+ * through float. */
+#include "common/common.h"
 
 #include <string.h>
 
@@ -66,4 +67,40 @@ uint16_t lrelu_float_to_bf16(float f)
     if ((b & 0x7fffffffu) > 0x7f800000u)
         return (uint16_t)((b >> 16) | 0x40u);
     return (uint16_t)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+
+/* Loads element i of a float-computed dtype as float. */
+float lrelu_load_f(lrelu_dtype t, const void *p, size_t i)
+{
+    uint16_t h;
+    float f;
+    switch (t) {
+    case LRELU_F16:
+        memcpy(&h, (const char *)p + 2 * i, 2);
+        return lrelu_f16_to_float(h);
+    case LRELU_BF16:
+        memcpy(&h, (const char *)p + 2 * i, 2);
+        return lrelu_bf16_to_float(h);
+    default:
+        memcpy(&f, (const char *)p + 4 * i, 4);
+        return f;
+    }
+}
+
+void lrelu_store_f(lrelu_dtype t, void *p, size_t i, float v)
+{
+    uint16_t h;
+    switch (t) {
+    case LRELU_F16:
+        h = lrelu_float_to_f16(v);
+        memcpy((char *)p + 2 * i, &h, 2);
+        break;
+    case LRELU_BF16:
+        h = lrelu_float_to_bf16(v);
+        memcpy((char *)p + 2 * i, &h, 2);
+        break;
+    default:
+        memcpy((char *)p + 4 * i, &v, 4);
+        break;
+    }
 }

@@ -1,265 +1,10 @@
-/* hostext.c: the host-memory versions of the quantized and per-channel calls. Each
- * array is wrapped whole in a buffer (zero copy where the device works on host memory,
- * else copied in and read back), the device call runs on the ctx's queue, and the
- * outputs are made visible to the host before returning. No streaming: each array must
- * fit one device allocation. On a CPU device the per-channel calls and the int8 forward
- * run in-process through vectorized loops wherever the plain calls would (bias_act's
- * forward over short rows below the streaming size; see chan_inprocess and
- * q8_inprocess); other small calls run the reference's loop in-process (bit for bit the
- * kernels' results; see inprocess_ref). */
-#include "internal.h"
+/* channels.c: the host-memory PReLU and bias_act calls: in-process by rows where the
+ * layout suits, a block at a time otherwise, the backwards through the kernels' units of
+ * work (cpu/chan_bwd.h) in their order; else on the device. */
+#include "hostmem/hostmem.h"
 
-#include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One host array of a call. alias: bit mask of the inputs an output may be the very
- * same array of (in place). */
-typedef struct {
-    const char *name;
-    const void *ptr;
-    size_t n;   /* elements */
-    cl_mem mem; /* set by shim_run: the buffer ... */
-    size_t off; /* ... and the elements from its start */
-    int out;
-    int optional;
-    unsigned alias;
-    int owner; /* set by shim_run: whether mem is this operand's own (else shared, in place) */
-} shim_op;
-
-/* Runs the device call on the wrapped operands; fills `done`. */
-typedef lrelu_status (*shim_call)(lrelu_ctx *ctx, const void *call, const shim_op *ops,
-                                  cl_event *done);
-/* Runs the reference's loop on the host operands (in-process). */
-typedef void (*shim_ref)(const void *call, const shim_op *ops);
-/* Runs the call in-process by a faster way than the reference, if it has one and the
- * call moving `bytes` qualifies; returns whether it did. */
-typedef int (*shim_fast)(lrelu_ctx *ctx, const void *call, const shim_op *ops, size_t bytes);
-
-/* Whether a call of n elements moving `bytes` runs in-process: on a CPU device up to
- * 2^14 elements, where the reference's scalar loop (about 4 ns an element here) beat
- * PoCL's round trip (2^14 f32 PReLU forward 62 us against 150, backward 110 against
- * 227; 2^16 245 against 182); $LRELU_HOST_INPROCESS_BYTES, where set, decides by bytes
- * instead, as for the plain calls. */
-static int inprocess_ref(const lrelu_ctx *ctx, size_t n, size_t bytes)
-{
-    if (ctx->inprocess_set)
-        return bytes <= ctx->inprocess_bytes[LRELU_F32];
-    return ctx->host_cpu && n <= ((size_t)1 << 14);
-}
-
-static lrelu_status check_ptrs(const char *fn, size_t es, shim_op *ops, int nops)
-{
-    for (int i = 0; i < nops; ++i) {
-        if (ops[i].ptr == NULL && !ops[i].optional)
-            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is NULL", fn, ops[i].name);
-        if (ops[i].ptr != NULL && (uintptr_t)ops[i].ptr % es != 0)
-            return lrelu_fail(LRELU_ERR_INVALID_ARG,
-                              "%s: %s %p is not aligned to its %zu-byte elements", fn, ops[i].name,
-                              ops[i].ptr, es);
-    }
-    return LRELU_OK;
-}
-
-static lrelu_status check_extents(const char *fn, size_t es, shim_op *ops, int nops)
-{
-    for (int i = 0; i < nops; ++i)
-        if (ops[i].ptr != NULL && ops[i].n > (UINTPTR_MAX - (uintptr_t)ops[i].ptr) / es)
-            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                              "%s: %s's %zu elements overflow size_t or run past the address space",
-                              fn, ops[i].name, ops[i].n);
-    for (int i = 0; i < nops; ++i)
-        for (int j = 0; j < nops && ops[i].out && ops[i].ptr != NULL; ++j) {
-            if (j == i || ops[j].ptr == NULL || (ops[j].out && j > i) || ops[j].n == 0 ||
-                ops[i].n == 0)
-                continue;
-            uintptr_t a = (uintptr_t)ops[i].ptr, b = (uintptr_t)ops[j].ptr;
-            uintptr_t ea = a + ops[i].n * es, eb = b + ops[j].n * es;
-            if (a == b && ops[i].n == ops[j].n && (ops[i].alias >> j & 1u))
-                continue;
-            if (a < eb && b < ea)
-                return lrelu_fail(
-                    LRELU_ERR_OVERLAP, "%s: output %s (%p, %zu elements) overlaps %s (%p, %zu)%s",
-                    fn, ops[i].name, ops[i].ptr, ops[i].n, ops[j].name, ops[j].ptr, ops[j].n,
-                    (ops[i].alias >> j & 1u) ? "; only the very same array is allowed" : "");
-        }
-    return LRELU_OK;
-}
-
-/* Wraps operand i: the very same array as an earlier input shares its buffer, which
- * spans the longest of the operands that are that array (inputs may be one array at
- * different lengths: PReLU's slopes the first elements of dy, say). */
-static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, shim_op *ops, int nops, int i)
-{
-    shim_op *o = &ops[i];
-    for (int j = 0; j < i; ++j)
-        if (ops[j].ptr == o->ptr && ops[j].mem != NULL) {
-            o->mem = ops[j].mem;
-            o->off = ops[j].off;
-            return LRELU_OK;
-        }
-    size_t n = o->n;
-    for (int j = i + 1; j < nops; ++j)
-        n = ops[j].ptr == o->ptr && ops[j].n > n ? ops[j].n : n;
-    size_t bytes = n * es;
-    if (bytes > ctx->max_alloc)
-        return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
-                          "%s: %s's %zu bytes exceed the device's largest allocation (%llu); the "
-                          "per-channel and quantized host calls do not stream",
-                          fn, o->name, bytes, (unsigned long long)ctx->max_alloc);
-    cl_int err = CL_SUCCESS;
-    if (ctx->zero_copy) {
-        uintptr_t p = (uintptr_t)o->ptr, base = p - p % ctx->base_align;
-        o->off = (p - base) / es;
-        o->mem = clCreateBuffer(ctx->context, CL_MEM_USE_HOST_PTR | CL_MEM_READ_WRITE,
-                                bytes + (p - base), (void *)base, &err);
-    } else {
-        o->off = 0; /* READ_WRITE: an output may share an input's buffer */
-        o->mem =
-            clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (o->out ? 0 : CL_MEM_COPY_HOST_PTR),
-                           bytes, o->out ? NULL : (void *)o->ptr, &err);
-    }
-    if (err != CL_SUCCESS) {
-        o->mem = NULL;
-        return lrelu_cl_fail(err, "clCreateBuffer", __FILE__, __LINE__);
-    }
-    o->owner = 1;
-    return LRELU_OK;
-}
-
-/* The checks after the call's own (INVALID_ARG for its parameters), then the device
- * call on wrapped arrays and the outputs brought back. n is the data operands' count. */
-static lrelu_status shim_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
-                             shim_op *ops, int nops, shim_call f, shim_ref ref, shim_fast fast,
-                             const void *call)
-{
-    lrelu_status st = check_ptrs(fn, es, ops, nops);
-    if (st == LRELU_OK && t == LRELU_F64 && !ctx->has_fp64)
-        st = lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)", fn);
-    if (st == LRELU_OK && n > 0)
-        st = check_extents(fn, es, ops, nops);
-    if (st != LRELU_OK || n == 0)
-        return st;
-    size_t moved = 0;
-    for (int i = 0; i < nops; ++i)
-        moved += ops[i].ptr != NULL ? ops[i].n * es : 0;
-    if (fast != NULL && fast(ctx, call, ops, moved))
-        return LRELU_OK;
-    if (inprocess_ref(ctx, n, moved)) {
-        ref(call, ops);
-        return LRELU_OK;
-    }
-    cl_event done = NULL;
-    for (int i = 0; i < nops && st == LRELU_OK; ++i)
-        if (ops[i].ptr != NULL)
-            st = wrap(ctx, fn, es, ops, nops, i);
-    if (st == LRELU_OK)
-        st = f(ctx, call, ops, &done);
-    for (int i = 0; i < nops && st == LRELU_OK; ++i) {
-        if (!ops[i].out || ops[i].ptr == NULL)
-            continue;
-        cl_int err = CL_SUCCESS;
-        const char *what = "clEnqueueReadBuffer";
-        size_t bytes = ops[i].n * es;
-        if (ctx->zero_copy) {
-            what = "clEnqueueMapBuffer";
-            void *m = clEnqueueMapBuffer(ctx->queue, ops[i].mem, CL_TRUE, CL_MAP_READ,
-                                         ops[i].off * es, bytes, 1, &done, NULL, &err);
-            if (err == CL_SUCCESS) {
-                what = "clEnqueueUnmapMemObject";
-                err = clEnqueueUnmapMemObject(ctx->queue, ops[i].mem, m, 0, NULL, NULL);
-            }
-        } else {
-            err = clEnqueueReadBuffer(ctx->queue, ops[i].mem, CL_TRUE, ops[i].off * es, bytes,
-                                      (void *)ops[i].ptr, 1, &done, NULL);
-        }
-        if (err != CL_SUCCESS)
-            st = lrelu_cl_fail(err, what, __FILE__, __LINE__);
-    }
-    if (st == LRELU_OK && ctx->zero_copy) {
-        cl_int err = clFinish(ctx->queue);
-        if (err != CL_SUCCESS)
-            st = lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
-    }
-    if (done != NULL) {
-        if (st != LRELU_OK)
-            (void)clWaitForEvents(1, &done); /* nothing may still use the caller's arrays */
-        (void)clReleaseEvent(done);
-    }
-    for (int i = 0; i < nops; ++i)
-        if (ops[i].owner)
-            (void)clReleaseMemObject(ops[i].mem);
-    return st;
-}
-
-/* ---------------------------------------------------------------------------- q8 */
-
-typedef struct {
-    lrelu_qtype t;
-    double alpha;
-    lrelu_quant in, out;
-    lrelu_q8_args a; /* the same, as the kernel takes them */
-} q8_call;
-
-static lrelu_status q8_device(lrelu_ctx *ctx, const void *call, const shim_op *ops, cl_event *done)
-{
-    const q8_call *c = call;
-    return lrelu_forward_q8(ctx, c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].mem, ops[0].off,
-                            ops[1].mem, ops[1].off, 0, NULL, done);
-}
-
-static void q8_ref(const void *call, const shim_op *ops)
-{
-    const q8_call *c = call;
-    lrelu_ref_forward_q8(c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].ptr, (void *)ops[1].ptr);
-}
-
-/* The int8 forward in-process over elements [first, first + n): the copy's vectorized
- * loop, the same operations in the same order as the reference and the kernel. */
-typedef struct {
-    lrelu_cpu_q8_fn fn;
-    lrelu_qtype t;
-    lrelu_q8_args a;
-    const int8_t *x;
-    int8_t *y;
-} q8_job;
-
-static void q8_body(const void *job, size_t first, size_t n)
-{
-    const q8_job *j = job;
-    j->fn(j->t, n, &j->a, j->x + first, j->y + first);
-}
-
-/* Where a plain f32 call of as many bytes runs in-process, streaming from the same size
- * on. */
-static int q8_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
-{
-    const q8_call *c = call;
-    if (bytes > ctx->inprocess_bytes[LRELU_F32])
-        return 0;
-    int stream = lrelu_inprocess_streams(ctx, bytes, o[1].ptr, o[0].ptr, NULL);
-    q8_job j = {stream ? ctx->cpu->q8_stream : ctx->cpu->q8, c->t, c->a, o[0].ptr,
-                (int8_t *)o[1].ptr};
-    lrelu_inprocess_run(ctx, ctx->crew_bytes[LRELU_F32], o[0].n, 1, bytes, q8_body, &j);
-    return 1;
-}
-
-lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
-                                   lrelu_quant in, lrelu_quant out, const void *x, void *y)
-{
-    const char *fn = "lrelu_forward_q8_host";
-    lrelu_q8_args a;
-    lrelu_status st = lrelu_q8_check(ctx, fn, t, alpha, in, out, &a);
-    if (st != LRELU_OK)
-        return st;
-    shim_op ops[2] = {{.name = "x", .ptr = x, .n = n},
-                      {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
-    q8_call c = {t, alpha, in, out, a};
-    return shim_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, q8_inprocess, &c);
-}
-
-/* ---------------------------------------------------------------------- channels */
 
 typedef struct {
     lrelu_dtype t;
@@ -270,7 +15,7 @@ typedef struct {
 } chan_host;
 
 /* The device calls check the parameters again (cheap) and the wrapped buffers. */
-static lrelu_status chan_fwd_device(lrelu_ctx *ctx, const void *call, const shim_op *o,
+static lrelu_status chan_fwd_device(lrelu_ctx *ctx, const void *call, const lrelu_array *o,
                                     cl_event *done)
 {
     const chan_host *c = call;
@@ -281,7 +26,7 @@ static lrelu_status chan_fwd_device(lrelu_ctx *ctx, const void *call, const shim
                                o[2].off, 0, NULL, done);
 }
 
-static lrelu_status chan_bwd_device(lrelu_ctx *ctx, const void *call, const shim_op *o,
+static lrelu_status chan_bwd_device(lrelu_ctx *ctx, const void *call, const lrelu_array *o,
                                     cl_event *done)
 {
     const chan_host *c = call;
@@ -293,7 +38,7 @@ static lrelu_status chan_bwd_device(lrelu_ctx *ctx, const void *call, const shim
                                 o[2].off, o[3].mem, o[3].off, o[4].mem, o[4].off, 0, NULL, done);
 }
 
-static void chan_fwd_ref(const void *call, const shim_op *o)
+static void chan_fwd_ref(const void *call, const lrelu_array *o)
 {
     const chan_host *c = call;
     if (c->bias_act)
@@ -302,7 +47,7 @@ static void chan_fwd_ref(const void *call, const shim_op *o)
         lrelu_ref_prelu_forward(c->t, c->l, o[0].ptr, o[1].ptr, (void *)o[2].ptr);
 }
 
-static void chan_bwd_ref(const void *call, const shim_op *o)
+static void chan_bwd_ref(const void *call, const lrelu_array *o)
 {
     const chan_host *c = call;
     if (c->bias_act)
@@ -390,13 +135,13 @@ static void cbwd_body(const void *job, size_t first, size_t n)
  * channel's sums added from +0 in block order and rounded once, as the kernels' second
  * pass does. One channel is one row, whatever the layout says. Returns 0 (the kernels
  * then run) where the scratch cannot be had. */
-static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op *o, size_t bytes)
+static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_array *o, size_t bytes)
 {
     size_t C = c->l.channels, m = c->l.outer * c->l.inner;
     size_t inner = C == 1 ? m : c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     size_t cs = c->t == LRELU_F64 ? 8 : 4;
     if (C == 0 || nb == 0)
-        return 0; /* never: shim_run returns first where there is nothing to do */
+        return 0; /* never: lrelu_arrays_run returns first where there is nothing to do */
     /* channels last: groups as wide as the accumulators allow, so that a block's rows are
      * read once (at 2^22 f32 over 256 channels groups of 64 took 1.9 x the time of one
      * group), but narrower where a few blocks would leave too few units to share */
@@ -465,7 +210,7 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const shim_op 
  * calls' streaming size (the kernels are as fast there). The backwards with the sums,
  * and bias_act's, run chan_bwd_inprocess at every such size: at 2^24 f32 it took 0.5-1.05
  * x the kernels' time. */
-static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, size_t bytes)
+static int chan_inprocess(lrelu_ctx *ctx, const void *call, const lrelu_array *o, size_t bytes)
 {
     const chan_host *c = call;
     int bwd = c->backward;
@@ -514,18 +259,9 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const shim_op *o, si
  * arguments so the order of statuses is the same: ctx, dtype, parameters, layout. */
 static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_host *c, size_t *n)
 {
-    if (ctx == NULL)
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: ctx is NULL", fn);
-    if (lrelu_dtype_size(c->t) == 0)
-        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn,
-                          (int)c->t);
-    if (c->bias_act) {
-        lrelu_status st = lrelu_check_bias_act(fn, c->t, c->p);
-        if (st != LRELU_OK)
-            return st;
-    }
+    lrelu_status st = lrelu_check_channels(ctx, fn, c->t, c->bias_act ? &c->p : NULL);
     *n = lrelu_layout_count(c->l);
-    return LRELU_OK;
+    return st;
 }
 
 static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
@@ -535,13 +271,13 @@ static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan
     lrelu_status st = chan_head(ctx, fn, c, &n);
     if (st != LRELU_OK)
         return st;
-    shim_op ops[3] = {{.name = "x", .ptr = x, .n = n},
+    lrelu_array ops[3] = {{.name = "x", .ptr = x, .n = n},
                       {.name = c->bias_act ? "bias" : "slope",
                        .ptr = p,
                        .n = c->l.channels,
                        .optional = c->bias_act},
                       {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
-    return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, chan_fwd_device, chan_fwd_ref,
+    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, chan_fwd_device, chan_fwd_ref,
                     chan_inprocess, c);
 }
 
@@ -557,7 +293,7 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
     if (dx == NULL && ds == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dx and %s are both NULL; ask for one", fn,
                           ds_name);
-    shim_op ops[5] = {{.name = "x", .ptr = x, .n = n},
+    lrelu_array ops[5] = {{.name = "x", .ptr = x, .n = n},
                       {.name = c->bias_act ? "bias" : "slope",
                        .ptr = p,
                        .n = c->l.channels,
@@ -565,7 +301,7 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
                       {.name = "dy", .ptr = dy, .n = n},
                       {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
                       {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
-    return shim_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, chan_bwd_ref,
+    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, chan_bwd_ref,
                     chan_inprocess, c);
 }
 

@@ -3,7 +3,7 @@
  * microseconds, the loop a fraction of one. The loops are in cpu_loops.h; this file holds
  * their portable copy and picks, once per ctx, the widest copy the CPU runs. */
 #define LRELU_CPU_FN(name) name##_base
-#include "cpu_loops.h"
+#include "cpu/loops.h"
 
 #include <stdlib.h>
 

@@ -3,7 +3,7 @@
  * one interval, and views that interleave without touching (x on the even elements, y
  * on the odd ones) are legitimate. So the question is a bounded linear Diophantine one:
  * are there i, j in [0, n) with |(a + i * sa) - (b + j * sb)| < es? */
-#include "internal.h"
+#include "common/common.h"
 
 static int spans_meet(size_t a, size_t sa, size_t b, size_t sb, size_t n, size_t es)
 {

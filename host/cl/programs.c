@@ -1,7 +1,7 @@
 /* program.c: builds the kernels of one dtype from the source embedded in the library,
  * once per ctx and on first use, in the shape (elements per work-item, work-group size)
  * that tune.c chose for the device. */
-#include "internal.h"
+#include "cl/cl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * dimensions 1 and 2. A launch past either becomes several, each over a part of the
  * range given by a global work offset: every kernel finds its elements from
  * get_global_id alone, so the parts compute exactly what one launch would. */
-#include "internal.h"
+#include "cl/cl.h"
 
 #include <stdlib.h>
 
@@ -52,4 +52,36 @@ cleanup:
         (void)clReleaseEvent(ev[i]);
     free(ev);
     return st;
+}
+
+lrelu_status lrelu_set_args(cl_kernel kern, cl_uint first, const lrelu_kernel_arg *args,
+                            cl_uint count)
+{
+    lrelu_status st = LRELU_OK;
+    for (cl_uint i = 0; i < count; ++i)
+        LRELU_CL(clSetKernelArg(kern, first + i, args[i].size, args[i].value));
+cleanup:
+    return st;
+}
+
+lrelu_status lrelu_launch_1d(lrelu_ctx *ctx, size_t local, cl_kernel kern, size_t items,
+                             cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    local = local > 0 ? local : 1; /* always; the analyzer cannot know */
+    size_t global = (items + local - 1) / local * local;
+    return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 1, &global, &local, num_wait, wait, done);
+}
+
+lrelu_status lrelu_launch_2d(lrelu_ctx *ctx, size_t local_size, cl_kernel kern, size_t items,
+                             size_t rows, cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    size_t l0 = 1, l1;
+    while (l0 < items && l0 * 2 <= local_size && l0 * 2 <= ctx->max_items[0])
+        l0 *= 2;
+    l1 = local_size / l0 < ctx->max_items[1] ? local_size / l0 : ctx->max_items[1];
+    while (l1 > 1 && l1 / 2 >= rows)
+        l1 /= 2;
+    size_t local[2] = {l0, l1};
+    size_t global[2] = {(items + l0 - 1) / l0 * l0, (rows + l1 - 1) / l1 * l1};
+    return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 2, global, local, num_wait, wait, done);
 }

@@ -11,45 +11,26 @@
  * one before. Strided views (the _ex calls) are wrapped over their span on the first
  * path and moved element by element with rectangle copies on the second, so the
  * elements between them are never written. */
-#include "internal.h"
+#include "hostmem/hostmem.h"
+
+#include <stdio.h>
 
 #include <stdint.h>
 #include <string.h>
 
 #define LRELU_STAGING_CHUNK ((size_t)16 << 20)
 
-typedef struct {
-    const char *name;
-    const void *ptr;
-    size_t inc; /* elements between consecutive elements, >= 1 */
-} host_operand;
-
 /* Bytes from a view's first element to the end of its n-th. */
-static size_t span_bytes(const host_operand *o, size_t n, size_t es)
+static size_t span_bytes(const lrelu_operand *o, size_t n, size_t es)
 {
     return ((n - 1) * o->inc + 1) * es;
-}
-
-static lrelu_status check_overlap(lrelu_op op, size_t n, size_t es, const host_operand *out,
-                                  const host_operand *in)
-{
-    uintptr_t a = (uintptr_t)out->ptr, b = (uintptr_t)in->ptr;
-    if (a == b && (out->inc == in->inc || n == 1))
-        return LRELU_OK; /* the very same view: in place */
-    if (!lrelu_views_meet(a, out->inc * es, b, in->inc * es, n, es))
-        return LRELU_OK;
-    return lrelu_fail(LRELU_ERR_OVERLAP,
-                      "%s_host: output %s partly overlaps input %s (%p with a stride of %zu "
-                      "elements, against %p with %zu); only the very same view is allowed (in "
-                      "place)",
-                      lrelu_op_name(op), out->name, in->name, out->ptr, out->inc, in->ptr, in->inc);
 }
 
 /* Moves m elements between a contiguous device buffer and a host view of stride inc
  * (to the device when `write`): a plain copy, or one element per row of a rectangle
  * copy. *call names the OpenCL call, for the error message. */
 static cl_int move_view(cl_command_queue q, cl_mem buf, int write, size_t m, size_t es,
-                        const host_operand *o, size_t at, const char **call)
+                        const lrelu_operand *o, size_t at, const char **call)
 {
     void *host = (char *)o->ptr + at; /* only read when writing to the device */
     if (o->inc == 1) {
@@ -125,7 +106,7 @@ static void give_back_staging(lrelu_ctx *ctx, cl_mem bufs[2][3])
  * buffers stay with the ctx for the next call: allocating device memory (and first
  * touching it) costs more than the transfer on many systems. */
 static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const lrelu_opts *o, const host_operand *ops, int nops, size_t chunk)
+                             const lrelu_opts *o, const lrelu_operand *ops, int nops, size_t chunk)
 {
     /* the device buffers are contiguous: the kernel blends, the copies do the strides */
     lrelu_opts dev = *o;
@@ -134,7 +115,7 @@ static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
     int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0;
     lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
-    const host_operand *out = &ops[nops - 1];
+    const lrelu_operand *out = &ops[nops - 1];
     cl_command_queue q[2] = {NULL, NULL};
     cl_mem bufs[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};
     cl_int err = CL_SUCCESS;
@@ -187,7 +168,7 @@ cleanup:
  * host memory are undefined in OpenCL. Inputs may overlap each other (the API allows
  * it), and interleaved strided views share their spans, so such calls take the copying
  * path. Operands with the same pointer and stride share one buffer. */
-static int can_wrap(const host_operand *ops, int nops, size_t n, size_t es)
+static int can_wrap(const lrelu_operand *ops, int nops, size_t n, size_t es)
 {
     for (int i = 0; i < nops; ++i)
         for (int j = i + 1; j < nops; ++j) {
@@ -202,7 +183,7 @@ static int can_wrap(const host_operand *ops, int nops, size_t n, size_t es)
 
 /* The zero-copy path: the caller's arrays, chunk by chunk, wrapped in place. */
 static lrelu_status run_wrapped(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                                const lrelu_opts *o, const host_operand *ops, int nops,
+                                const lrelu_opts *o, const lrelu_operand *ops, int nops,
                                 size_t chunk)
 {
     int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0;
@@ -342,7 +323,7 @@ static void plain_body(const void *job, size_t first, size_t n)
  * crew_bytes on; or the reference for the _ex calls (bit for bit the general kernel's
  * results; those calls are rarely small and hot). */
 static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                          const lrelu_opts *o, const host_operand *ops, int nops)
+                          const lrelu_opts *o, const lrelu_operand *ops, int nops)
 {
     void *out = (void *)ops[nops - 1].ptr;
     if (lrelu_opts_plain(o)) {
@@ -365,40 +346,19 @@ static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, 
 
 /* ops: the inputs, then the output. */
 static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const lrelu_opts *opts, host_operand *ops, int nops)
+                             const lrelu_opts *opts, lrelu_operand *ops, int nops)
 {
-    const char *fn = lrelu_op_name(op);
-    lrelu_status st = lrelu_check_call(ctx, op, t, alpha, opts);
-    if (st != LRELU_OK || n == 0)
+    char fn[48];
+    snprintf(fn, sizeof fn, "%s_host", lrelu_op_name(op));
+    lrelu_status st = lrelu_check_elementwise(ctx, fn, op, t, alpha, opts);
+    if (st != LRELU_OK)
         return st;
     lrelu_opts o = lrelu_opts_resolve(opts);
-    ops[0].inc = o.src_stride;
-    if (nops == 3)
-        ops[1].inc = o.dy_stride;
-    ops[nops - 1].inc = o.dst_stride;
-    for (int i = 0; i < nops; ++i)
-        if (ops[i].ptr == NULL)
-            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s_host: %s is NULL", fn, ops[i].name);
-    if (t == LRELU_F64 && !ctx->has_fp64)
-        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s_host: the device has no fp64 (cl_khr_fp64)",
-                          fn);
+    lrelu_elementwise_operands(&o, n, ops, nops);
     size_t es = lrelu_dtype_size(t);
-    for (int i = 0; i < nops; ++i) {
-        size_t inc = ops[i].inc;
-        if (n - 1 > (SIZE_MAX / es - 1) / inc)
-            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                              "%s_host: %s: n %zu elements (stride %zu) of %zu bytes overflows "
-                              "size_t",
-                              fn, ops[i].name, n, inc, es);
-        if ((uintptr_t)ops[i].ptr > UINTPTR_MAX - span_bytes(&ops[i], n, es))
-            return lrelu_fail(LRELU_ERR_OUT_OF_RANGE,
-                              "%s_host: %s + %zu bytes wraps the address space", fn, ops[i].name,
-                              span_bytes(&ops[i], n, es));
-    }
-    const host_operand *out = &ops[nops - 1];
-    for (int i = 0; i < nops - 1; ++i)
-        if ((st = check_overlap(op, n, es, out, &ops[i])) != LRELU_OK)
-            return st;
+    lrelu_checked c = {fn, t, es, n, 1, 0, NULL, ops, nops};
+    if ((st = lrelu_check_operands(ctx, &c)) != LRELU_OK || n == 0)
+        return st;
 
     size_t inprocess = lrelu_opts_plain(&o) ? ctx->inprocess_bytes[t] : ctx->inprocess_ex_bytes[t];
     if (n * es <= inprocess / (size_t)nops) {
@@ -431,14 +391,14 @@ lrelu_status lrelu_forward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, doub
     /* y is only written (or read and written when blending); cppcheck's whole-program
      * pass takes callers' fresh arrays for reads of uninitialized memory */
     // cppcheck-suppress ctuuninitvar
-    host_operand ops[2] = {{"x", x, 1}, {"y", y, 1}};
+    lrelu_operand ops[2] = {{.name = "x", .ptr = x}, {.name = "y", .ptr = y}};
     return run_host(ctx, LRELU_OP_FORWARD, t, n, alpha, opts, ops, 2);
 }
 
 lrelu_status lrelu_backward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                     const lrelu_opts *opts, const void *x, const void *dy, void *dx)
 {
-    host_operand ops[3] = {{"x", x, 1}, {"dy", dy, 1}, {"dx", dx, 1}};
+    lrelu_operand ops[3] = {{.name = "x", .ptr = x}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
     return run_host(ctx, LRELU_OP_BACKWARD, t, n, alpha, opts, ops, 3);
 }
 
@@ -446,7 +406,7 @@ lrelu_status lrelu_backward_from_output_host_ex(lrelu_ctx *ctx, lrelu_dtype t, s
                                                 double alpha, const lrelu_opts *opts, const void *y,
                                                 const void *dy, void *dx)
 {
-    host_operand ops[3] = {{"y", y, 1}, {"dy", dy, 1}, {"dx", dx, 1}};
+    lrelu_operand ops[3] = {{.name = "y", .ptr = y}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
     return run_host(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, opts, ops, 3);
 }
 

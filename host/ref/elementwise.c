@@ -1,67 +1,9 @@
-/* reference.c: the CPU reference, one element at a time in the compute type of each
+/* elementwise.c: the CPU reference of the elementwise calls, one element at a time in the compute type of each
  * dtype, exactly the math of the kernels: what every test compares the device against.
  * "s > 0" is the plain IEEE comparison; host code does not flush denormals. */
-#include "internal.h"
+#include "common/common.h"
 
 #include <string.h>
-
-/* Loads element i of a float-computed dtype as float. */
-float lrelu_load_f(lrelu_dtype t, const void *p, size_t i)
-{
-    uint16_t h;
-    float f;
-    switch (t) {
-    case LRELU_F16:
-        memcpy(&h, (const char *)p + 2 * i, 2);
-        return lrelu_f16_to_float(h);
-    case LRELU_BF16:
-        memcpy(&h, (const char *)p + 2 * i, 2);
-        return lrelu_bf16_to_float(h);
-    default:
-        memcpy(&f, (const char *)p + 4 * i, 4);
-        return f;
-    }
-}
-
-void lrelu_store_f(lrelu_dtype t, void *p, size_t i, float v)
-{
-    uint16_t h;
-    switch (t) {
-    case LRELU_F16:
-        h = lrelu_float_to_f16(v);
-        memcpy((char *)p + 2 * i, &h, 2);
-        break;
-    case LRELU_BF16:
-        h = lrelu_float_to_bf16(v);
-        memcpy((char *)p + 2 * i, &h, 2);
-        break;
-    default:
-        memcpy((char *)p + 4 * i, &v, 4);
-        break;
-    }
-}
-
-/* The options with their defaults filled in (see internal.h). */
-lrelu_opts lrelu_opts_resolve(const lrelu_opts *o)
-{
-    lrelu_opts r = {0, 1.0, 0.0, 1, 1, 1};
-    if (o != NULL) {
-        if (o->flags & LRELU_BLEND) {
-            r.flags = LRELU_BLEND;
-            r.scale = o->scale;
-            r.beta = o->beta;
-        }
-        r.src_stride = o->src_stride ? o->src_stride : 1;
-        r.dy_stride = o->dy_stride ? o->dy_stride : 1;
-        r.dst_stride = o->dst_stride ? o->dst_stride : 1;
-    }
-    return r;
-}
-
-int lrelu_opts_plain(const lrelu_opts *o)
-{
-    return o->flags == 0 && (o->src_stride | o->dy_stride | o->dst_stride) == 1;
-}
 
 /* out[i] = scale * (s[i] > 0 ? v[i] : v[i] * alpha) + beta * out[i], each product and the
  * sum rounded in the compute type, the read of out skipped when beta == 0; the forward

@@ -1,7 +1,7 @@
 /* context.c: creating and destroying a ctx, either owning a context and queue of its own
  * or borrowing a caller's queue, and reading once what the device offers. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT; sysconf */
-#include "internal.h"
+#include "cl/cl.h"
 
 #include <sched.h>
 #include <stdio.h>

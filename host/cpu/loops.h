@@ -4,7 +4,7 @@
  * The loops follow kernels/lrelu.cl exactly (compare on the bit pattern, multiply in the
  * compute type, one rounding to storage) and are built with vectorization on, no FMA
  * contraction. */
-#include "internal.h"
+#include "cpu/cpu.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -379,7 +379,7 @@ void LRELU_CPU_FN(lrelu_cpu_q8)(lrelu_qtype t, size_t n, const lrelu_q8_args *k,
 }
 
 /* The per-channel backward's units (lrelu_cpu_cbwd) */
-#include "cpu_cbwd.h"
+#include "cpu/chan_bwd.h"
 
 /* out = s > 0 ? v : v * alpha, or v * av[i] where av (of dtype t) is not NULL */
 static void run_any(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,
@@ -502,4 +502,4 @@ void LRELU_CPU_FN(lrelu_cpu_q8_stream)(lrelu_qtype t, size_t n, const lrelu_q8_a
 }
 
 /* PReLU's loops over rows (lrelu_cpu_rows) */
-#include "cpu_rows.h"
+#include "cpu/rows.h"

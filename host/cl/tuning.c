@@ -4,7 +4,7 @@
  * source, and lets $LRELU_KERNEL_SHAPE override both. lrelu_tune() measures every
  * candidate shape on the device and writes the cache. */
 #define _POSIX_C_SOURCE 200809L /* mkdir, getpid, clock_gettime */
-#include "internal.h"
+#include "cl/cl.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* device.c: device selection. Turns a selector string ("gpu", "cpu", "P:D", a name
  * fragment, or NULL for $LRELU_DEVICE and then the default) into a platform and device,
  * and on a miss names every device that exists so the user can pick one. */
-#include "internal.h"
+#include "cl/cl.h"
 
 #include <ctype.h>
 #include <stdio.h>

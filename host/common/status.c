@@ -1,7 +1,7 @@
 /* status.c: status names and messages, the per-thread last-error text, OpenCL error
  * names, and the small facts about dtypes and the version. Names and messages come from
  * one X-macro list each, so they cannot drift apart. */
-#include "internal.h"
+#include "common/common.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -27,7 +27,7 @@
  * touch the job again until every claimed chunk is done; so a claimed chunk always reads
  * the job it was claimed from. */
 #define _GNU_SOURCE /* sched_getcpu, sched_setaffinity and CPU_SET; clock_gettime */
-#include "internal.h"
+#include "cpu/cpu.h"
 
 #include <sched.h>
 #include <signal.h>

@@ -1,0 +1,68 @@
+/* q8.c: the host-memory int8 forward: in-process through the copy's vectorized loop
+ * where a plain f32 call of as many bytes would run there, else on the device. */
+#include "hostmem/hostmem.h"
+
+typedef struct {
+    lrelu_qtype t;
+    double alpha;
+    lrelu_quant in, out;
+    lrelu_q8_args a; /* the same, as the kernel takes them */
+} q8_call;
+
+static lrelu_status q8_device(lrelu_ctx *ctx, const void *call, const lrelu_array *ops, cl_event *done)
+{
+    const q8_call *c = call;
+    return lrelu_forward_q8(ctx, c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].mem, ops[0].off,
+                            ops[1].mem, ops[1].off, 0, NULL, done);
+}
+
+static void q8_ref(const void *call, const lrelu_array *ops)
+{
+    const q8_call *c = call;
+    lrelu_ref_forward_q8(c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].ptr, (void *)ops[1].ptr);
+}
+
+/* The int8 forward in-process over elements [first, first + n): the copy's vectorized
+ * loop, the same operations in the same order as the reference and the kernel. */
+typedef struct {
+    lrelu_cpu_q8_fn fn;
+    lrelu_qtype t;
+    lrelu_q8_args a;
+    const int8_t *x;
+    int8_t *y;
+} q8_job;
+
+static void q8_body(const void *job, size_t first, size_t n)
+{
+    const q8_job *j = job;
+    j->fn(j->t, n, &j->a, j->x + first, j->y + first);
+}
+
+/* Where a plain f32 call of as many bytes runs in-process, streaming from the same size
+ * on. */
+static int q8_inprocess(lrelu_ctx *ctx, const void *call, const lrelu_array *o, size_t bytes)
+{
+    const q8_call *c = call;
+    if (bytes > ctx->inprocess_bytes[LRELU_F32])
+        return 0;
+    int stream = lrelu_inprocess_streams(ctx, bytes, o[1].ptr, o[0].ptr, NULL);
+    q8_job j = {stream ? ctx->cpu->q8_stream : ctx->cpu->q8, c->t, c->a, o[0].ptr,
+                (int8_t *)o[1].ptr};
+    lrelu_inprocess_run(ctx, ctx->crew_bytes[LRELU_F32], o[0].n, 1, bytes, q8_body, &j);
+    return 1;
+}
+
+lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
+                                   lrelu_quant in, lrelu_quant out, const void *x, void *y)
+{
+    const char *fn = "lrelu_forward_q8_host";
+    lrelu_q8_args a;
+    lrelu_status st = lrelu_check_q8(ctx, fn, t, alpha, in, out, &a);
+    if (st != LRELU_OK)
+        return st;
+    lrelu_array ops[2] = {{.name = "x", .ptr = x, .n = n},
+                      {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
+    q8_call c = {t, alpha, in, out, a};
+    return lrelu_arrays_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, q8_inprocess, &c);
+}
+
