@@ -171,7 +171,7 @@ WRAP_CALL(clBuildProgram,
            void(CL_CALLBACK *cb)(cl_program, void *), void *u),
           (p, n, d, o, cb, u))
 /* Besides faults: the buffer set as a kernel's output must be writable. The output is
- * argument 4 of lrelu_forward_* and 6 of lrelu_backward_* (kernels/lrelu.cl). */
+ * argument 4 of lrelu_forward_* and 6 of lrelu_backward_* (kernels/elementwise.cl). */
 long readonly_outputs;
 cl_int __real_clSetKernelArg(cl_kernel k, cl_uint i, size_t s, const void *v);
 cl_int __wrap_clSetKernelArg(cl_kernel k, cl_uint i, size_t s, const void *v);

@@ -1,37 +1,47 @@
 #!/usr/bin/env bash
-# kernels_offline.sh [KERNEL.cl]: the GPU compilers' view of the kernels. Compiles the
-# source for every dtype and every width the tuner or a default may pick (with the build
-# options host/program.c passes), with clang (the major version PoCL uses, 15 on Debian
+# kernels_offline.sh [KERNELS_DIR]: the GPU compilers' view of the kernels. Compiles each
+# family (common.cl, then elementwise.cl, channels.cl or q8.cl: the programs the library
+# builds) for every dtype and every width the tuner or a default may pick (with the build
+# options host/cl/programs.c passes), with clang (the major version PoCL uses, 15 on Debian
 # 12) for spir64, nvptx64-nvidia-nvcl and amdgcn-amd-amdhsa (gfx90a), at -O0 and -O2,
 # -cl-std=CL1.2 -Werror. Fails on any error or warning, on any function a program
 # declares and never defines (an OpenCL builtin, _Z..., or an LLVM intrinsic is fine),
 # on any backend failure, and where the plain kernels' PTX at the GPUs' default widths
 # has no 128-bit load and store (their path for 16-byte aligned operands).
 set -euo pipefail
-src=$(realpath "${1:-$(dirname "$0")/../kernels/lrelu.cl}")
+dir=$(realpath "${1:-$(dirname "$0")/../kernels}")
 clang=${CLANG:-clang-15}
 command -v "$clang" >/dev/null || { echo "kernels_offline: $clang not found" >&2; exit 77; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# dtype:vec:item[:extra]; bf16 takes 32 elements a work-item at 16 on little-endian
-# devices; LRELU_GROUP_MAX builds the CPU devices' per-channel backward as well
+# each family's program as the library builds it: common.cl in front
+for f in elementwise channels q8; do
+    cat "$dir/common.cl" "$dir/$f.cl" >"$out/$f.cl"
+done
+# family:dtype:vec:item[:extra]; bf16 takes 32 elements a work-item at 16 on
+# little-endian devices; the channels' constants are the host's (host/common/common.h),
+# and LRELU_GROUP_MAX builds the CPU devices' per-channel backward as well
+chan="-DLRELU_RBLOCK=256 -DLRELU_ITEM_VECS=4"
 builds=()
 for t in 0 1 2 3; do
     for v in 1 2 4 8 16; do
-        builds+=("$t:$v:$v")
+        builds+=("elementwise:$t:$v:$v" "channels:$t:$v:$v:$chan")
     done
-    builds+=("$t:16:16:-DLRELU_GROUP_MAX=1024")
+    builds+=("channels:$t:16:16:$chan -DLRELU_GROUP_MAX=1024")
 done
-builds+=("2:16:32")
+builds+=("elementwise:2:16:32")
+for v in 1 2 4 8 16; do
+    builds+=("q8:0:$v:$v")
+done
 targets=("spir64" "nvptx64-nvidia-nvcl" "amdgcn-amd-amdhsa -mcpu=gfx90a -nogpulib")
 
 one() { # one TARGET OPT BUILD: compile to LLVM IR (and to assembly for the GPU targets)
-    local target=$1 opt=$2 b=$3 t v i extra
-    IFS=: read -r t v i extra <<<"$b"
-    local name tag
+    local target=$1 opt=$2 b=$3 f t v i extra
+    IFS=: read -r f t v i extra <<<"$b"
+    local name tag src="$out/$f.cl"
     name=$(echo "$target" | cut -d' ' -f1)
-    tag="$out/$name-O$opt-$t-$v-$i${extra:+-g}"
+    tag="$out/$name-O$opt-$f-$t-$v-$i${extra:+-$(echo "$extra" | wc -w)}"
     local flags=(-cl-std=CL1.2 -Xclang -finclude-default-header -Werror "-O$opt"
         -DLRELU_DTYPE="$t" -DLRELU_VEC="$v" -DLRELU_ITEM="$i" $extra)
     # shellcheck disable=SC2086
@@ -52,7 +62,7 @@ one() { # one TARGET OPT BUILD: compile to LLVM IR (and to assembly for the GPU 
     fi
 }
 export -f one
-export src clang out
+export clang out
 
 jobs=()
 for target in "${targets[@]}"; do
@@ -71,7 +81,7 @@ printf '%s\n' "${jobs[@]}" |
 # 128-bit load and store in the PTX
 for tv in 0:4 2:8 3:2; do
     t=${tv%:*} v=${tv#*:}
-    ptx="$out/nvptx64-nvidia-nvcl-O2-$t-$v-$v.s"
+    ptx="$out/nvptx64-nvidia-nvcl-O2-elementwise-$t-$v-$v.s"
     if ! grep -Eq 'ld\.global\.v(4\.(f32|u32|b32)|2\.f64)' "$ptx" ||
         ! grep -Eq 'st\.global\.v(4\.(f32|u32|b32)|2\.f64)' "$ptx"; then
         echo "FAIL dtype $t width $v: no 128-bit global load and store in the PTX"

@@ -27,35 +27,22 @@ static lrelu_status check_bias_act(const lrelu_ctx *ctx, chan_call *c, lrelu_bia
     return LRELU_OK;
 }
 
-/* The leading arguments of chan_forward and chan_backward: the nu counts in u, then from
- * argument `at` the mode and the three factors. */
-static lrelu_status set_common(cl_kernel kern, cl_uint at, const chan_call *c, const cl_ulong *u,
-                               int nu)
+/* The arguments of the forwards and backwards (kernels/channels.cl): the counts, then the
+ * mode and the three factors, then a buffer and offset for each of the count operands. */
+static void chan_args(lrelu_args *a, const chan_call *c, const cl_ulong *u, int nu,
+                      const lrelu_operand *ops, int count)
 {
-    lrelu_status st = LRELU_OK;
     cl_int mode = c->mode;
-    cl_uint i = 0;
-    for (; i < (cl_uint)nu; ++i)
-        LRELU_CL(clSetKernelArg(kern, i, sizeof u[i], &u[i]));
-    LRELU_CL(clSetKernelArg(kern, at, sizeof mode, &mode));
-    LRELU_CL_AS(lrelu_set_scalar(kern, at + 1, c->t, c->alpha), "clSetKernelArg");
-    LRELU_CL_AS(lrelu_set_scalar(kern, at + 2, c->t, c->gain), "clSetKernelArg");
-    LRELU_CL_AS(lrelu_set_scalar(kern, at + 3, c->t, c->limit), "clSetKernelArg");
-cleanup:
-    return st;
-}
-
-/* Sets buffer-and-offset pairs from argument `at` on. */
-static lrelu_status set_bufs(cl_kernel kern, cl_uint at, const lrelu_operand *ops, int count)
-{
-    lrelu_status st = LRELU_OK;
+    for (int i = 0; i < nu; ++i)
+        lrelu_arg_ulong(a, u[i]);
+    lrelu_arg(a, &mode, sizeof mode);
+    lrelu_arg_scalar(a, c->t, c->alpha);
+    lrelu_arg_scalar(a, c->t, c->gain);
+    lrelu_arg_scalar(a, c->t, c->limit);
     for (int i = 0; i < count; ++i) {
-        cl_ulong off = ops[i].off;
-        LRELU_CL(clSetKernelArg(kern, at + 2 * (cl_uint)i, sizeof(cl_mem), &ops[i].mem));
-        LRELU_CL(clSetKernelArg(kern, at + 2 * (cl_uint)i + 1, sizeof off, &off));
+        lrelu_arg_mem(a, ops[i].mem);
+        lrelu_arg_ulong(a, ops[i].off);
     }
-cleanup:
-    return st;
 }
 
 /* Picks the forward's kernel for c's layout, sets its arguments and enqueues it; with
@@ -73,21 +60,23 @@ static lrelu_status chan_forward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k,
     int kind = inner >= vec ? 1 : inner == 1 && channels >= vec ? 2 : 0;
     if (kind == 2)
         rows = c->l.outer, len = channels;
-    cl_kernel kern = kind == 1   ? k->chan_rows[c->mode != 0]
-                     : kind == 2 ? k->chan_cols[c->mode != 0]
-                                 : k->chan_forward;
+    cl_kernel kern = k->kern[kind == 1   ? LRELU_K_PRELU_ROWS + (c->mode != 0)
+                             : kind == 2 ? LRELU_K_PRELU_COLS + (c->mode != 0)
+                                         : LRELU_K_CHAN_FORWARD];
     cl_ulong u[3] = {kind ? rows : n, channels, inner};
-    lrelu_status st = set_common(kern, 3, c, u, 3);
-    if (st == LRELU_OK)
-        st = set_bufs(kern, 7, ops, 3);
+    lrelu_args a = {.count = 0};
+    chan_args(&a, c, u, 3, ops, 3);
+    lrelu_status st = lrelu_set_args(kern, &a);
     if (st != LRELU_OK)
         return st;
     if (kind == 0)
-        return lrelu_launch_1d(ctx, k->ext_local, kern, n / vec + (n % vec != 0), num_wait, wait, done);
-    /* each work-item takes LRELU_ITEM_VECS (kernels/lrelu.cl) vectors of its row */
+        return lrelu_launch_1d(ctx, k->local[LRELU_FAMILY_CHANNELS], kern, n / vec + (n % vec != 0),
+                               num_wait, wait, done);
+    /* each work-item takes LRELU_ITEM_VECS (kernels/channels.cl) vectors of its row */
     size_t vectors = len / vec + (len % vec != 0);
-    return lrelu_launch_2d(ctx, k->ext_local, kern, (vectors + LRELU_ITEM_VECS - 1) / LRELU_ITEM_VECS, rows,
-                     num_wait, wait, done);
+    return lrelu_launch_2d(ctx, k->local[LRELU_FAMILY_CHANNELS], kern,
+                           (vectors + LRELU_ITEM_VECS - 1) / LRELU_ITEM_VECS, rows, num_wait, wait,
+                           done);
 }
 
 /* ops: x, p, y. */
@@ -103,7 +92,7 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *op
         return st != LRELU_OK ? st : lrelu_enqueue_marker(ctx, num_wait, wait, done);
     const lrelu_kernels *k = NULL;
     pthread_mutex_lock(&ctx->lock);
-    st = lrelu_get_ext_kernels(ctx, c->t, &k);
+    st = lrelu_get_kernels(ctx, c->t, LRELU_FAMILY_CHANNELS, &k);
     if (st == LRELU_OK && k != NULL)
         st = chan_forward_enqueue(ctx, k, c, ops, n, num_wait, wait, done);
     pthread_mutex_unlock(&ctx->lock);
@@ -111,7 +100,7 @@ static lrelu_status chan_forward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *op
 }
 
 /* The channels per work-item of the backward by rows of channel groups (chan_bgroup in
- * kernels/lrelu.cl), or 0 where it does not run: on CPU devices (ctx->chan_group), where
+ * kernels/channels.cl), or 0 where it does not run: on CPU devices (ctx->chan_group), where
  * inner is 1 (but for exactly a vector's worth of channels, whose columns are whole rows
  * with the lanes in registers) or there are several channels; where inner is 1 groups
  * narrow, down to 64 channels, until there are two work-items per core (above 1
@@ -128,14 +117,12 @@ static size_t chan_group_width(const lrelu_ctx *ctx, const chan_call *c, size_t 
     return width;
 }
 
-/* The blocks per work-item of chan_bgroup (per unit in-process, hostext.c) and the
+/* The blocks per work-item of chan_bgroup (per unit in-process, hostmem/channels.c) and the
  * channels of a group, at most *width: where inner is 1 a block (256 rows), else blocks
  * enough for sixteen rows, so that a work-item reads whole rows of its channels, one
- * after the other (with a block each, at (N, 64, 28, 28) each block's neighbours lay a
- * row of channels away; with a row's worth, at (N, 64, 56, 56) f32, 1.3 x the time of
- * eight rows). Until there are four work-items per core, groups narrow while half a
- * group's row stays 8 Ki elements long, then the blocks halve. $LRELU_CHAN_BLOCKS sets
- * the blocks. */
+ * after the other (docs/performance.md, design measurements). Until there are four work-items per
+ * core, groups narrow while half a group's row stays 8 Ki elements long, then the blocks halve.
+ * $LRELU_CHAN_BLOCKS sets the blocks. */
 void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
                             size_t *width, size_t *per)
 {
@@ -169,23 +156,22 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
     size_t vec = k->vec > 0 ? k->vec : 1; /* always; the analyzer cannot know */
     size_t width = chan_group_width(ctx, c, vec, nb);
     int cols = c->l.inner == 1 && c->l.channels >= vec;
-    cl_kernel kern = (width  ? k->chan_bgroup
-                      : cols ? k->chan_bcols
-                             : k->chan_backward)[c->mode != 0];
+    cl_kernel kern = k->kern[(width  ? LRELU_K_PRELU_BGROUP
+                              : cols ? LRELU_K_PRELU_BCOLS
+                                     : LRELU_K_PRELU_BACKWARD) +
+                             (c->mode != 0)];
     size_t per = 1;
     if (width > 0)
         lrelu_chan_group_shape(ctx, c->l.channels, c->l.inner, nb, &width, &per);
-    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner}, uw[2] = {width, per};
-    lrelu_status st = set_common(kern, 4, c, u, 4);
-    if (st == LRELU_OK)
-        st = set_bufs(kern, 8, ops, 4);
-    if (st == LRELU_OK) {
-        cl_int err = clSetKernelArg(kern, 16, sizeof partial, &partial);
-        for (cl_uint a = 0; a < 2 && err == CL_SUCCESS && width > 0; ++a)
-            err = clSetKernelArg(kern, 17 + a, sizeof uw[a], &uw[a]);
-        if (err != CL_SUCCESS)
-            return lrelu_cl_fail(err, "clSetKernelArg", __FILE__, __LINE__);
+    cl_ulong u[4] = {m, nb, c->l.channels, c->l.inner};
+    lrelu_args a = {.count = 0};
+    chan_args(&a, c, u, 4, ops, 4);
+    lrelu_arg_mem(&a, partial);
+    if (width > 0) { /* the bgroup kernels' own two */
+        lrelu_arg_ulong(&a, width);
+        lrelu_arg_ulong(&a, per);
     }
+    lrelu_status st = lrelu_set_args(kern, &a);
     if (st != LRELU_OK)
         return st;
     if (width > 0) {
@@ -202,9 +188,11 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
         return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 2, global, local, num_wait, wait, done);
     }
     if (cols)
-        return lrelu_launch_2d(ctx, k->ext_local, kern, c->l.channels / vec + (c->l.channels % vec != 0), nb,
-                         num_wait, wait, done);
-    return lrelu_launch_1d(ctx, k->ext_local, kern, c->l.channels * nb, num_wait, wait, done);
+        return lrelu_launch_2d(ctx, k->local[LRELU_FAMILY_CHANNELS], kern,
+                               c->l.channels / vec + (c->l.channels % vec != 0), nb, num_wait, wait,
+                               done);
+    return lrelu_launch_1d(ctx, k->local[LRELU_FAMILY_CHANNELS], kern, c->l.channels * nb, num_wait,
+                           wait, done);
 }
 
 /* ops: x, p, dy, dx, ds. */
@@ -239,8 +227,8 @@ static lrelu_status sums_buffer(lrelu_ctx *ctx, size_t bytes, cl_mem *out)
     return LRELU_OK;
 }
 
-static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *ops, cl_uint num_wait,
-                                  const cl_event *wait, cl_event *done)
+static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *ops,
+                                  cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     size_t n = lrelu_layout_count(c->l), cs = c->t == LRELU_F64 ? 8 : 4;
     ops[0].n = ops[2].n = ops[3].n = n;
@@ -262,7 +250,7 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
                           blocks);
     const lrelu_kernels *k = NULL;
     pthread_mutex_lock(&ctx->lock);
-    st = lrelu_get_ext_kernels(ctx, c->t, &k);
+    st = lrelu_get_kernels(ctx, c->t, LRELU_FAMILY_CHANNELS, &k);
     if (st == LRELU_OK && k != NULL && ds != NULL)
         st = sums_buffer(ctx, blocks * cs, &partial);
     if (st == LRELU_OK && k != NULL && partial != NULL && ctx->poison_scratch) {
@@ -281,15 +269,16 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
         st = chan_backward_enqueue(ctx, k, c, ops, partial, num_wait, wait,
                                    ds != NULL ? &mid : done);
     if (st == LRELU_OK && k != NULL && ds != NULL) {
-        cl_ulong uc = c->l.channels, unb = nb, uds = ops[4].off;
-        lrelu_kernel_arg args[] = {{sizeof uc, &uc},
-                           {sizeof unb, &unb},
-                           {sizeof partial, &partial},
-                           {sizeof ds, &ds},
-                           {sizeof uds, &uds}};
-        st = lrelu_set_args(k->chan_sum, 0, args, 5);
+        lrelu_args a = {.count = 0};
+        lrelu_arg_ulong(&a, c->l.channels);
+        lrelu_arg_ulong(&a, nb);
+        lrelu_arg_mem(&a, partial);
+        lrelu_arg_mem(&a, ds);
+        lrelu_arg_ulong(&a, ops[4].off);
+        st = lrelu_set_args(k->kern[LRELU_K_CHAN_SUM], &a);
         if (st == LRELU_OK)
-            st = lrelu_launch_1d(ctx, k->ext_local, k->chan_sum, c->l.channels, 1, &mid, done);
+            st = lrelu_launch_1d(ctx, k->local[LRELU_FAMILY_CHANNELS], k->kern[LRELU_K_CHAN_SUM],
+                                 c->l.channels, 1, &mid, done);
     }
     pthread_mutex_unlock(&ctx->lock);
     if (mid != NULL)
@@ -301,28 +290,46 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
     return st;
 }
 
-static void op_init(lrelu_operand *e, const char *name, cl_mem mem, size_t off, int out,
-                    unsigned alias)
+/* The operands of a per-channel call in the kernels' order: x, the factors (the slopes,
+ * or the biases: optional), y; or x, the factors, dy, dx and the sums (both optional, dx
+ * in place on x or dy). */
+static void chan_operands(lrelu_operand *ops, int bwd, int bias_act, const cl_mem *mem,
+                          const size_t *off)
 {
-    *e = (lrelu_operand){.name = name,
-                       .mem = mem,
-                       .off = off,
-                       .inc = 1,
-                       .out = out,
-                       .optional = out,
-                       .alias = alias};
+    static const char *const names[2][2][5] = {
+        {{"x", "slope", "y"}, {"x", "bias", "y"}},
+        {{"x", "slope", "dy", "dx", "dslope"}, {"x", "bias", "dy", "dx", "dbias"}}};
+    for (int i = 0; i < (bwd ? 5 : 3); ++i) {
+        int out = bwd ? i >= 3 : i == 2;
+        ops[i] = (lrelu_operand){.name = names[bwd][bias_act][i],
+                                 .mem = mem[i],
+                                 .off = off[i],
+                                 .inc = 1,
+                                 .out = out,
+                                 .optional = (bwd && out) || (i == 1 && bias_act),
+                                 .alias = !out     ? 0u
+                                          : !bwd   ? 1u
+                                          : i == 3 ? 1u | 4u
+                                                   : 0u};
+    }
 }
 
-/* What every per-channel call does first: no event yet, then ctx, dtype and (for
- * bias_act, p given) its parameters. */
-static lrelu_status chan_begin(const lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act *p,
-                               cl_event *done)
+/* Every per-channel call: no event yet, then ctx, dtype and (bias_act: p given) its
+ * parameters, then the operands and the launches. */
+static lrelu_status chan_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act *p, int bwd,
+                             const cl_mem *mem, const size_t *off, cl_uint num_wait,
+                             const cl_event *wait, cl_event *done)
 {
     if (done != NULL)
         *done = NULL;
-    if (p != NULL)
-        return check_bias_act(ctx, c, *p);
-    return lrelu_check_channels(ctx, c->fn, c->t, NULL);
+    lrelu_status st =
+        p != NULL ? check_bias_act(ctx, c, *p) : lrelu_check_channels(ctx, c->fn, c->t, NULL);
+    if (st != LRELU_OK)
+        return st;
+    lrelu_operand ops[5];
+    chan_operands(ops, bwd, p != NULL, mem, off);
+    return bwd ? chan_backward(ctx, c, ops, num_wait, wait, done)
+               : chan_forward(ctx, c, ops, num_wait, wait, done);
 }
 
 lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
@@ -331,15 +338,9 @@ lrelu_status lrelu_prelu_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, 
                                  cl_event *done)
 {
     chan_call c = {.fn = "lrelu_prelu_forward", .t = t, .l = l};
-    lrelu_operand ops[3];
-    lrelu_status st = chan_begin(ctx, &c, NULL, done);
-    if (st != LRELU_OK)
-        return st;
-    op_init(&ops[0], "x", x, x_off, 0, 0);
-    op_init(&ops[1], "slope", slope, slope_off, 0, 0);
-    op_init(&ops[2], "y", y, y_off, 1, 1u);
-    ops[2].optional = 0;
-    return chan_forward(ctx, &c, ops, num_wait, wait, done);
+    const cl_mem mem[] = {x, slope, y};
+    const size_t off[] = {x_off, slope_off, y_off};
+    return chan_run(ctx, &c, NULL, 0, mem, off, num_wait, wait, done);
 }
 
 lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
@@ -349,16 +350,9 @@ lrelu_status lrelu_prelu_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
                                   cl_event *done)
 {
     chan_call c = {.fn = "lrelu_prelu_backward", .t = t, .l = l};
-    lrelu_operand ops[5];
-    lrelu_status st = chan_begin(ctx, &c, NULL, done);
-    if (st != LRELU_OK)
-        return st;
-    op_init(&ops[0], "x", x, x_off, 0, 0);
-    op_init(&ops[1], "slope", slope, slope_off, 0, 0);
-    op_init(&ops[2], "dy", dy, dy_off, 0, 0);
-    op_init(&ops[3], "dx", dx, dx_off, 1, 1u | 4u);
-    op_init(&ops[4], "dslope", dslope, dslope_off, 1, 0);
-    return chan_backward(ctx, &c, ops, num_wait, wait, done);
+    const cl_mem mem[] = {x, slope, dy, dx, dslope};
+    const size_t off[] = {x_off, slope_off, dy_off, dx_off, dslope_off};
+    return chan_run(ctx, &c, NULL, 1, mem, off, num_wait, wait, done);
 }
 
 lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, lrelu_bias_act p,
@@ -367,16 +361,9 @@ lrelu_status lrelu_bias_act_forward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout 
                                     cl_event *done)
 {
     chan_call c = {.fn = "lrelu_bias_act_forward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
-    lrelu_operand ops[3];
-    lrelu_status st = chan_begin(ctx, &c, &p, done);
-    if (st != LRELU_OK)
-        return st;
-    op_init(&ops[0], "x", x, x_off, 0, 0);
-    op_init(&ops[1], "bias", bias, bias_off, 0, 0);
-    ops[1].optional = 1;
-    op_init(&ops[2], "y", y, y_off, 1, 1u);
-    ops[2].optional = 0;
-    return chan_forward(ctx, &c, ops, num_wait, wait, done);
+    const cl_mem mem[] = {x, bias, y};
+    const size_t off[] = {x_off, bias_off, y_off};
+    return chan_run(ctx, &c, &p, 0, mem, off, num_wait, wait, done);
 }
 
 lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
@@ -386,15 +373,7 @@ lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout
                                      cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     chan_call c = {.fn = "lrelu_bias_act_backward", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
-    lrelu_operand ops[5];
-    lrelu_status st = chan_begin(ctx, &c, &p, done);
-    if (st != LRELU_OK)
-        return st;
-    op_init(&ops[0], "x", x, x_off, 0, 0);
-    op_init(&ops[1], "bias", bias, bias_off, 0, 0);
-    ops[1].optional = 1;
-    op_init(&ops[2], "dy", dy, dy_off, 0, 0);
-    op_init(&ops[3], "dx", dx, dx_off, 1, 1u | 4u);
-    op_init(&ops[4], "dbias", dbias, dbias_off, 1, 0);
-    return chan_backward(ctx, &c, ops, num_wait, wait, done);
+    const cl_mem mem[] = {x, bias, dy, dx, dbias};
+    const size_t off[] = {x_off, bias_off, dy_off, dx_off, dbias_off};
+    return chan_run(ctx, &c, &p, 1, mem, off, num_wait, wait, done);
 }

@@ -12,37 +12,57 @@ typedef struct {
     size_t local;
 } lrelu_shape;
 
-/* The widest channel group of chan_bgroup (kernels/lrelu.cl) that $LRELU_CHAN_GROUP may
- * set; its builds take the ctx's widest as -DLRELU_GROUP_MAX. */
+/* The widest channel group of the bgroup kernels (kernels/channels.cl) that
+ * $LRELU_CHAN_GROUP may set; their builds take the ctx's widest as -DLRELU_GROUP_MAX. */
 #define LRELU_CHAN_GROUP_MAX 1024
 
-/* The program of one dtype, built on first use. */
+/* The kernel families, each its own program (kernels/common.cl, then the family's file),
+ * built on a dtype's first call of that family: a plain call compiles only its own. */
+typedef enum {
+    LRELU_FAMILY_ELEMENTWISE, /* kernels/elementwise.cl */
+    LRELU_FAMILY_CHANNELS,    /* kernels/channels.cl */
+    LRELU_FAMILY_Q8,          /* kernels/q8.cl, in the f32 slot only */
+    LRELU_NUM_FAMILIES
+} lrelu_family;
+
+/* Every kernel; programs.c's table names each and says its family. Where PReLU and
+ * bias_act have a kernel each, bias_act's follows PReLU's: [PRELU_X + (bias_act)]. */
+typedef enum {
+    LRELU_K_FORWARD,
+    LRELU_K_BACKWARD,
+    LRELU_K_GENERAL, /* blending and strides: the _ex calls */
+    LRELU_K_CHAN_FORWARD,
+    LRELU_K_PRELU_ROWS, /* the forward in 2-D over channel rows of whole vectors */
+    LRELU_K_BIAS_ROWS,
+    LRELU_K_PRELU_COLS, /* ... and where inner is 1, over rows of channels */
+    LRELU_K_BIAS_COLS,
+    LRELU_K_PRELU_BACKWARD, /* dx and each block's sums */
+    LRELU_K_BIAS_BACKWARD,
+    LRELU_K_PRELU_BCOLS, /* the same where inner is 1, channels as vectors */
+    LRELU_K_BIAS_BCOLS,
+    LRELU_K_PRELU_BGROUP, /* ... and on CPU devices, rows of a group of channels */
+    LRELU_K_BIAS_BGROUP,
+    LRELU_K_CHAN_SUM, /* the sums' final pass */
+    LRELU_K_Q8_S8,    /* [LRELU_K_Q8_S8 + qtype] */
+    LRELU_K_Q8_U8,
+    LRELU_NUM_KERNELS
+} lrelu_kernel_id;
+
+/* The programs and kernels of one dtype; a family's kernels are NULL until its program is
+ * built (programs.c), and the bgroup kernels stay NULL off CPU devices. */
 typedef struct {
-    cl_program program;
-    cl_kernel forward;
-    cl_kernel backward;
-    cl_kernel general; /* blending and strides: the _ex calls */
-    /* Created on the first per-channel or quantized call (program.c), NULL before:
-     * PReLU/bias_act forward, backward with block sums, the sums' final pass; and in the
-     * f32 program the quantized forward of LRELU_QS8 and LRELU_QU8. */
-    cl_kernel chan_forward;
-    /* the forward in 2-D, [0] PReLU and [1] bias_act: over channel rows of whole vectors,
-     * and where inner is 1 over rows of channels */
-    cl_kernel chan_rows[2];
-    cl_kernel chan_cols[2];
-    cl_kernel chan_backward[2]; /* [0] PReLU, [1] bias_act */
-    cl_kernel chan_bcols[2];    /* the same where inner is 1, channels as vectors */
-    cl_kernel chan_bgroup[2];   /* ... and on CPU devices, rows of a group of channels */
-    cl_kernel chan_sum;
-    cl_kernel q8[2];
-    size_t ext_local;   /* work-group size of those: local, or less where they allow less */
-    size_t group_local; /* work-items a work-group of chan_bgroup may hold, at most 64 */
+    cl_program program[LRELU_NUM_FAMILIES];
+    cl_kernel kern[LRELU_NUM_KERNELS];
+    /* work-group size of each family's launches: the shape's, or less where its kernels
+     * allow less */
+    size_t local[LRELU_NUM_FAMILIES];
+    size_t group_local; /* work-items a work-group of the bgroup kernels may hold, <= 64 */
     size_t vec;         /* elements per work-item in the body (LRELU_VEC) */
     size_t item;        /* ... of the plain forward and backward (LRELU_ITEM) */
-    size_t local;       /* work-group size used for every launch */
 } lrelu_kernels;
 
 struct lrelu_ctx {
+    lrelu_config config; /* the environment at creation */
     cl_context context;
     cl_command_queue queue;
     cl_device_id device;
@@ -54,15 +74,16 @@ struct lrelu_ctx {
     int host_cpu;
     int has_fp64;
     int cl_c_1_2;          /* OpenCL C 1.2 or later: pass -cl-std=CL1.2 */
-    cl_bool little_endian; /* bf16 pairs: two elements as one uint (kernels/lrelu.cl) */
+    cl_bool little_endian; /* bf16 pairs: two elements as one uint (kernels/common.cl) */
     cl_ulong max_alloc;
-    size_t host_chunk_bytes; /* largest chunk the host-memory API streams at once */
-    int zero_copy;           /* host memory is device memory: wrap, don't copy */
+    size_t host_chunk_bytes;    /* largest chunk the host-memory API streams at once */
+    size_t staging_chunk_bytes; /* ... through the copying path's staging buffers */
+    int zero_copy;              /* host memory is device memory: wrap, don't copy */
     size_t inprocess_bytes[LRELU_NUM_DTYPES];    /* host calls moving at most this many bytes
                                                   * of each dtype run in-process; */
     size_t inprocess_ex_bytes[LRELU_NUM_DTYPES]; /* those that blend or stride, these */
-    int inprocess_set;         /* $LRELU_HOST_INPROCESS_BYTES set (hostext.c: decides by bytes) */
-    const lrelu_cpu_copy *cpu; /* the in-process loops (cpu.c) */
+    size_t reference_bytes;    /* ... and the per-channel and int8 calls the reference runs */
+    const lrelu_cpu_copy *cpu; /* the in-process loops (cpu/pick.c) */
     size_t stream_bytes;       /* in-process calls moving at least this many bytes stream */
     /* In-process calls moving at least crew_bytes of a dtype share the work with a crew of
      * threads-1 helpers (threads: the device's compute units, or $LRELU_HOST_THREADS),
@@ -82,14 +103,14 @@ struct lrelu_ctx {
      * every per-channel backward, so that a sum read before it is written shows */
     int poison_scratch;
     /* Channels per work-item of the per-channel backward by rows of channel groups
-     * (chan_bgroup, kernels/lrelu.cl; ext.c says where it runs): LRELU_CHAN_GROUP_MAX on
-     * CPU devices, 0 (none: the GPUs' kernels) elsewhere; $LRELU_CHAN_GROUP sets it. */
+     * (the bgroup kernels, kernels/channels.cl; cl/channels.c says where they run):
+     * LRELU_CHAN_GROUP_MAX on CPU devices, 0 (none: the GPUs' kernels) elsewhere; $LRELU_CHAN_GROUP
+     * sets it. */
     size_t chan_group;
     /* the blocks a work-item of chan_bgroup (and a unit of the in-process backward) takes:
-     * $LRELU_CHAN_BLOCKS, else 0 (ext.c: lrelu_chan_group_per decides) */
+     * $LRELU_CHAN_BLOCKS, else 0 (channels.c: lrelu_chan_group_shape decides) */
     size_t chan_blocks;
-    size_t units;          /* CL_DEVICE_MAX_COMPUTE_UNITS, at least 1 */
-    char build_extra[256]; /* $LRELU_BUILD_OPTIONS at creation, appended to builds */
+    size_t units; /* CL_DEVICE_MAX_COMPUTE_UNITS, at least 1 */
     /* Guards the lazy builds and every clSetKernelArg + enqueue pair: cl_kernel argument
      * state is shared, so two threads must not interleave on one kernel. */
     pthread_mutex_t lock;
@@ -110,23 +131,26 @@ struct lrelu_ctx {
     lrelu_kernels k[LRELU_NUM_DTYPES];
 };
 
-/* device.c: resolves a selector (NULL: $LRELU_DEVICE, then the default) to a device. */
-lrelu_status lrelu_select_device(const char *selector, cl_platform_id *platform,
+/* device.c: resolves a selector (NULL or "": env, $LRELU_DEVICE; then the default) to
+ * a device. */
+lrelu_status lrelu_select_device(const char *selector, const char *env, cl_platform_id *platform,
                                  cl_device_id *device);
 
-/* program.c: the kernels of dtype t, built on first use; call with ctx->lock held. */
-lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out);
-/* program.c: builds dtype t's program with the given shape into *k (the local size may
+/* programs.c: the kernels of dtype t with family f's built (on first use); call with
+ * ctx->lock held. */
+lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f,
+                               const lrelu_kernels **out);
+/* programs.c: builds dtype t's family f with the given shape into *k (the local size may
  * come out smaller where the device allows fewer work-items). */
-lrelu_status lrelu_build_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape shape,
-                                 lrelu_kernels *k);
+lrelu_status lrelu_build_family(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f, lrelu_shape shape,
+                                lrelu_kernels *k);
+/* programs.c: releases every program and kernel of k and zeroes it. */
 void lrelu_kernels_release(lrelu_kernels *k);
-/* program.c: dtype t's kernels with the per-channel and quantized ones created; call
- * with ctx->lock held. */
-lrelu_status lrelu_get_ext_kernels(lrelu_ctx *ctx, lrelu_dtype t, const lrelu_kernels **out);
 void lrelu_release_kernels(lrelu_ctx *ctx);
+/* programs.c: FNV-1a of the sources of family f, for the tuning cache's key. */
+unsigned long long lrelu_family_hash(lrelu_family f, unsigned long long h);
 
-/* tune.c: each dtype's shape at ctx creation: the default for the device type, then a
+/* tuning.c: each dtype's shape at ctx creation: the default for the device type, then a
  * measured one from the tuning cache, then $LRELU_KERNEL_SHAPE. Reads the device's facts
  * from ctx. */
 void lrelu_shapes_init(lrelu_ctx *ctx);
@@ -138,14 +162,20 @@ lrelu_status lrelu_enqueue_kernel(const lrelu_ctx *ctx, cl_command_queue q, cl_k
                                   cl_uint dims, const size_t *global, const size_t *local,
                                   cl_uint num_wait, const cl_event *wait, cl_event *done);
 
-/* launch.c: one kernel argument: its size and where its value is. */
+/* launch.c: a kernel's arguments in order, their values copied in; the order in which
+ * they are added is the kernel's (its file's contract), so no position is written out. */
 typedef struct {
-    size_t size;
-    const void *value;
-} lrelu_kernel_arg;
-/* launch.c: sets count arguments of kern from argument `first` on. */
-lrelu_status lrelu_set_args(cl_kernel kern, cl_uint first, const lrelu_kernel_arg *args,
-                            cl_uint count);
+    unsigned char bytes[256];
+    size_t at[24], size[24];
+    cl_uint count;
+} lrelu_args;
+void lrelu_arg(lrelu_args *a, const void *value, size_t size);
+void lrelu_arg_ulong(lrelu_args *a, size_t v);
+void lrelu_arg_mem(lrelu_args *a, cl_mem m);
+/* a compute-type scalar: float, or double for f64 */
+void lrelu_arg_scalar(lrelu_args *a, lrelu_dtype t, double v);
+/* launch.c: sets every argument of kern. */
+lrelu_status lrelu_set_args(cl_kernel kern, const lrelu_args *a);
 /* launch.c: enqueues kern on the ctx's queue over `items` work-items rounded up to the
  * work-group size `local`. */
 lrelu_status lrelu_launch_1d(lrelu_ctx *ctx, size_t local, cl_kernel kern, size_t items,
@@ -156,28 +186,26 @@ lrelu_status lrelu_launch_1d(lrelu_ctx *ctx, size_t local, cl_kernel kern, size_
 lrelu_status lrelu_launch_2d(lrelu_ctx *ctx, size_t local_size, cl_kernel kern, size_t items,
                              size_t rows, cl_uint num_wait, const cl_event *wait, cl_event *done);
 
-/* dispatch.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks.
+/* elementwise.c: launches kernels k of op over n > 0 elements; ctx->lock held, no checks.
  * o: resolved opts; plain ones take the forward/backward kernels, others the general. */
 lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernels *k, lrelu_op op,
                           lrelu_dtype t, size_t n, double alpha, const lrelu_opts *o, cl_mem s,
                           size_t s_off, cl_mem dy, size_t dy_off, cl_mem out, size_t out_off,
                           cl_uint num_wait, const cl_event *wait, cl_event *done);
 
-/* dispatch.c: checks nothing, enqueues the kernel of op over n > 0 elements on q. `s` is
+/* elementwise.c: checks nothing, enqueues the kernel of op over n > 0 elements on q. `s` is
  * x for forward and backward, y for from-output; dy is unused (NULL) for forward. */
 lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrelu_dtype t, size_t n,
                            double alpha, const lrelu_opts *o, cl_mem s, size_t s_off, cl_mem dy,
                            size_t dy_off, cl_mem out, size_t out_off, cl_uint num_wait,
                            const cl_event *wait, cl_event *done);
 
-/* dispatch.c: n == 0's answer: a marker on the ctx's queue after the wait list when done
+/* elementwise.c: n == 0's answer: a marker on the ctx's queue after the wait list when done
  * is given, else nothing. */
 lrelu_status lrelu_enqueue_marker(lrelu_ctx *ctx, cl_uint num_wait, const cl_event *wait,
                                   cl_event *done);
-/* dispatch.c: sets a compute-type scalar argument: float, or double for f64. */
-cl_int lrelu_set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v);
 
-/* ext.c: the blocks per work-item of the per-channel backward by rows of channel groups
+/* channels.c: the blocks per work-item of the per-channel backward by rows of channel groups
  * (per unit in-process) and its channels per group (at most *width). */
 void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
                             size_t *width, size_t *per);

@@ -2,42 +2,13 @@
  * or borrowing a caller's queue, and reading once what the device offers. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT; sysconf */
 #include "cl/cl.h"
+#include "hostmem/hostmem.h" /* the ctx sets up the host path too */
 
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Default chunk of the host-memory API; the device's largest allocation caps it. */
-#define LRELU_HOST_CHUNK_DEFAULT ((size_t)64 << 20)
-/* Bytes moved (inputs + output) up to which a CPU device's host call runs in-process,
- * per dtype (f32, f16, bf16, f64), measured on 2 cores against PoCL (docs/performance.md).
- * With the AVX2 or AVX-512 loops, the crew, and non-temporal stores past the caches, the
- * in-process path was ahead of PoCL or level with it at every size up to 2^26 elements,
- * so there is no crossover. The same loops on one thread against PoCL on two cores
- * (LRELU_HOST_THREADS=1, or a thread allowed one CPU) took 0.02-0.77 x PoCL's time up to
- * 8-12 MiB moved, every dtype and direction, and up to 2.1 x from 24-48 MiB: 8 MiB. With
- * the portable loops alone, the calling thread's loop
- * beats the launch up to about 2^16 f32 elements, and the f16 and bf16 loops run at a
- * sixth and half of that speed; the _ex calls that blend or stride run the reference's
- * loop, and keep those crossovers too. */
-static const size_t inprocess_simd[LRELU_NUM_DTYPES] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
-static const size_t inprocess_simd1[LRELU_NUM_DTYPES] = {(size_t)8 << 20, (size_t)8 << 20,
-                                                         (size_t)8 << 20, (size_t)8 << 20};
-static const size_t inprocess_base[LRELU_NUM_DTYPES] = {(size_t)768 << 10, (size_t)64 << 10,
-                                                        (size_t)192 << 10, (size_t)1536 << 10};
-/* Bytes moved from which an in-process call is shared with the crew (host/crew.c): where
- * two threads beat one (with the helpers awake; f16's conversions shared a core's unit
- * between this machine's two vCPUs, so it gains less). */
-static const size_t crew_default[LRELU_NUM_DTYPES] = {(size_t)128 << 10, (size_t)256 << 10,
-                                                      (size_t)64 << 10, (size_t)256 << 10};
-
-/* Bytes moved from which the in-process loops write with non-temporal stores: where the
- * arrays outgrow the caches (32 MiB of L3 here), so that skipping the read for ownership
- * of each output line pays (1.3-1.7 x from 2^22 f32 up on this EPYC) and keeping the
- * output cached would not (at 16 MiB moved streaming took twice as long). */
-#define LRELU_STREAM_DEFAULT ((size_t)32 << 20)
 
 /* How many CPUs the thread creating the ctx may run on (its affinity: taskset, a
  * container's cpuset); the CPUs online where that cannot be read. */
@@ -49,12 +20,6 @@ static long usable_cpus(void)
         return CPU_COUNT(&set);
 #endif
     return sysconf(_SC_NPROCESSORS_ONLN);
-}
-
-static int env_is_zero(const char *name)
-{
-    const char *v = getenv(name);
-    return v != NULL && strcmp(v, "0") == 0;
 }
 
 static lrelu_status read_device_facts(lrelu_ctx *c)
@@ -95,90 +60,34 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
                              items, NULL));
     c->max_items[0] = items[0] > 0 ? items[0] : 1;
     c->max_items[1] = items[1] > 0 ? items[1] : 1;
+    const lrelu_config *cfg = &c->config;
     {
-        /* LRELU_LAUNCH_LIMITS=ITEMS:GROUPS lowers the launch limits (launch.c) so that
-         * tests run the split launches on small arrays */
-        const char *env = getenv("LRELU_LAUNCH_LIMITS");
+        /* the launch limits (launch.c), lowered by tests to split launches of small arrays */
         unsigned long long items0 = (size_t)1 << 31, groups1 = 65535;
-        if (env != NULL && env[0] != '\0') {
-            char *end = NULL;
-            unsigned long long a = strtoull(env, &end, 10), b = 0;
-            if (end != NULL && *end == ':')
-                b = strtoull(end + 1, NULL, 10);
-            if (a > 0 && a < items0)
-                items0 = a;
-            if (b > 0 && b < groups1)
-                groups1 = b;
-        }
+        const lrelu_setting *l = &cfg->launch_limits;
+        if (l->set && l->v[0] < items0)
+            items0 = l->v[0];
+        if (l->set && l->v[1] > 0 && l->v[1] < groups1)
+            groups1 = l->v[1];
         c->launch_items = (size_t)items0;
         c->launch_groups = (size_t)groups1;
     }
-    {
-        const char *env = getenv("LRELU_POISON_SCRATCH");
-        c->poison_scratch = env != NULL && env[0] != '\0' && strcmp(env, "0") != 0;
-    }
+    c->poison_scratch = cfg->poison_scratch.set && cfg->poison_scratch.v[0];
     {
         /* the per-channel backward by rows of channel groups on a CPU, where a
-         * work-item runs alone; LRELU_CHAN_GROUP sets the widest group (at most
-         * LRELU_CHAN_GROUP_MAX), 0 for the GPUs' kernels */
-        const char *env = getenv("LRELU_CHAN_GROUP");
-        size_t g = c->host_cpu ? LRELU_CHAN_GROUP_MAX : 0;
-        if (env != NULL && env[0] != '\0')
-            g = (size_t)strtoull(env, NULL, 10);
-        c->chan_group = g > LRELU_CHAN_GROUP_MAX ? LRELU_CHAN_GROUP_MAX : g;
-        /* LRELU_CHAN_BLOCKS sets the blocks of each of its work-items (tests) */
-        const char *blocks = getenv("LRELU_CHAN_BLOCKS");
-        c->chan_blocks =
-            blocks != NULL && blocks[0] != '\0' ? (size_t)strtoull(blocks, NULL, 10) : 0;
+         * work-item runs alone; 0 for the GPUs' kernels */
+        unsigned long long g = cfg->chan_group.set ? cfg->chan_group.v[0]
+                               : c->host_cpu       ? LRELU_CHAN_GROUP_MAX
+                                                   : 0;
+        c->chan_group = g > LRELU_CHAN_GROUP_MAX ? LRELU_CHAN_GROUP_MAX : (size_t)g;
+        c->chan_blocks = cfg->chan_blocks.set ? (size_t)cfg->chan_blocks.v[0] : 0;
     }
-    /* The host-memory API wraps the caller's arrays where the device works on host memory
-     * (PoCL, integrated GPUs); LRELU_HOST_ZERO_COPY=0 forces the copying path. */
-    c->zero_copy = unified == CL_TRUE && !env_is_zero("LRELU_HOST_ZERO_COPY");
-    c->cpu = lrelu_cpu_pick();
     cl_uint units = 1;
-    {
-        /* threads for in-process calls: one per compute unit of the (CPU) device, no
-         * more than this thread may run on; LRELU_HOST_THREADS sets it, 1 for none */
-        LRELU_CL(
-            clGetDeviceInfo(c->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL));
-        long online = usable_cpus();
-        long n = online > 0 && (long)units > online ? online : (long)units;
-        const char *env = getenv("LRELU_HOST_THREADS");
-        if (env != NULL && env[0] != '\0')
-            n = strtol(env, NULL, 10);
-        c->threads = n < 1 ? 1 : n > 65 ? 65 : (int)n;
-        c->units = units > 0 ? units : 1;
-        const char *cb = getenv("LRELU_HOST_CREW_BYTES");
-        for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
-            c->crew_bytes[t] =
-                cb != NULL && cb[0] != '\0' ? (size_t)strtoull(cb, NULL, 10) : crew_default[t];
-        /* non-temporal stores from LRELU_STREAM_DEFAULT bytes moved, or
-         * $LRELU_HOST_STREAM_BYTES */
-        const char *sb = getenv("LRELU_HOST_STREAM_BYTES");
-        c->stream_bytes =
-            sb != NULL && sb[0] != '\0' ? (size_t)strtoull(sb, NULL, 10) : LRELU_STREAM_DEFAULT;
-    }
-    /* On a CPU device small host calls run in-process (host/cpu.c), below a crossover
-     * measured with bench/ on PoCL; LRELU_HOST_INPROCESS_BYTES sets it, 0 turns it off. */
-    {
-        /* LRELU_HOST_INPROCESS_BYTES sets one crossover for every dtype, 0 turns it off */
-        const char *env = getenv("LRELU_HOST_INPROCESS_BYTES");
-        int set = env != NULL && env[0] != '\0';
-        /* no crossover holds for the wide loops shared over the device's cores */
-        int wide = strcmp(c->cpu->name, "base") != 0;
-        const size_t *inprocess = !wide                          ? inprocess_base
-                                  : c->threads > 1 || units == 1 ? inprocess_simd
-                                                                 : inprocess_simd1;
-        size_t all = set ? (size_t)strtoull(env, NULL, 10) : 0;
-        c->inprocess_set = set;
-        for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
-            c->inprocess_bytes[t] = set ? all : c->host_cpu ? inprocess[t] : 0;
-            c->inprocess_ex_bytes[t] = set ? all : c->host_cpu ? inprocess_base[t] : 0;
-        }
-    }
+    LRELU_CL(clGetDeviceInfo(c->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL));
+    c->units = units > 0 ? units : 1;
+    lrelu_route_init(c, unified == CL_TRUE, usable_cpus());
     c->has_fp64 = dfp != 0 || strstr(ext, "cl_khr_fp64") != NULL;
-    const char *off = getenv("LRELU_DISABLE_FP64");
-    if (off != NULL && off[0] != '\0' && strcmp(off, "0") != 0)
+    if (cfg->disable_fp64.set && cfg->disable_fp64.v[0])
         c->has_fp64 = 0;
     /* "OpenCL C 1.2 ..." */
     {
@@ -192,25 +101,6 @@ static lrelu_status read_device_facts(lrelu_ctx *c)
         }
         c->cl_c_1_2 = major > 1 || (major == 1 && minor >= 2);
     }
-    c->host_chunk_bytes = LRELU_HOST_CHUNK_DEFAULT;
-    {
-        /* LRELU_HOST_CHUNK (bytes) lowers the chunk, to test the streaming path on small
-         * arrays or to bound the device memory a host call takes. */
-        const char *env = getenv("LRELU_HOST_CHUNK");
-        if (env != NULL && env[0] != '\0') {
-            unsigned long long v = strtoull(env, NULL, 10);
-            if (v >= 64)
-                c->host_chunk_bytes = (size_t)v;
-        }
-    }
-    {
-        /* LRELU_BUILD_OPTIONS is appended to every kernel build, for diagnostics (say
-         * -cl-opt-disable); a -D there overrides the library's own. */
-        const char *env = getenv("LRELU_BUILD_OPTIONS");
-        snprintf(c->build_extra, sizeof c->build_extra, "%s", env ? env : "");
-    }
-    if (c->max_alloc != 0 && c->host_chunk_bytes > c->max_alloc)
-        c->host_chunk_bytes = (size_t)c->max_alloc;
     lrelu_shapes_init(c);
 cleanup:
     return st;
@@ -248,12 +138,16 @@ lrelu_status lrelu_create(lrelu_ctx **ctx, const char *device)
     *ctx = NULL;
     cl_platform_id platform;
     cl_device_id dev;
-    lrelu_status st = lrelu_select_device(device, &platform, &dev);
+    lrelu_config cfg;
+    lrelu_status st = lrelu_config_read("lrelu_create", &cfg);
+    if (st == LRELU_OK)
+        st = lrelu_select_device(device, cfg.device, &platform, &dev);
     if (st != LRELU_OK)
         return st;
     lrelu_ctx *c = ctx_alloc();
     if (c == NULL)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "lrelu_create: calloc of the ctx failed");
+    c->config = cfg;
     cl_int err = CL_SUCCESS;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)platform, 0};
     c->device = dev;
@@ -284,11 +178,15 @@ lrelu_status lrelu_create_from_queue(lrelu_ctx **ctx, cl_command_queue queue)
                           "lrelu_create_from_queue: not a valid command queue "
                           "(clGetCommandQueueInfo: %s)",
                           lrelu_cl_error_name(err));
+    lrelu_config cfg;
+    lrelu_status st = lrelu_config_read("lrelu_create_from_queue", &cfg);
+    if (st != LRELU_OK)
+        return st;
     lrelu_ctx *c = ctx_alloc();
     if (c == NULL)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
                           "lrelu_create_from_queue: calloc of the ctx failed");
-    lrelu_status st = LRELU_OK;
+    c->config = cfg;
     c->device = dev;
     LRELU_CL(clRetainContext(context));
     c->context = context;

@@ -142,17 +142,15 @@ static const device_entry *find(const device_entry *e, size_t n, const char *sel
     return NULL;
 }
 
-lrelu_status lrelu_select_device(const char *selector, cl_platform_id *platform,
+lrelu_status lrelu_select_device(const char *selector, const char *env, cl_platform_id *platform,
                                  cl_device_id *device)
 {
     device_entry all[MAX_DEVICES];
     size_t n = 0;
     const char *origin = "selector";
     if (selector == NULL || selector[0] == '\0') {
-        selector = getenv("LRELU_DEVICE");
+        selector = env[0] != '\0' ? env : NULL;
         origin = "LRELU_DEVICE";
-        if (selector != NULL && selector[0] == '\0')
-            selector = NULL;
     }
     lrelu_status st = list_devices(all, MAX_DEVICES, &n);
     if (st != LRELU_OK)

@@ -40,44 +40,26 @@ lrelu_status lrelu_enqueue_marker(lrelu_ctx *ctx, cl_uint num_wait, const cl_eve
                : lrelu_cl_fail(err, "clEnqueueMarkerWithWaitList", __FILE__, __LINE__);
 }
 
-cl_int lrelu_set_scalar(cl_kernel kern, cl_uint arg, lrelu_dtype t, double v)
+/* The general kernel's arguments (kernels/elementwise.cl); the forward reads its values
+ * from s. */
+static void general_args(lrelu_args *a, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
+                         const lrelu_opts *o, cl_mem s, size_t s_off, cl_mem dy, size_t dy_off,
+                         cl_mem out, size_t out_off)
 {
-    float f = (float)v;
-    return t == LRELU_F64 ? clSetKernelArg(kern, arg, sizeof v, &v)
-                          : clSetKernelArg(kern, arg, sizeof f, &f);
-}
-
-/* The general kernel: (n, alpha, scale, beta, s, s_off, s_inc, v, v_off, v_inc, out,
- * out_off, out_inc); the forward reads its values from s. */
-static lrelu_status set_general_args(cl_kernel kern, lrelu_op op, lrelu_dtype t, size_t n,
-                                     double alpha, const lrelu_opts *o, cl_mem s, size_t s_off,
-                                     cl_mem dy, size_t dy_off, cl_mem out, size_t out_off)
-{
-    lrelu_status st = LRELU_OK;
     int fwd = op == LRELU_OP_FORWARD;
-    cl_mem v = fwd ? s : dy;
-    cl_ulong u[7] = {n,
-                     s_off,
-                     o->src_stride,
-                     fwd ? s_off : dy_off,
-                     fwd ? o->src_stride : o->dy_stride,
-                     out_off,
-                     o->dst_stride};
-    LRELU_CL(clSetKernelArg(kern, 0, sizeof u[0], &u[0]));
-    LRELU_CL_AS(lrelu_set_scalar(kern, 1, t, alpha), "clSetKernelArg");
-    LRELU_CL_AS(lrelu_set_scalar(kern, 2, t, o->scale), "clSetKernelArg");
-    LRELU_CL_AS(lrelu_set_scalar(kern, 3, t, o->beta), "clSetKernelArg");
-    LRELU_CL(clSetKernelArg(kern, 4, sizeof s, &s));
-    LRELU_CL(clSetKernelArg(kern, 5, sizeof u[1], &u[1]));
-    LRELU_CL(clSetKernelArg(kern, 6, sizeof u[2], &u[2]));
-    LRELU_CL(clSetKernelArg(kern, 7, sizeof v, &v));
-    LRELU_CL(clSetKernelArg(kern, 8, sizeof u[3], &u[3]));
-    LRELU_CL(clSetKernelArg(kern, 9, sizeof u[4], &u[4]));
-    LRELU_CL(clSetKernelArg(kern, 10, sizeof out, &out));
-    LRELU_CL(clSetKernelArg(kern, 11, sizeof u[5], &u[5]));
-    LRELU_CL(clSetKernelArg(kern, 12, sizeof u[6], &u[6]));
-cleanup:
-    return st;
+    lrelu_arg_ulong(a, n);
+    lrelu_arg_scalar(a, t, alpha);
+    lrelu_arg_scalar(a, t, o->scale);
+    lrelu_arg_scalar(a, t, o->beta);
+    lrelu_arg_mem(a, s);
+    lrelu_arg_ulong(a, s_off);
+    lrelu_arg_ulong(a, o->src_stride);
+    lrelu_arg_mem(a, fwd ? s : dy);
+    lrelu_arg_ulong(a, fwd ? s_off : dy_off);
+    lrelu_arg_ulong(a, fwd ? o->src_stride : o->dy_stride);
+    lrelu_arg_mem(a, out);
+    lrelu_arg_ulong(a, out_off);
+    lrelu_arg_ulong(a, o->dst_stride);
 }
 
 lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernels *k, lrelu_op op,
@@ -85,35 +67,32 @@ lrelu_status lrelu_launch(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernel
                           size_t s_off, cl_mem dy, size_t dy_off, cl_mem out, size_t out_off,
                           cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
-    lrelu_status st = LRELU_OK;
-    cl_ulong un = n, us = s_off, udy = dy_off, uout = out_off;
-    cl_uint arg = 0;
-    cl_kernel kern = op == LRELU_OP_FORWARD ? k->forward : k->backward;
-    size_t per = k->item, items = 0, global = 0;
+    lrelu_args a = {.count = 0};
+    cl_kernel kern = k->kern[op == LRELU_OP_FORWARD ? LRELU_K_FORWARD : LRELU_K_BACKWARD];
+    size_t per = k->item;
     if (o != NULL && !lrelu_opts_plain(o)) {
-        kern = k->general;
+        kern = k->kern[LRELU_K_GENERAL];
         per = k->vec;
-        st = set_general_args(kern, op, t, n, alpha, o, s, s_off, dy, dy_off, out, out_off);
-        if (st != LRELU_OK)
-            return st;
-        goto enqueue;
+        general_args(&a, op, t, n, alpha, o, s, s_off, dy, dy_off, out, out_off);
+    } else {
+        lrelu_arg_ulong(&a, n);
+        lrelu_arg_scalar(&a, t, alpha);
+        lrelu_arg_mem(&a, s);
+        lrelu_arg_ulong(&a, s_off);
+        if (op != LRELU_OP_FORWARD) {
+            lrelu_arg_mem(&a, dy);
+            lrelu_arg_ulong(&a, dy_off);
+        }
+        lrelu_arg_mem(&a, out);
+        lrelu_arg_ulong(&a, out_off);
     }
-    LRELU_CL(clSetKernelArg(kern, arg++, sizeof un, &un));
-    LRELU_CL_AS(lrelu_set_scalar(kern, arg++, t, alpha), "clSetKernelArg");
-    LRELU_CL(clSetKernelArg(kern, arg++, sizeof s, &s));
-    LRELU_CL(clSetKernelArg(kern, arg++, sizeof us, &us));
-    if (op != LRELU_OP_FORWARD) {
-        LRELU_CL(clSetKernelArg(kern, arg++, sizeof dy, &dy));
-        LRELU_CL(clSetKernelArg(kern, arg++, sizeof udy, &udy));
-    }
-    LRELU_CL(clSetKernelArg(kern, arg++, sizeof out, &out));
-    LRELU_CL(clSetKernelArg(kern, arg++, sizeof uout, &uout));
-enqueue:
-    items = n / per + (n % per != 0); /* work-items in use, then rounded up */
-    global = (items + k->local - 1) / k->local * k->local;
-    return lrelu_enqueue_kernel(ctx, q, kern, 1, &global, &k->local, num_wait, wait, done);
-cleanup:
-    return st;
+    lrelu_status st = lrelu_set_args(kern, &a);
+    if (st != LRELU_OK)
+        return st;
+    size_t items = n / per + (n % per != 0); /* work-items in use, then rounded up */
+    size_t local = k->local[LRELU_FAMILY_ELEMENTWISE];
+    size_t global = (items + local - 1) / local * local;
+    return lrelu_enqueue_kernel(ctx, q, kern, 1, &global, &local, num_wait, wait, done);
 }
 
 lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrelu_dtype t, size_t n,
@@ -123,7 +102,7 @@ lrelu_status lrelu_enqueue(lrelu_ctx *ctx, cl_command_queue q, lrelu_op op, lrel
 {
     const lrelu_kernels *k = NULL;
     pthread_mutex_lock(&ctx->lock);
-    lrelu_status st = lrelu_get_kernels(ctx, t, &k);
+    lrelu_status st = lrelu_get_kernels(ctx, t, LRELU_FAMILY_ELEMENTWISE, &k);
     if (st == LRELU_OK)
         st = lrelu_launch(ctx, q, k, op, t, n, alpha, o, s, s_off, dy, dy_off, out, out_off,
                           num_wait, wait, done);

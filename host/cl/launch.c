@@ -7,6 +7,7 @@
 #include "cl/cl.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 lrelu_status lrelu_enqueue_kernel(const lrelu_ctx *ctx, cl_command_queue q, cl_kernel kern,
                                   cl_uint dims, const size_t *global, const size_t *local,
@@ -54,12 +55,40 @@ cleanup:
     return st;
 }
 
-lrelu_status lrelu_set_args(cl_kernel kern, cl_uint first, const lrelu_kernel_arg *args,
-                            cl_uint count)
+void lrelu_arg(lrelu_args *a, const void *value, size_t size)
+{
+    size_t at = a->count > 0 ? a->at[a->count - 1] + a->size[a->count - 1] : 0;
+    at = (at + 7) / 8 * 8;
+    /* the kernels' longest list is 19 arguments of at most 8 bytes: never full */
+    if (a->count >= sizeof a->at / sizeof a->at[0] || at + size > sizeof a->bytes)
+        return;
+    memcpy(a->bytes + at, value, size);
+    a->at[a->count] = at;
+    a->size[a->count++] = size;
+}
+
+void lrelu_arg_ulong(lrelu_args *a, size_t v)
+{
+    cl_ulong u = v;
+    lrelu_arg(a, &u, sizeof u);
+}
+
+void lrelu_arg_mem(lrelu_args *a, cl_mem m) { lrelu_arg(a, &m, sizeof m); }
+
+void lrelu_arg_scalar(lrelu_args *a, lrelu_dtype t, double v)
+{
+    float f = (float)v;
+    if (t == LRELU_F64)
+        lrelu_arg(a, &v, sizeof v);
+    else
+        lrelu_arg(a, &f, sizeof f);
+}
+
+lrelu_status lrelu_set_args(cl_kernel kern, const lrelu_args *a)
 {
     lrelu_status st = LRELU_OK;
-    for (cl_uint i = 0; i < count; ++i)
-        LRELU_CL(clSetKernelArg(kern, first + i, args[i].size, args[i].value));
+    for (cl_uint i = 0; i < a->count; ++i)
+        LRELU_CL(clSetKernelArg(kern, i, a->size[i], a->bytes + a->at[i]));
 cleanup:
     return st;
 }

@@ -22,32 +22,33 @@ lrelu_status lrelu_forward_q8(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double al
     lrelu_status st = lrelu_check_q8(ctx, fn, t, alpha, in, out, &a);
     if (st != LRELU_OK)
         return st;
-    lrelu_operand ops[2] = {{.name = "x", .mem = x, .off = x_off, .n = n, .inc = 1},
-                            {.name = "y", .mem = y, .off = y_off, .n = n, .inc = 1, .out = 1, .alias = 1u}};
+    lrelu_operand ops[2] = {
+        {.name = "x", .mem = x, .off = x_off, .n = n, .inc = 1},
+        {.name = "y", .mem = y, .off = y_off, .n = n, .inc = 1, .out = 1, .alias = 1u}};
     lrelu_checked chk = {fn, LRELU_F32, 1, n, 0, num_wait, wait, ops, 2};
     st = lrelu_check_operands(ctx, &chk);
     if (st != LRELU_OK || n == 0)
         return st != LRELU_OK ? st : lrelu_enqueue_marker(ctx, num_wait, wait, done);
     const lrelu_kernels *k = NULL;
-    cl_ulong un = n, ux = x_off, uy = y_off;
     pthread_mutex_lock(&ctx->lock);
-    st = lrelu_get_ext_kernels(ctx, LRELU_F32, &k);
+    st = lrelu_get_kernels(ctx, LRELU_F32, LRELU_FAMILY_Q8, &k);
     if (st == LRELU_OK) {
-        lrelu_kernel_arg args[] = {{sizeof un, &un},
-                           {sizeof a.alpha, &a.alpha},
-                           {sizeof a.s_in, &a.s_in},
-                           {sizeof a.zp_in, &a.zp_in},
-                           {sizeof a.inv_out, &a.inv_out},
-                           {sizeof a.zp_out, &a.zp_out},
-                           {sizeof x, &x},
-                           {sizeof ux, &ux},
-                           {sizeof y, &y},
-                           {sizeof uy, &uy}};
-        st = lrelu_set_args(k->q8[t], 0, args, 10);
+        lrelu_args args = {.count = 0};
+        lrelu_arg_ulong(&args, n);
+        lrelu_arg(&args, &a.alpha, sizeof a.alpha);
+        lrelu_arg(&args, &a.s_in, sizeof a.s_in);
+        lrelu_arg(&args, &a.zp_in, sizeof a.zp_in);
+        lrelu_arg(&args, &a.inv_out, sizeof a.inv_out);
+        lrelu_arg(&args, &a.zp_out, sizeof a.zp_out);
+        lrelu_arg_mem(&args, x);
+        lrelu_arg_ulong(&args, x_off);
+        lrelu_arg_mem(&args, y);
+        lrelu_arg_ulong(&args, y_off);
+        st = lrelu_set_args(k->kern[LRELU_K_Q8_S8 + t], &args);
         if (st == LRELU_OK)
-            st = lrelu_launch_1d(ctx, k->ext_local, k->q8[t], q8_items(n, k->vec, x_off, y_off), num_wait, wait, done);
+            st = lrelu_launch_1d(ctx, k->local[LRELU_FAMILY_Q8], k->kern[LRELU_K_Q8_S8 + t],
+                                 q8_items(n, k->vec, x_off, y_off), num_wait, wait, done);
     }
     pthread_mutex_unlock(&ctx->lock);
     return st;
 }
-

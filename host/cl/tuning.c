@@ -1,4 +1,4 @@
-/* tune.c: the launch shape of each dtype's kernels (elements per work-item, work-group
+/* tuning.c: the launch shape of each dtype's kernels (elements per work-item, work-group
  * size). A ctx starts from a default for its device type, takes a measured shape from
  * the tuning cache when lrelu_tune() has written one for this device, driver and kernel
  * source, and lets $LRELU_KERNEL_SHAPE override both. lrelu_tune() measures every
@@ -13,9 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-extern const char lrelu_src_lrelu[];
-extern const size_t lrelu_src_lrelu_len;
 
 /* The candidates lrelu_tune() measures; tests/test_variants.c runs every one of them. */
 static const size_t tune_vecs[] = {4, 8, 16};
@@ -32,12 +29,6 @@ static lrelu_shape default_shape(const lrelu_ctx *ctx, lrelu_dtype t)
     size_t bytes = ctx->host_cpu ? 64 : 16;
     size_t v = bytes / lrelu_dtype_size(t);
     return (lrelu_shape){v > 16 ? 16 : v, 256};
-}
-
-static int valid_shape(size_t vec, size_t local)
-{
-    return (vec == 1 || vec == 2 || vec == 4 || vec == 8 || vec == 16) && local >= 1 &&
-           local <= 4096 && (local & (local - 1)) == 0;
 }
 
 /* FNV-1a over the device's identity and the kernel source: a new driver or a changed
@@ -60,27 +51,14 @@ static unsigned long long device_key(const lrelu_ctx *ctx)
     (void)clGetPlatformInfo(plat, CL_PLATFORM_VERSION, sizeof buf - 1, buf, NULL);
     for (const char *p = buf; *p; ++p)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    for (size_t i = 0; i < lrelu_src_lrelu_len; ++i)
-        h = (h ^ (unsigned char)lrelu_src_lrelu[i]) * 1099511628211ull;
-    return h;
+    return lrelu_family_hash(LRELU_FAMILY_ELEMENTWISE, h);
 }
 
-/* $LRELU_CACHE_DIR, else $XDG_CACHE_HOME/lrelu, else $HOME/.cache/lrelu; 0 if none. */
-static int cache_dir(char *out, size_t len, int create)
+/* The ctx's cache folder (config.c: $LRELU_CACHE_DIR, else the XDG default); 0 if none. */
+static int cache_dir(const lrelu_ctx *ctx, char *out, size_t len, int create)
 {
-    const char *env = getenv("LRELU_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int w;
-    if (env != NULL && env[0] != '\0')
-        w = snprintf(out, len, "%s", env);
-    else if (xdg != NULL && xdg[0] != '\0')
-        w = snprintf(out, len, "%s/lrelu", xdg);
-    else if (home != NULL && home[0] != '\0')
-        w = snprintf(out, len, "%s/.cache/lrelu", home);
-    else
-        return 0;
-    if (w < 0 || (size_t)w >= len)
+    int w = snprintf(out, len, "%s", ctx->config.cache_dir);
+    if (ctx->config.cache_dir[0] == '\0' || w < 0 || (size_t)w >= len)
         return 0;
     if (create) {
         /* create each missing level */
@@ -100,7 +78,7 @@ static int cache_dir(char *out, size_t len, int create)
 static int cache_file(const lrelu_ctx *ctx, char *out, size_t len, int create)
 {
     char dir[1024];
-    if (!cache_dir(dir, sizeof dir, create))
+    if (!cache_dir(ctx, dir, sizeof dir, create))
         return 0;
     int w = snprintf(out, len, "%s/shapes-%016llx.txt", dir, device_key(ctx));
     return w > 0 && (size_t)w < len;
@@ -118,7 +96,8 @@ static void read_cache(lrelu_ctx *ctx)
     /* lines "f32 16 256"; anything unexpected is skipped */
     while (fscanf(f, "%7s %lu %lu", name, &vec, &local) == 3)
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
-            if (strcmp(name, lrelu_dtype_name((lrelu_dtype)t)) == 0 && valid_shape(vec, local))
+            if (strcmp(name, lrelu_dtype_name((lrelu_dtype)t)) == 0 &&
+                lrelu_shape_valid(vec, local))
                 ctx->shape[t] = (lrelu_shape){vec, local};
     (void)fclose(f);
 }
@@ -127,14 +106,13 @@ void lrelu_shapes_init(lrelu_ctx *ctx)
 {
     for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
         ctx->shape[t] = default_shape(ctx, (lrelu_dtype)t);
-    const char *tune = getenv("LRELU_TUNE");
-    if (tune == NULL || strcmp(tune, "0") != 0)
+    const lrelu_config *cfg = &ctx->config;
+    if (!cfg->tune.set || cfg->tune.v[0])
         read_cache(ctx);
-    const char *forced = getenv("LRELU_KERNEL_SHAPE"); /* "VEC:LOCAL", for tests */
-    unsigned long vec, local;
-    if (forced != NULL && sscanf(forced, "%lu:%lu", &vec, &local) == 2 && valid_shape(vec, local))
+    const lrelu_setting *forced = &cfg->kernel_shape; /* checked at creation */
+    if (forced->set)
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
-            ctx->shape[t] = (lrelu_shape){vec, local};
+            ctx->shape[t] = (lrelu_shape){(size_t)forced->v[0], (size_t)forced->v[1]};
 }
 
 lrelu_status lrelu_kernel_shape(const lrelu_ctx *ctx, lrelu_dtype t, size_t *vec, size_t *local)
@@ -148,8 +126,10 @@ lrelu_status lrelu_kernel_shape(const lrelu_ctx *ctx, lrelu_dtype t, size_t *vec
                           (int)t);
     lrelu_ctx *c = (lrelu_ctx *)ctx; /* the lock guards the fields, not the ctx's meaning */
     pthread_mutex_lock(&c->lock);
-    *vec = c->k[t].program != NULL ? c->k[t].vec : c->shape[t].vec;
-    *local = c->k[t].program != NULL ? c->k[t].local : c->shape[t].local;
+    const lrelu_kernels *k = &c->k[t];
+    int built = k->program[LRELU_FAMILY_ELEMENTWISE] != NULL;
+    *vec = built ? k->vec : c->shape[t].vec;
+    *local = built ? k->local[LRELU_FAMILY_ELEMENTWISE] : c->shape[t].local;
     pthread_mutex_unlock(&c->lock);
     return LRELU_OK;
 }
@@ -209,22 +189,24 @@ static lrelu_status tune_dtype(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape *best)
     LRELU_CL(clEnqueueFillBuffer(ctx->queue, x, pattern, sizeof pattern, 0, n * es / 8 * 8, 0, NULL,
                                  NULL));
     for (size_t v = 0; v < COUNT(tune_vecs); ++v) {
-        st = lrelu_build_kernels(ctx, t, (lrelu_shape){tune_vecs[v], tune_locals[0]}, &k);
+        st = lrelu_build_family(ctx, t, LRELU_FAMILY_ELEMENTWISE,
+                                (lrelu_shape){tune_vecs[v], tune_locals[0]}, &k);
         if (st != LRELU_OK)
             goto cleanup;
-        size_t max_local = k.local;
+        size_t max_local = k.local[LRELU_FAMILY_ELEMENTWISE];
         for (size_t l = 0; l < COUNT(tune_locals); ++l) {
             if (tune_locals[l] > max_local && l > 0)
                 break; /* the device takes no more work-items for these kernels */
             /* a device that allows fewer than the smallest candidate gets what it allows */
-            k.local = tune_locals[l] < max_local ? tune_locals[l] : max_local;
+            k.local[LRELU_FAMILY_ELEMENTWISE] =
+                tune_locals[l] < max_local ? tune_locals[l] : max_local;
             double secs = 0;
             st = time_shape(ctx, &k, t, n, x, y, &secs);
             if (st != LRELU_OK)
                 goto cleanup;
             if (best_time < 0 || secs < best_time) {
                 best_time = secs;
-                *best = (lrelu_shape){tune_vecs[v], k.local};
+                *best = (lrelu_shape){tune_vecs[v], k.local[LRELU_FAMILY_ELEMENTWISE]};
             }
         }
         lrelu_kernels_release(&k);

@@ -271,8 +271,7 @@ lrelu_status lrelu_check_operands(const lrelu_ctx *ctx, lrelu_checked *c)
         if ((st = check_present(ctx, c, &c->ops[i])) != LRELU_OK)
             return st;
     if (c->t == LRELU_F64 && !ctx->has_fp64)
-        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)",
-                          c->fn);
+        return lrelu_fail(LRELU_ERR_UNSUPPORTED, "%s: the device has no fp64 (cl_khr_fp64)", c->fn);
     if (c->n == 0)
         return LRELU_OK;
     for (int i = 0; i < c->nops; ++i)

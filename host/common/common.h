@@ -12,18 +12,18 @@
 
 #define LRELU_NUM_DTYPES 4
 
-/* Terms per block of the per-channel sums; kernels/lrelu.cl has the same. */
+/* Terms per block of the per-channel sums; passed to kernels/channels.cl as a build
+ * option (cl/programs.c). */
 #define LRELU_RBLOCK 256
 
-/* Vectors per work-item of the per-channel 2-D forwards: kernels/lrelu.cl's
- * LRELU_ITEM_VECS, which the launch must match (a mismatch leaves elements unwritten: the
- * channels tests see it). */
+/* Vectors per work-item of the per-channel 2-D forwards, whose vectors are too little
+ * work to carry a work-item's overhead alone; passed to kernels/channels.cl likewise. */
 #define LRELU_ITEM_VECS 4
 
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
 
-/* ext.c: the quantized call's parameters as the kernel takes them. */
+/* q8.c: the quantized call's parameters as the kernel takes them. */
 typedef struct {
     float alpha, s_in, inv_out;
     cl_int zp_in, zp_out;
@@ -80,6 +80,35 @@ int lrelu_opts_plain(const lrelu_opts *o);
 int lrelu_views_meet(size_t a, size_t sa, size_t b, size_t sb, size_t n, size_t es);
 
 const char *lrelu_op_name(lrelu_op op);
+
+/* config.c: one setting of the environment: whether it is set, and its number (a pair's
+ * second in v[1], 0 where not given). */
+typedef struct {
+    int set;
+    unsigned long long v[2];
+} lrelu_setting;
+
+/* config.c: the environment as a ctx reads it at creation. */
+typedef struct {
+    /* for users (README) */
+    char device[256];           /* LRELU_DEVICE: the selector when the program passes none */
+    lrelu_setting disable_fp64; /* LRELU_DISABLE_FP64 */
+    lrelu_setting host_threads; /* LRELU_HOST_THREADS */
+    lrelu_setting kernel_shape; /* LRELU_KERNEL_SHAPE=VEC:LOCAL */
+    lrelu_setting tune;         /* LRELU_TUNE=0: the tuning cache ignored */
+    char cache_dir[1024];       /* LRELU_CACHE_DIR, else the XDG default; "" for none */
+    char build_options[256];    /* LRELU_BUILD_OPTIONS */
+    /* internal (docs/architecture.md): tuning knobs and test seams */
+    lrelu_setting host_chunk, host_zero_copy, inprocess_bytes, crew_bytes, stream_bytes;
+    char host_simd[8];
+    lrelu_setting chan_group, chan_blocks, launch_limits, poison_scratch;
+} lrelu_config;
+
+/* Whether the kernels build with VEC elements a work-item and work-groups of LOCAL. */
+int lrelu_shape_valid(unsigned long long vec, unsigned long long local);
+/* Reads and checks every LRELU_* variable; INVALID_ARG naming the first that does not
+ * parse (fn names the call). */
+lrelu_status lrelu_config_read(const char *fn, lrelu_config *c);
 
 /* checks.c: the checks of every call, in the contract's order (see checks.c). */
 

@@ -1,7 +1,7 @@
 /* convert.c: f16 and bf16 storage conversions, written once for the reference and the
  * tests. Widening is exact; narrowing rounds once to nearest even, overflows to infinity,
  * keeps the sign of zero, and keeps NaN a quiet NaN (like vstore_half_rte and the bf16
- * rounding in kernels/lrelu.cl), and the loads and stores of f16, bf16 and f32 arrays
+ * rounding in kernels/common.cl), and the loads and stores of f16, bf16 and f32 arrays
  * through float. */
 #include "common/common.h"
 

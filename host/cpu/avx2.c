@@ -1,4 +1,4 @@
-/* cpu_x86_avx2.c: the in-process loops of cpu_loops.h built for avx2 (see the flags in
- * CMakeLists.txt); cpu.c calls this copy only on a CPU that runs it. */
+/* avx2.c: the in-process loops of loops.h built for avx2 (see the flags in
+ * CMakeLists.txt); pick.c calls this copy only on a CPU that runs it. */
 #define LRELU_CPU_FN(name) name##_avx2
 #include "cpu/loops.h"

@@ -5,7 +5,7 @@
 
 #include "common/common.h"
 
-/* cpu.c: out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
+/* out[i] = s[i] > 0 ? v[i] : v[i] * alpha on the calling thread, bit for bit what
  * the kernels compute; with av not NULL, av[i] (n elements of dtype t: PReLU's slopes)
  * instead of alpha. out may equal s or v. */
 typedef void (*lrelu_cpu_fn)(lrelu_dtype t, size_t n, double alpha, const void *av, const void *s,
@@ -29,7 +29,7 @@ typedef void (*lrelu_cpu_q8_fn)(lrelu_qtype t, size_t n, const lrelu_q8_args *k,
 typedef void (*lrelu_cpu_expand_fn)(void *dst, const void *per, size_t first, size_t n,
                                     size_t inner, size_t C, size_t es);
 /* The per-channel backward in-process (PReLU, bias_act): dx and each block's sum of a
- * channel's terms, in the kernels' units and order (kernels/lrelu.cl: chan_bwd,
+ * channel's terms, in the kernels' units and order (kernels/channels.cl: chan_bwd,
  * chan_bgroup). With cols (inner 1: a group width, at most LRELU_CBWD_COLS), unit g is
  * block b of the outer index over a group of cols channels, g = b * groups + group;
  * with segs (inner above 1, several channels), blocks [b * per, b * per + per) over a
@@ -97,9 +97,8 @@ typedef void (*lrelu_crew_body)(const void *job, size_t first, size_t n);
 int lrelu_crew_run(lrelu_crew *c, int may_wake, size_t n, size_t es, lrelu_crew_body body,
                    const void *job);
 
-/* cpu.c: the widest copy of the in-process loops the CPU runs, capped by
- * $LRELU_HOST_SIMD. */
-const lrelu_cpu_copy *lrelu_cpu_pick(void);
-
+/* pick.c: the widest copy of the in-process loops the CPU runs, no wider than the copy
+ * named cap ("": no cap). */
+const lrelu_cpu_copy *lrelu_cpu_pick(const char *cap);
 
 #endif /* LRELU_CPU_H */

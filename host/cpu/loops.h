@@ -1,7 +1,7 @@
-/* cpu_loops.h: the in-process path's loops, one copy per instruction set. cpu.c and
- * cpu_x86_*.c include it with LRELU_CPU_FN defined to name that copy's entry point, and
- * the build compiles each with its own target flags; cpu.c picks one at ctx creation.
- * The loops follow kernels/lrelu.cl exactly (compare on the bit pattern, multiply in the
+/* loops.h: the in-process path's loops, one copy per instruction set. pick.c, avx2.c
+ * and avx512.c include it with LRELU_CPU_FN defined to name that copy's entry point, and
+ * the build compiles each with its own target flags; pick.c picks one at ctx creation.
+ * The loops follow the kernels exactly (compare on the bit pattern, multiply in the
  * compute type, one rounding to storage) and are built with vectorization on, no FMA
  * contraction. */
 #include "cpu/cpu.h"
@@ -64,7 +64,7 @@ static inline uint16_t bf16_narrow(float f)
 
 /* Where s > 0 the kernels store narrow(widen(v)), which is v itself but for a NaN,
  * quieted: so only the product goes through the rounding, and the choice is made on 16
- * bits, which vectorizes into fewer conversions (1.45 x with AVX-512 here). */
+ * bits, which vectorizes into fewer conversions. */
 static inline uint16_t bf16_one(uint16_t s, uint16_t h, float a)
 {
     uint16_t same = (uint16_t)((h & 0x7fffu) > 0x7f80u ? h | 0x40u : h);
@@ -86,7 +86,7 @@ static void runv_bf16(size_t n, const uint16_t *a, const uint16_t *s, const uint
 }
 
 /* f16 conversions without branches, so that the loop vectorizes: the same values as
- * host/convert.c's (which the reference uses), selects instead of ifs. */
+ * common/convert.c's (which the reference uses), selects instead of ifs. */
 static inline float f16_widen(uint16_t h)
 {
     uint32_t em = h & 0x7fffu;
@@ -181,7 +181,7 @@ static void runv_f16(size_t n, const uint16_t *a, const uint16_t *s, const uint1
 }
 #endif
 
-/* bias_act's forward, in the compute type CT as kernels/lrelu.cl and the reference do:
+/* bias_act's forward, in the compute type CT as kernels/channels.cl and the reference do:
  * u = x + bias (x alone without one: x + 0 would turn -0 into +0), u > 0 ? u : u * alpha,
  * times gain, clamped to +-limit where limit > 0. BIAS(i) is element i's bias; WIDEN
  * and NARROW move one stored element. */

@@ -1,17 +1,17 @@
-/* cpu.c: the host-memory API's in-process path. When the ctx's device is the host CPU,
+/* pick.c: the host-memory API's in-process path. When the ctx's device is the host CPU,
  * an array below a measured crossover is done right here: a kernel launch costs tens of
- * microseconds, the loop a fraction of one. The loops are in cpu_loops.h; this file holds
+ * microseconds, the loop a fraction of one. The loops are in loops.h; this file holds
  * their portable copy and picks, once per ctx, the widest copy the CPU runs. */
 #define LRELU_CPU_FN(name) name##_base
 #include "cpu/loops.h"
 
-#include <stdlib.h>
+#include <string.h>
 
 #ifdef LRELU_CPU_X86
 #include <cpuid.h>
 #endif
 
-/* A copy's entry points (cpu_loops.h, built with that copy's flags) */
+/* A copy's entry points (loops.h, built with that copy's flags) */
 #define LRELU_CPU_COPY(name)                                                                       \
     void lrelu_cpu_run_##name(lrelu_dtype t, size_t n, double alpha, const void *av,               \
                               const void *s, const void *v, void *out);                            \
@@ -78,13 +78,11 @@ static int cpu_runs(const char *name)
     return strcmp(name, "base") == 0;
 }
 
-const lrelu_cpu_copy *lrelu_cpu_pick(void)
+const lrelu_cpu_copy *lrelu_cpu_pick(const char *cap)
 {
-    /* LRELU_HOST_SIMD=NAME caps the choice at that copy (to test or compare the narrower
-     * ones); a name the build does not know leaves the choice alone */
-    const char *cap = getenv("LRELU_HOST_SIMD");
+    /* a cap this build has no copy of (avx2 off x86) leaves the choice alone */
     size_t first = 0, count = sizeof copies / sizeof copies[0];
-    for (size_t i = 0; cap != NULL && i < count; ++i)
+    for (size_t i = 0; i < count; ++i)
         if (strcmp(cap, copies[i].name) == 0)
             first = i;
     for (size_t i = first; i < count; ++i)

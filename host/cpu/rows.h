@@ -1,13 +1,12 @@
-/* cpu_rows.h: PReLU by rows in-process (lrelu_cpu_rows), part of each copy of
- * cpu_loops.h, which includes it: out = s > 0 ? v : v * slope, the slope of the
+/* rows.h: PReLU by rows in-process (lrelu_cpu_rows), part of each copy of
+ * loops.h, which includes it: out = s > 0 ? v : v * slope, the slope of the
  * element's channel. Each row's slope is widened and broadcast once, and the row runs 8
- * elements at a time as vectors (the vector-extension types of cpu_cbwd.h), its tail one
+ * elements at a time as vectors (the vector-extension types of chan_bwd.h), its tail one
  * at a time (bf16's rows run the plain loop; see ROWS_LOOP); where channels are last
  * (inner 1) the slopes lie as the elements do, and a row runs the loop with a slope per
- * element on them in place. No slope is laid out per element first: at 2^24 f32 over
- * 64-element rows the stores of that pass took a fifth of the time, queued behind the
- * non-temporal stores of the output. The results are the plain loops', bit for bit:
- * s > 0 on its bits, one product, one rounding. */
+ * element on them in place. No slope is laid out per element first: the stores of that
+ * pass queue behind the non-temporal stores of the output. The results are the plain loops', bit
+ * for bit: s > 0 on its bits, one product, one rounding. */
 
 static inline float one_f32(float s, float v, float a)
 {
@@ -46,12 +45,8 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
 /* For storage type ST, compute type CT, its vectors V of W lanes (bits U, compares I,
  * positive below LIM - 1 on the bits), LD8 and ST8 moving W elements, WIDEN one slope
  * and ONE doing one element; with BY_RUN a row is the plain loop (run_SUF) instead. bf16
- * takes it: the plain loop makes the choice on 16 bits (see bf16_one), and over rows of
- * 64 or 300 its time over a plain call's fell from 2.2 to 1.3 in cache (one thread) and
- * from 1.8-2.0 to 1.3-1.5 at 2^26 (two threads). f32 and f64 keep the vectors: the plain
- * loop on each row was faster in cache there too, but slower at 2^26 over rows of 256 to
- * 512 f32 (1.35-1.42 against 1.09-1.22) and 64 to 300 f64 (1.4-1.7 against 1.2-1.5).
- * f16's vectors are as fast as a plain call's loop. */
+ * takes it: the plain loop makes the choice on 16 bits (see bf16_one). f32, f64 and f16
+ * keep the vectors, faster past the caches (docs/performance.md, design measurements). */
 #define ROWS_LOOP(SUF, ST, CT, W, V, U, I, LIM, LD8, ST8, WIDEN, ONE, BY_RUN)                      \
     static void rows_##SUF(size_t n, const lrelu_cpu_rows *k, const ST *s, const ST *v, ST *out)   \
     {                                                                                              \
@@ -178,11 +173,8 @@ void LRELU_CPU_FN(lrelu_cpu_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cp
     } while (0)
 
 /* r->per NULL: no bias, the elements one segment. With BY_LOOP a row (or that segment)
- * runs bias_act's plain loop (bact_SUF) with the row's bias instead of the vectors. bf16
- * takes it: at (n/1024, 16, 64) and (n/4800, 16, 300) its time over a plain call's fell
- * from 1.7 to 1.35 in cache (one thread) and from 1.6-1.8 to 1.1-1.45 at 2^24-2^26, the
- * builds alternated. f16's vectors were faster than its loop (1.0-1.25 against 1.3-1.75),
- * f64's level with it. */
+ * runs bias_act's plain loop (bact_SUF) with the row's bias instead of the vectors: bf16
+ * takes it, the others keep the vectors (docs/performance.md, design measurements). */
 #define BACT_ROWS(SUF, ST, CT, W, V, I, LD8, ST8, WIDEN, NARROW, BY_LOOP)                          \
     static void bact_rows_##SUF(size_t n, const lrelu_cpu_bact *k, const lrelu_cpu_rows *r,        \
                                 const ST *x, ST *y)                                                \

@@ -1,12 +1,9 @@
-/* arrays.c: how the host-memory versions of the per-channel and int8 calls run. Each
- * array is wrapped whole in a buffer (zero copy where the device works on host memory,
- * else copied in and read back), the device call runs on the ctx's queue, and the
- * outputs are made visible to the host before returning. No streaming: each array must
- * fit one device allocation. On a CPU device the per-channel calls and the int8 forward
- * run in-process through vectorized loops wherever the plain calls would (bias_act's
- * forward over short rows below the streaming size; see chan_inprocess and
- * q8_inprocess); other small calls run the reference's loop in-process (bit for bit the
- * kernels' results; see inprocess_ref). */
+/* arrays.c: how the host-memory versions of the per-channel and int8 calls run, where
+ * route.c sends them: in-process (the family's vectorized loops or the reference's loop,
+ * bit for bit the kernels' results), or on the device, each array wrapped whole in a
+ * buffer (zero copy where the device works on host memory, else copied in and read
+ * back), the device call on the ctx's queue and the outputs made visible to the host
+ * before returning. No streaming: each array must fit one device allocation. */
 #include "hostmem/hostmem.h"
 
 #include <math.h>
@@ -14,23 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Whether a call of n elements moving `bytes` runs in-process: on a CPU device up to
- * 2^14 elements, where the reference's scalar loop (about 4 ns an element here) beat
- * PoCL's round trip (2^14 f32 PReLU forward 62 us against 150, backward 110 against
- * 227; 2^16 245 against 182); $LRELU_HOST_INPROCESS_BYTES, where set, decides by bytes
- * instead, as for the plain calls. */
-static int inprocess_ref(const lrelu_ctx *ctx, size_t n, size_t bytes)
-{
-    if (ctx->inprocess_set)
-        return bytes <= ctx->inprocess_bytes[LRELU_F32];
-    return ctx->host_cpu && n <= ((size_t)1 << 14);
-}
-
 /* Wraps operand i: the very same array as an earlier input shares its buffer, which
  * spans the longest of the operands that are that array (inputs may be one array at
  * different lengths: PReLU's slopes the first elements of dy, say). */
-static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, lrelu_array *ops, int nops, int i,
-                         int *owner)
+static lrelu_status wrap(lrelu_ctx *ctx, int zero_copy, const char *fn, size_t es, lrelu_array *ops,
+                         int nops, int i, int *owner)
 {
     lrelu_array *o = &ops[i];
     for (int j = 0; j < i; ++j)
@@ -49,7 +34,7 @@ static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, lrelu_array 
                           "per-channel and quantized host calls do not stream",
                           fn, o->name, bytes, (unsigned long long)ctx->max_alloc);
     cl_int err = CL_SUCCESS;
-    if (ctx->zero_copy) {
+    if (zero_copy) {
         uintptr_t p = (uintptr_t)o->ptr, base = p - p % ctx->base_align;
         o->off = (p - base) / es;
         o->mem = clCreateBuffer(ctx->context, CL_MEM_USE_HOST_PTR | CL_MEM_READ_WRITE,
@@ -69,8 +54,8 @@ static lrelu_status wrap(lrelu_ctx *ctx, const char *fn, size_t es, lrelu_array 
 }
 
 lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
-                             lrelu_array *ops, int nops, lrelu_arrays_device f, lrelu_arrays_ref ref, lrelu_arrays_fast fast,
-                             const void *call)
+                              lrelu_array *ops, int nops, lrelu_host_kind kind,
+                              const lrelu_arrays_ways *ways, const void *call)
 {
     for (int i = 0; i < nops; ++i)
         ops[i].inc = 1;
@@ -82,25 +67,28 @@ lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, siz
     size_t moved = 0;
     for (int i = 0; i < nops; ++i)
         moved += ops[i].ptr != NULL ? ops[i].n * es : 0;
-    if (fast != NULL && fast(ctx, call, ops, moved))
+    lrelu_host_call hc = {kind, t, moved, 1};
+    lrelu_route r = lrelu_route_host(ctx, &hc);
+    if (r == LRELU_ROUTE_INPROCESS && ways->fast(ctx, call, ops, moved))
         return LRELU_OK;
-    if (inprocess_ref(ctx, n, moved)) {
-        ref(call, ops);
+    if (r == LRELU_ROUTE_REFERENCE) {
+        ways->ref(call, ops);
         return LRELU_OK;
     }
+    int zero_copy = ctx->zero_copy; /* also where the loops could not run */
     cl_event done = NULL;
     for (int i = 0; i < nops && st == LRELU_OK; ++i)
         if (ops[i].ptr != NULL)
-            st = wrap(ctx, fn, es, ops, nops, i, &owner[i]);
+            st = wrap(ctx, zero_copy, fn, es, ops, nops, i, &owner[i]);
     if (st == LRELU_OK)
-        st = f(ctx, call, ops, &done);
+        st = ways->device(ctx, call, ops, &done);
     for (int i = 0; i < nops && st == LRELU_OK; ++i) {
         if (!ops[i].out || ops[i].ptr == NULL)
             continue;
         cl_int err = CL_SUCCESS;
         const char *what = "clEnqueueReadBuffer";
         size_t bytes = ops[i].n * es;
-        if (ctx->zero_copy) {
+        if (zero_copy) {
             what = "clEnqueueMapBuffer";
             void *m = clEnqueueMapBuffer(ctx->queue, ops[i].mem, CL_TRUE, CL_MAP_READ,
                                          ops[i].off * es, bytes, 1, &done, NULL, &err);
@@ -115,7 +103,7 @@ lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, siz
         if (err != CL_SUCCESS)
             st = lrelu_cl_fail(err, what, __FILE__, __LINE__);
     }
-    if (st == LRELU_OK && ctx->zero_copy) {
+    if (st == LRELU_OK && zero_copy) {
         cl_int err = clFinish(ctx->queue);
         if (err != CL_SUCCESS)
             st = lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
@@ -130,4 +118,3 @@ lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, siz
             (void)clReleaseMemObject(ops[i].mem);
     return st;
 }
-

@@ -59,7 +59,7 @@ static void chan_bwd_ref(const void *call, const lrelu_array *o)
 }
 
 /* PReLU and bias_act in-process over elements [first, first + n) (chan_body): by rows
- * where the layout suits (cpu_rows.h), else a block at a time with the values laid out
+ * where the layout suits (cpu/rows.h), else a block at a time with the values laid out
  * per element. PReLU: out = s > 0 ? v : v * slope (s = v = x forward; x and dy for dx);
  * bias_act: y from x. per: the slopes or biases (NULL: bias_act without a bias). */
 typedef struct {
@@ -89,11 +89,9 @@ static void chan_segment(const chan_job *j, size_t at, size_t len, const char *e
 
 /* Bytes per block whose slopes or biases are laid out one per element (in L1), for the
  * layouts the row loops leave (rows under 8 elements, channels last with few channels):
- * they go a block at a time through the loops that take a value per element. Before the
- * row loops, a call per 64-element row took 1.7-2.5 x the plain call's time and kept such
- * rows from the non-temporal stores (which write whole 4 KiB blocks); blocks of 8 KiB
- * took 1.1-1.3 x on one thread (8 against 16 and 32 KiB: 2^16 f32 7.1 against 9.0 and
- * 9.2 us, 2^18 32 against 42 and 42 us). */
+ * they go a block at a time through the loops that take a value per element: a call per
+ * row costs more, and 8 KiB beat larger blocks (docs/performance.md, design
+ * measurements). */
 #define CHAN_BLOCK_BYTES ((size_t)8 << 10)
 
 static void chan_body(const void *job, size_t first, size_t n)
@@ -135,7 +133,8 @@ static void cbwd_body(const void *job, size_t first, size_t n)
  * channel's sums added from +0 in block order and rounded once, as the kernels' second
  * pass does. One channel is one row, whatever the layout says. Returns 0 (the kernels
  * then run) where the scratch cannot be had. */
-static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_array *o, size_t bytes)
+static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_array *o,
+                              size_t bytes)
 {
     size_t C = c->l.channels, m = c->l.outer * c->l.inner;
     size_t inner = C == 1 ? m : c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
@@ -143,13 +142,11 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_ar
     if (C == 0 || nb == 0)
         return 0; /* never: lrelu_arrays_run returns first where there is nothing to do */
     /* channels last: groups as wide as the accumulators allow, so that a block's rows are
-     * read once (at 2^22 f32 over 256 channels groups of 64 took 1.9 x the time of one
-     * group), but narrower where a few blocks would leave too few units to share */
+     * read once, but narrower where a few blocks would leave too few units to share */
     size_t cols = inner != 1 ? 0 : nb >= 4 ? LRELU_CBWD_COLS : 64;
     /* several channels: a unit takes blocks of every channel of a group (all up to 256),
-     * reading rows in memory order; a block of one channel, its segments 2 KiB apart at
-     * (n/1024, 16, 64) f16, ran at a third of the kernels' speed from 2^24, and at (N,
-     * 16, 300) f32 (blocks over two rows) at a third of a plain call's */
+     * reading rows in memory order rather than a block of one channel, whose segments lie
+     * far apart */
     size_t segs = C > 1 && inner > 1 ? (C < LRELU_CBWD_STACK_COLS ? C : LRELU_CBWD_STACK_COLS) : 0;
     size_t per = 1;
     if (segs)
@@ -202,37 +199,31 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_ar
     return 1;
 }
 
-/* Where the plain calls of as many bytes run in-process (host/context.c: on a CPU device
- * with the wide loops, every size), PReLU's forward and its backward without dslope
- * (dx = x > 0 ? dy : dy * slope), and bias_act's forward, run by rows where the layout
- * suits, PReLU's streaming as the plain forward does (not bf16's forward); other layouts
- * lay their values out per element (chan_body), and bias_act's then only below the plain
- * calls' streaming size (the kernels are as fast there). The backwards with the sums,
- * and bias_act's, run chan_bwd_inprocess at every such size: at 2^24 f32 it took 0.5-1.05
- * x the kernels' time. */
+/* Whether the layout suits the row loops: rows of whole vectors, or a row's channels as
+ * they lie where there are enough (PReLU's rows of channels run the loop with a slope per
+ * element, a call each: 64 and more); bias_act without a bias is one row. */
+static int chan_by_rows(const chan_host *c, const void *per)
+{
+    size_t inner = c->l.inner, C = c->l.channels;
+    return inner >= 8 || (inner == 1 && C >= (c->bias_act ? 16 : 64)) ||
+           (c->bias_act && per == NULL);
+}
+
+/* PReLU's forward and its backward without dslope (dx = x > 0 ? dy : dy * slope), and
+ * bias_act's forward, by rows where the layout suits, PReLU's streaming as the plain
+ * forward does (not bf16's forward: docs/performance.md); other layouts lay their values
+ * out per element (chan_body). The backwards with the sums, and bias_act's, run
+ * chan_bwd_inprocess. */
 static int chan_inprocess(lrelu_ctx *ctx, const void *call, const lrelu_array *o, size_t bytes)
 {
     const chan_host *c = call;
     int bwd = c->backward;
-    if (bytes > ctx->inprocess_bytes[c->t])
-        return 0;
     if (bwd && (c->bias_act || o[4].ptr != NULL))
         return chan_bwd_inprocess(ctx, c, o, bytes);
-    /* by rows: rows of whole vectors, or a row's channels as they lie where there are
-     * enough (PReLU's rows of channels run the loop with a slope per element, a call
-     * each: 64 and more); bias_act without a bias is one row */
-    size_t inner = c->l.inner, C = c->l.channels;
-    /* bias_act's forward and bf16's PReLU forward do not stream: with non-temporal stores
-     * they took 1.03-1.43 x (bias_act: f32, f16, bf16) and 1.02-1.50 x (bf16 PReLU) the
-     * time of cached ones at 2^24-2^26, two ctxs alternated; the f32 and f16 PReLU
-     * forwards 0.84-1.06 x, PReLU's dx alone 0.87-0.92 x (f32, bf16) */
     int stream =
         !c->bias_act && !(c->t == LRELU_BF16 && !bwd) &&
         lrelu_inprocess_streams(ctx, bytes, o[bwd ? 3 : 2].ptr, o[0].ptr, o[bwd ? 2 : 0].ptr);
-    int by_rows = inner >= 8 || (inner == 1 && C >= (c->bias_act ? 16 : 64)) ||
-                  (c->bias_act && o[1].ptr == NULL);
-    if (c->bias_act && bytes >= ctx->stream_bytes && !by_rows)
-        return 0; /* the kernels are as fast there */
+    int by_rows = chan_by_rows(c, o[1].ptr);
     chan_job j = {.expand = ctx->cpu->expand,
                   .t = c->t,
                   .l = c->l,
@@ -272,13 +263,16 @@ static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan
     if (st != LRELU_OK)
         return st;
     lrelu_array ops[3] = {{.name = "x", .ptr = x, .n = n},
-                      {.name = c->bias_act ? "bias" : "slope",
-                       .ptr = p,
-                       .n = c->l.channels,
-                       .optional = c->bias_act},
-                      {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
-    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, chan_fwd_device, chan_fwd_ref,
-                    chan_inprocess, c);
+                          {.name = c->bias_act ? "bias" : "slope",
+                           .ptr = p,
+                           .n = c->l.channels,
+                           .optional = c->bias_act},
+                          {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
+    /* bias_act's forward a block at a time is no faster than the kernels past the caches */
+    lrelu_host_kind kind =
+        c->bias_act && !chan_by_rows(c, p) ? LRELU_HOST_CHANNELS_SLOW : LRELU_HOST_CHANNELS;
+    static const lrelu_arrays_ways ways = {chan_fwd_device, chan_fwd_ref, chan_inprocess};
+    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, kind, &ways, c);
 }
 
 static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
@@ -293,16 +287,18 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
     if (dx == NULL && ds == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dx and %s are both NULL; ask for one", fn,
                           ds_name);
-    lrelu_array ops[5] = {{.name = "x", .ptr = x, .n = n},
-                      {.name = c->bias_act ? "bias" : "slope",
-                       .ptr = p,
-                       .n = c->l.channels,
-                       .optional = c->bias_act},
-                      {.name = "dy", .ptr = dy, .n = n},
-                      {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
-                      {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
-    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, chan_bwd_device, chan_bwd_ref,
-                    chan_inprocess, c);
+    lrelu_array ops[5] = {
+        {.name = "x", .ptr = x, .n = n},
+        {.name = c->bias_act ? "bias" : "slope",
+         .ptr = p,
+         .n = c->l.channels,
+         .optional = c->bias_act},
+        {.name = "dy", .ptr = dy, .n = n},
+        {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
+        {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
+    static const lrelu_arrays_ways ways = {chan_bwd_device, chan_bwd_ref, chan_inprocess};
+    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, LRELU_HOST_CHANNELS,
+                            &ways, c);
 }
 
 lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,

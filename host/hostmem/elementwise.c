@@ -1,6 +1,6 @@
-/* hostmem.c: the blocking host-memory API. Checks the pointers, then runs the arrays
- * through the device in chunks no larger than the device's largest allocation, one of
- * two ways:
+/* elementwise.c: the blocking host-memory API of the elementwise calls. Checks the
+ * arrays, then runs them where route.c says: in-process, or through the device in chunks
+ * no larger than the device's largest allocation, one of two ways:
  * - zero copy, where the device works on host memory (CL_DEVICE_HOST_UNIFIED_MEMORY:
  *   PoCL, integrated GPUs): each chunk of the caller's arrays is wrapped in a
  *   CL_MEM_USE_HOST_PTR buffer that starts at the chunk rounded down to
@@ -17,8 +17,6 @@
 
 #include <stdint.h>
 #include <string.h>
-
-#define LRELU_STAGING_CHUNK ((size_t)16 << 20)
 
 /* Bytes from a view's first element to the end of its n-th. */
 static size_t span_bytes(const lrelu_operand *o, size_t n, size_t es)
@@ -264,45 +262,6 @@ cleanup:
     return st;
 }
 
-/* The crew of ctx, started on first use; NULL when it has none (one thread, or none could
- * start). */
-static lrelu_crew *ctx_crew(lrelu_ctx *ctx)
-{
-    lrelu_crew *c = atomic_load_explicit(&ctx->crew, memory_order_acquire);
-    if (c != NULL || ctx->threads < 2)
-        return c;
-    pthread_mutex_lock(&ctx->lock);
-    if (!ctx->crew_started) {
-        ctx->crew_started = 1;
-        atomic_store_explicit(&ctx->crew, lrelu_crew_create(ctx->threads - 1),
-                              memory_order_release);
-    }
-    pthread_mutex_unlock(&ctx->lock);
-    return atomic_load_explicit(&ctx->crew, memory_order_acquire);
-}
-
-void lrelu_inprocess_run(lrelu_ctx *ctx, size_t crew_bytes, size_t n, size_t es, size_t bytes,
-                         lrelu_crew_body body, const void *job)
-{
-    if (bytes < crew_bytes ||
-        !lrelu_crew_run(ctx_crew(ctx), bytes / 4 >= crew_bytes, n, es, body, job))
-        body(job, 0, n);
-}
-
-/* In place, a non-temporal store saves nothing: the line was just read into the cache,
- * and writing it past the cache took 1.24-1.49 x the time of cached stores (plain and
- * PReLU forwards and the plain backward at 2^24-2^26 f32, two ctxs alternated). */
-int lrelu_inprocess_streams(const lrelu_ctx *ctx, size_t bytes, const void *out, const void *in0,
-                            const void *in1)
-{
-    return bytes >= ctx->stream_bytes && out != in0 && out != in1;
-}
-
-lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, int stream)
-{
-    return stream ? ctx->cpu->stream : ctx->cpu->run;
-}
-
 /* A plain call in-process: its loop over elements [first, first + n). */
 typedef struct {
     lrelu_cpu_fn fn;
@@ -319,23 +278,24 @@ static void plain_body(const void *job, size_t first, size_t n)
     j->fn(j->t, n, j->alpha, NULL, j->s + at, j->v + at, j->out + at);
 }
 
-/* The in-process path: the plain loops of cpu.c, over the crew's threads from
- * crew_bytes on; or the reference for the _ex calls (bit for bit the general kernel's
- * results; those calls are rarely small and hot). */
-static void run_inprocess(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                          const lrelu_opts *o, const lrelu_operand *ops, int nops)
+/* A plain call in-process: the loops of cpu/, over the crew's threads from crew_bytes
+ * on. The backward does not stream (docs/performance.md). */
+static void run_inprocess(lrelu_ctx *ctx, lrelu_dtype t, size_t n, size_t bytes, double alpha,
+                          const lrelu_operand *ops, int nops)
 {
     void *out = (void *)ops[nops - 1].ptr;
-    if (lrelu_opts_plain(o)) {
-        size_t bytes = n * lrelu_dtype_size(t) * (size_t)nops;
-        /* the backward does not stream: out of place, non-temporal stores took 1.0-1.4 x
-         * the time of cached ones at 2^24-2^27 f32 (the forward 0.72-0.87 x) */
-        int stream = nops == 2 && lrelu_inprocess_streams(ctx, bytes, out, ops[0].ptr, NULL);
-        plain_job j = {lrelu_inprocess_loop(ctx, stream), t,  alpha, ops[0].ptr,
-                       ops[nops == 3 ? 1 : 0].ptr,        out};
-        lrelu_inprocess_run(ctx, ctx->crew_bytes[t], n, lrelu_dtype_size(t), bytes, plain_body, &j);
-        return;
-    }
+    int stream = nops == 2 && lrelu_inprocess_streams(ctx, bytes, out, ops[0].ptr, NULL);
+    plain_job j = {lrelu_inprocess_loop(ctx, stream), t,  alpha, ops[0].ptr,
+                   ops[nops == 3 ? 1 : 0].ptr,        out};
+    lrelu_inprocess_run(ctx, ctx->crew_bytes[t], n, lrelu_dtype_size(t), bytes, plain_body, &j);
+}
+
+/* A call that blends or strides in-process: the reference's loop, bit for bit the
+ * general kernel's results (such calls are rarely small and hot). */
+static void run_reference(lrelu_op op, lrelu_dtype t, size_t n, double alpha, const lrelu_opts *o,
+                          const lrelu_operand *ops, int nops)
+{
+    void *out = (void *)ops[nops - 1].ptr;
     if (op == LRELU_OP_FORWARD)
         lrelu_ref_forward_ex(t, n, alpha, o, ops[0].ptr, out);
     else if (op == LRELU_OP_BACKWARD)
@@ -359,16 +319,23 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
     lrelu_checked c = {fn, t, es, n, 1, 0, NULL, ops, nops};
     if ((st = lrelu_check_operands(ctx, &c)) != LRELU_OK || n == 0)
         return st;
-
-    size_t inprocess = lrelu_opts_plain(&o) ? ctx->inprocess_bytes[t] : ctx->inprocess_ex_bytes[t];
-    if (n * es <= inprocess / (size_t)nops) {
-        run_inprocess(ctx, op, t, n, alpha, &o, ops, nops);
+    /* n * es fits the address space (checked); nops times it may not: saturate */
+    size_t bytes = n * es > SIZE_MAX / (size_t)nops ? SIZE_MAX : n * es * (size_t)nops;
+    lrelu_host_call hc = {lrelu_opts_plain(&o) ? LRELU_HOST_PLAIN : LRELU_HOST_EX, t, bytes,
+                          can_wrap(ops, nops, n, es)};
+    lrelu_route r = lrelu_route_host(ctx, &hc);
+    if (r == LRELU_ROUTE_INPROCESS) {
+        run_inprocess(ctx, t, n, bytes, alpha, ops, nops);
+        return LRELU_OK;
+    }
+    if (r == LRELU_ROUTE_REFERENCE) {
+        run_reference(op, t, n, alpha, &o, ops, nops);
         return LRELU_OK;
     }
     size_t chunk = ctx->host_chunk_bytes / es;
     if (chunk == 0)
         chunk = 1;
-    if (ctx->zero_copy && can_wrap(ops, nops, n, es)) {
+    if (r == LRELU_ROUTE_ZERO_COPY) {
         /* room for the rounding down in front of each chunk, and for its span */
         size_t inc = 1;
         for (int i = 0; i < nops; ++i)
@@ -378,10 +345,9 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
             chunk = room > 0 ? room : 1;
         return run_wrapped(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);
     }
-    /* the copying path keeps its staging buffers: 16 MiB chunks bound what it holds
-     * (2 pipelines x 3 operands) while still moving at full transfer speed */
-    if (chunk > LRELU_STAGING_CHUNK / es)
-        chunk = LRELU_STAGING_CHUNK / es;
+    /* the copying path keeps its staging buffers, whose chunks are smaller (route.c) */
+    if (chunk > ctx->staging_chunk_bytes / es)
+        chunk = ctx->staging_chunk_bytes / es > 0 ? ctx->staging_chunk_bytes / es : 1;
     return run_copy(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);
 }
 
@@ -398,7 +364,8 @@ lrelu_status lrelu_forward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, doub
 lrelu_status lrelu_backward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                     const lrelu_opts *opts, const void *x, const void *dy, void *dx)
 {
-    lrelu_operand ops[3] = {{.name = "x", .ptr = x}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
+    lrelu_operand ops[3] = {
+        {.name = "x", .ptr = x}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
     return run_host(ctx, LRELU_OP_BACKWARD, t, n, alpha, opts, ops, 3);
 }
 
@@ -406,7 +373,8 @@ lrelu_status lrelu_backward_from_output_host_ex(lrelu_ctx *ctx, lrelu_dtype t, s
                                                 double alpha, const lrelu_opts *opts, const void *y,
                                                 const void *dy, void *dx)
 {
-    lrelu_operand ops[3] = {{.name = "y", .ptr = y}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
+    lrelu_operand ops[3] = {
+        {.name = "y", .ptr = y}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
     return run_host(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, opts, ops, 3);
 }
 

@@ -1,10 +1,41 @@
-/* hostmem.h: the host-memory API's shared parts: the in-process runs. */
+/* hostmem.h: the host-memory API's shared parts: where a call runs (route.c), how it runs
+ * in-process (inprocess.c), and how the per-channel and int8 calls wrap their arrays
+ * (arrays.c). */
 #ifndef LRELU_HOSTMEM_H
 #define LRELU_HOSTMEM_H
 
 #include "cl/cl.h"
 
-/* hostmem.c: runs an in-process call of n elements of es bytes moving `bytes` on the
+/* What a host call is, for route.c: its family, dtype and the bytes it moves (inputs
+ * and outputs together). */
+typedef enum {
+    LRELU_HOST_PLAIN,         /* forward or backward, no blend, no strides */
+    LRELU_HOST_EX,            /* ... blending or strided */
+    LRELU_HOST_CHANNELS,      /* PReLU or bias_act where the in-process loops suit */
+    LRELU_HOST_CHANNELS_SLOW, /* bias_act's forward over short rows: a block at a time */
+    LRELU_HOST_Q8,
+} lrelu_host_kind;
+typedef struct {
+    lrelu_host_kind kind;
+    lrelu_dtype t;
+    size_t bytes;
+    int wrappable; /* zero copy may wrap the arrays as they are (they do not partly overlap) */
+} lrelu_host_call;
+typedef enum {
+    LRELU_ROUTE_INPROCESS, /* the vectorized loops (cpu/), on the calling thread and crew */
+    LRELU_ROUTE_REFERENCE, /* the reference's scalar loop: the same bits, no launch */
+    LRELU_ROUTE_ZERO_COPY, /* the device, on the caller's arrays wrapped in place */
+    LRELU_ROUTE_COPY,      /* the device, through device buffers */
+} lrelu_route;
+
+/* route.c: the ctx's thresholds, its in-process loops and threads, and whether it may
+ * wrap host memory (unified: the device works on host memory), at creation. cpus: the
+ * CPUs the creating thread may run on (0: unknown). */
+void lrelu_route_init(lrelu_ctx *c, int unified, long cpus);
+/* route.c: where call c runs. */
+lrelu_route lrelu_route_host(const lrelu_ctx *ctx, const lrelu_host_call *c);
+
+/* inprocess.c: runs an in-process call of n elements of es bytes moving `bytes` on the
  * calling thread, shared with the ctx's crew from crew_bytes on (the dtype's, from the
  * ctx: started on first need); whether a call moving `bytes` into `out` from in0 and in1
  * (NULL for none) writes with non-temporal stores: from the ctx's stream_bytes on, and
@@ -21,19 +52,27 @@ lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, int stream);
 typedef lrelu_operand lrelu_array;
 
 /* Runs the device call on the wrapped operands; fills `done`. */
-typedef lrelu_status (*lrelu_arrays_device)(lrelu_ctx *ctx, const void *call, const lrelu_array *ops,
-                                  cl_event *done);
+typedef lrelu_status (*lrelu_arrays_device)(lrelu_ctx *ctx, const void *call,
+                                            const lrelu_array *ops, cl_event *done);
 /* Runs the reference's loop on the host operands (in-process). */
 typedef void (*lrelu_arrays_ref)(const void *call, const lrelu_array *ops);
-/* Runs the call in-process by a faster way than the reference, if it has one and the
- * call moving `bytes` qualifies; returns whether it did. */
-typedef int (*lrelu_arrays_fast)(lrelu_ctx *ctx, const void *call, const lrelu_array *ops, size_t bytes);
+/* Runs the call in-process through the vectorized loops; returns 0 where it could not
+ * (no memory for its scratch: the device runs it then). */
+typedef int (*lrelu_arrays_fast)(lrelu_ctx *ctx, const void *call, const lrelu_array *ops,
+                                 size_t bytes);
+/* A family's three ways to run a call. */
+typedef struct {
+    lrelu_arrays_device device;
+    lrelu_arrays_ref ref;
+    lrelu_arrays_fast fast;
+} lrelu_arrays_ways;
 
-/* The checks of the arrays (after the call's own parameter checks), then the call: fast
- * or the reference in-process where it qualifies, else the device call f on the arrays
- * wrapped in buffers and the outputs brought back. n is the data operands' count. */
+/* The checks of the arrays (after the call's own parameter checks), then the call where
+ * route.c sends a call of this kind: in-process (fast or the reference), else the device
+ * call on the arrays wrapped in buffers and the outputs brought back. n is the data
+ * operands' count. */
 lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
-                              lrelu_array *ops, int nops, lrelu_arrays_device f, lrelu_arrays_ref ref,
-                              lrelu_arrays_fast fast, const void *call);
+                              lrelu_array *ops, int nops, lrelu_host_kind kind,
+                              const lrelu_arrays_ways *ways, const void *call);
 
 #endif /* LRELU_HOSTMEM_H */

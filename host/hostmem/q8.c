@@ -9,7 +9,8 @@ typedef struct {
     lrelu_q8_args a; /* the same, as the kernel takes them */
 } q8_call;
 
-static lrelu_status q8_device(lrelu_ctx *ctx, const void *call, const lrelu_array *ops, cl_event *done)
+static lrelu_status q8_device(lrelu_ctx *ctx, const void *call, const lrelu_array *ops,
+                              cl_event *done)
 {
     const q8_call *c = call;
     return lrelu_forward_q8(ctx, c->t, ops[0].n, c->alpha, c->in, c->out, ops[0].mem, ops[0].off,
@@ -38,13 +39,10 @@ static void q8_body(const void *job, size_t first, size_t n)
     j->fn(j->t, n, &j->a, j->x + first, j->y + first);
 }
 
-/* Where a plain f32 call of as many bytes runs in-process, streaming from the same size
- * on. */
+/* Streaming from the plain calls' size on. */
 static int q8_inprocess(lrelu_ctx *ctx, const void *call, const lrelu_array *o, size_t bytes)
 {
     const q8_call *c = call;
-    if (bytes > ctx->inprocess_bytes[LRELU_F32])
-        return 0;
     int stream = lrelu_inprocess_streams(ctx, bytes, o[1].ptr, o[0].ptr, NULL);
     q8_job j = {stream ? ctx->cpu->q8_stream : ctx->cpu->q8, c->t, c->a, o[0].ptr,
                 (int8_t *)o[1].ptr};
@@ -61,8 +59,8 @@ lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, doub
     if (st != LRELU_OK)
         return st;
     lrelu_array ops[2] = {{.name = "x", .ptr = x, .n = n},
-                      {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
+                          {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     q8_call c = {t, alpha, in, out, a};
-    return lrelu_arrays_run(ctx, fn, LRELU_F32, 1, n, ops, 2, q8_device, q8_ref, q8_inprocess, &c);
+    static const lrelu_arrays_ways ways = {q8_device, q8_ref, q8_inprocess};
+    return lrelu_arrays_run(ctx, fn, LRELU_F32, 1, n, ops, 2, LRELU_HOST_Q8, &ways, &c);
 }
-

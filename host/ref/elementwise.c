@@ -1,5 +1,5 @@
-/* elementwise.c: the CPU reference of the elementwise calls, one element at a time in the compute type of each
- * dtype, exactly the math of the kernels: what every test compares the device against.
+/* elementwise.c: the CPU reference of the elementwise calls, one element at a time in the compute
+ * type of each dtype, exactly the math of the kernels: what every test compares the device against.
  * "s > 0" is the plain IEEE comparison; host code does not flush denormals. */
 #include "common/common.h"
 
