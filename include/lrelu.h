@@ -229,7 +229,8 @@ LRELU_API lrelu_status lrelu_backward_from_output(lrelu_ctx *ctx, lrelu_dtype t,
  *   whose call starts them) and joins in lrelu_destroy. After each such call they spin
  *   for about 100 us, then sleep. A helper found on its caller's CPU moves off it by
  *   narrowing its own affinity for a moment; the caller's is never touched.
- *   LRELU_HOST_INPROCESS_BYTES and LRELU_HOST_THREADS (README) tune or turn this off.
+ *   LRELU_HOST_THREADS (README) sets the threads; LRELU_HOST_INPROCESS_BYTES (internal,
+ *   docs/architecture.md) moves the crossover or turns the path off.
  * ---------------------------------------------------------------------------------- */
 LRELU_API lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                           const void *x, void *y);
