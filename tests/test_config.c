@@ -43,9 +43,11 @@ static void taken(const char *var, const char *value)
     setenv(var, value, 1);
     lrelu_ctx *ctx = NULL;
     lrelu_status st = lrelu_create(&ctx, NULL);
-    float x[4] = {-2.0f, -0.0f, 1.0f, 3.0f}, y[4];
-    if (st == LRELU_OK)
+    float y[4] = {0};
+    if (st == LRELU_OK) {
+        const float x[4] = {-2.0f, -0.0f, 1.0f, 3.0f};
         st = lrelu_forward_host(ctx, LRELU_F32, 4, 0.5, x, y);
+    }
     snprintf(what, sizeof what, "%s='%s' is taken (%s)", var, value,
              st == LRELU_OK ? "runs" : lrelu_last_error());
     check(st == LRELU_OK && y[0] == -1.0f && y[3] == 3.0f, what);

@@ -131,6 +131,8 @@ void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner,
                : inner == 1         ? 1
                                     : (16 * inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     p = p < nb ? p : nb;
+    if (w == 0 || p == 0) /* never: a call with no channels or blocks returns first */
+        w = p = 1;
     while ((channels + w - 1) / w * ((nb + p - 1) / p) < 4 * ctx->units) {
         if (w > 8 && w / 2 * inner >= 8192)
             w /= 2;

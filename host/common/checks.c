@@ -263,7 +263,7 @@ static lrelu_status check_pair(const lrelu_checked *c, const lrelu_operand *a, i
 
 lrelu_status lrelu_check_operands(const lrelu_ctx *ctx, lrelu_checked *c)
 {
-    lrelu_status st = LRELU_OK;
+    lrelu_status st;
     if (!c->host && c->num_wait > 0 && c->wait == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: num_wait is %u but wait is NULL", c->fn,
                           (unsigned)c->num_wait);
