@@ -61,26 +61,27 @@
 #define CHAN_FWD_STEP(T, ISPOS, v, out)                                                            \
     {                                                                                              \
         T t_ = bias ? (v) + pc : (v);                                                              \
-        out = (bias ? gain : (C)1) * LRELU(ISPOS(t_), t_, bias ? alpha : pc);                      \
+        out = (bias ? gain : (CALC_T)1) * LRELU(ISPOS(t_), t_, bias ? alpha : pc);                 \
         out = out > lim ? (T)lim : out;                                                            \
         out = out < -lim ? (T)(-lim) : out;                                                        \
     }
 /* Channel c's factor: the bias, -0 where there is none (mode 2), or the slope. */
-#define CHAN_FACTOR(c, p) (mode == 2 ? -(C)0 : LOADP(c, p))
+#define CHAN_FACTOR(c, p) (mode == 2 ? -(CALC_T)0 : LOADP(c, p))
 /* The clamp's bound: limit where bias_act has one, else infinity. */
-#define CHAN_FWD_LIM (bias && limit > (C)0 ? limit : (C)INFINITY)
+#define CHAN_FWD_LIM (bias && limit > (CALC_T)0 ? limit : (CALC_T)INFINITY)
 
-__kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C alpha, C gain,
-                            C limit, const __global S *x, ulong x_off, const __global S *p,
-                            ulong p_off, __global S *y, ulong y_off)
+__kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, CALC_T alpha,
+                            CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,
+                            const __global STORE_T *p, ulong p_off, __global STORE_T *y,
+                            ulong y_off)
 {
     size_t first = get_global_id(0) * LRELU_VEC;
     if (first >= (size_t)n)
         return;
     size_t last = first + LRELU_VEC < (size_t)n ? first + LRELU_VEC : (size_t)n;
-    const __global S *xp = x + x_off;
-    const __global S *pp = p + p_off;
-    __global S *yp = y + y_off;
+    const __global STORE_T *xp = x + x_off;
+    const __global STORE_T *pp = p + p_off;
+    __global STORE_T *yp = y + y_off;
     size_t row, r, c;
     if ((n >> 32) == 0) { /* 32-bit division: several times faster on most devices */
         uint f32 = (uint)first, in32 = (uint)inner, row32 = f32 / in32;
@@ -93,11 +94,11 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
         c = row % channels;
     }
     int bias = mode != 0;
-    C pc = CHAN_FACTOR(c, pp), lim = CHAN_FWD_LIM;
+    CALC_T pc = CHAN_FACTOR(c, pp), lim = CHAN_FWD_LIM;
     if (last - first == LRELU_VEC && r + LRELU_VEC <= inner) { /* one channel: a vector */
         size_t i = first / LRELU_VEC;
-        CV v = LOADV(i, xp), out;
-        CHAN_FWD_STEP(CV, IS_POSV, v, out)
+        CALC_V v = LOADV(i, xp), out;
+        CHAN_FWD_STEP(CALC_V, IS_POSV, v, out)
         STOREV(out, i, yp);
         return;
     }
@@ -106,8 +107,8 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
         /* Channels change inside the vector: gather the factors' bits into a private
          * array and convert them as one vector, as the general kernel's strides (one
          * element at a time is slow for f16). */
-        SB fb[LRELU_VEC];
-        const __global SB *pb = (const __global SB *)pp;
+        SBITS_T fb[LRELU_VEC];
+        const __global SBITS_T *pb = (const __global SBITS_T *)pp;
         for (size_t k = 0; k < LRELU_VEC; ++k) {
             if (mode != 2)
                 fb[k] = pb[c];
@@ -118,18 +119,18 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
             }
         }
         size_t i = first / LRELU_VEC;
-        CV v = LOADV(i, xp), out;
+        CALC_V v = LOADV(i, xp), out;
         {
-            CV pc = mode == 2 ? (CV)(-(C)0) : LOADV(0, (const S *)fb);
-            CHAN_FWD_STEP(CV, IS_POSV, v, out)
+            CALC_V pc = mode == 2 ? (CALC_V)(-(CALC_T)0) : LOADV(0, (const STORE_T *)fb);
+            CHAN_FWD_STEP(CALC_V, IS_POSV, v, out)
         }
         STOREV(out, i, yp);
         return;
     }
 #endif
     for (size_t k = first; k < last; ++k) {
-        C v = LOAD1(k, xp), out;
-        CHAN_FWD_STEP(C, IS_POS1, v, out)
+        CALC_T v = LOAD1(k, xp), out;
+        CHAN_FWD_STEP(CALC_T, IS_POS1, v, out)
         STORE1(out, k, yp);
         if (++r == inner) {
             r = 0;
@@ -141,13 +142,14 @@ __kernel void CHAN_FWD_NAME(ulong n, ulong channels, ulong inner, int mode, C al
 }
 
 /* Elements [from, to) of a row of chan_2d, one at a time. */
-static inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to, C alpha,
-                                C gain, C lim, C pr, const __global S *xp, const __global S *pp,
-                                __global S *yp)
+static inline void chan_2d_ones(const int bias, const int cols, size_t from, size_t to,
+                                CALC_T alpha, CALC_T gain, CALC_T lim, CALC_T pr,
+                                const __global STORE_T *xp, const __global STORE_T *pp,
+                                __global STORE_T *yp)
 {
     for (size_t k = from; k < to; ++k) {
-        C v = LOAD1(k, xp), pc = cols ? LOADP(k, pp) : pr, out;
-        CHAN_FWD_STEP(C, IS_POS1, v, out)
+        CALC_T v = LOAD1(k, xp), pc = cols ? LOADP(k, pp) : pr, out;
+        CHAN_FWD_STEP(CALC_T, IS_POS1, v, out)
         STORE1(out, k, yp);
     }
 }
@@ -163,17 +165,18 @@ static inline void chan_2d_ones(const int bias, const int cols, size_t from, siz
  * per bias and cols (PReLU 0, bias_act 1): with both constants, the PReLU body is the
  * plain forward's (a runtime mode in it slows f16). */
 static inline void chan_2d(const int bias, const int cols, ulong rows, ulong channels, ulong inner,
-                           int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                           const __global S *p, ulong p_off, __global S *y, ulong y_off)
+                           int mode, CALC_T alpha, CALC_T gain, CALC_T limit,
+                           const __global STORE_T *x, ulong x_off, const __global STORE_T *p,
+                           ulong p_off, __global STORE_T *y, ulong y_off)
 {
     size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
     size_t len = cols ? (size_t)channels : (size_t)inner, body = len / LRELU_VEC;
     if (row >= (size_t)rows)
         return;
-    const __global S *pp = p + p_off;
-    C pr = cols ? (C)0 : CHAN_FACTOR(row % (size_t)channels, pp), lim = CHAN_FWD_LIM;
-    const __global S *xp = x + x_off + row * len;
-    __global S *yp = y + y_off + row * len;
+    const __global STORE_T *pp = p + p_off;
+    CALC_T pr = cols ? (CALC_T)0 : CHAN_FACTOR(row % (size_t)channels, pp), lim = CHAN_FWD_LIM;
+    const __global STORE_T *xp = x + x_off + row * len;
+    __global STORE_T *yp = y + y_off + row * len;
 #ifdef BF16_PAIRS
     { /* pairs as the plain forward's, from the output row's first even element */
         size_t at = (size_t)y_off + row * len;
@@ -181,14 +184,14 @@ static inline void chan_2d(const int bias, const int cols, ulong rows, ulong cha
         size_t lead = PAIRS_LEAD(len, at, x_shift | p_shift);
         body = PAIRS_BODY(len, lead, x_shift | p_shift, LRELU_VEC);
         for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
-            UPV u = LRELU_CAT(pair_load, PV)(j, xp + lead, x_shift);
-            UPV f = cols ? LRELU_CAT(pair_load, PV)(j, pp + lead, p_shift) : (UPV)0;
-            FPV lo = PAIR_LO(u, PV), hi = PAIR_HI(u, PV), out_lo, out_hi, pc;
-            pc = cols ? PAIR_LO(f, PV) : (FPV)pr;
-            CHAN_FWD_STEP(FPV, PAIR_POS, lo, out_lo)
-            pc = cols ? PAIR_HI(f, PV) : (FPV)pr;
-            CHAN_FWD_STEP(FPV, PAIR_POS, hi, out_hi)
-            PAIR_STORE(out_lo, out_hi, j, yp + lead, PV);
+            PAIRS_V u = LRELU_CAT(pair_load, NPAIRS)(j, xp + lead, x_shift);
+            PAIRS_V f = cols ? LRELU_CAT(pair_load, NPAIRS)(j, pp + lead, p_shift) : (PAIRS_V)0;
+            PAIRS_F lo = PAIR_LO(u, NPAIRS), hi = PAIR_HI(u, NPAIRS), out_lo, out_hi, pc;
+            pc = cols ? PAIR_LO(f, NPAIRS) : (PAIRS_F)pr;
+            CHAN_FWD_STEP(PAIRS_F, PAIR_POS, lo, out_lo)
+            pc = cols ? PAIR_HI(f, NPAIRS) : (PAIRS_F)pr;
+            CHAN_FWD_STEP(PAIRS_F, PAIR_POS, hi, out_hi)
+            PAIR_STORE(out_lo, out_hi, j, yp + lead, NPAIRS);
         }
         if (body >= first && body < first + LRELU_ITEM_VECS) { /* the row's ends */
             chan_2d_ones(bias, cols, 0, lead, alpha, gain, lim, pr, xp, pp, yp);
@@ -198,8 +201,8 @@ static inline void chan_2d(const int bias, const int cols, ulong rows, ulong cha
     }
 #else
     for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
-        CV v = LOADV(j, xp), pc = cols ? LOADV(j, pp) : (CV)pr, out;
-        CHAN_FWD_STEP(CV, IS_POSV, v, out)
+        CALC_V v = LOADV(j, xp), pc = cols ? LOADV(j, pp) : (CALC_V)pr, out;
+        CHAN_FWD_STEP(CALC_V, IS_POSV, v, out)
         STOREV(out, j, yp);
     }
     if (body >= first && body < first + LRELU_ITEM_VECS)
@@ -211,9 +214,9 @@ static inline void chan_2d(const int bias, const int cols, ulong rows, ulong cha
  * of rows (outer * channels, or with cols outer). cols ignores inner (it is 1) and needs
  * a factor array: bias_act without a bias runs as rows. */
 #define CHAN_2D_KERNEL(NAME, BIAS, COLS)                                                           \
-    __kernel void NAME(ulong rows, ulong channels, ulong inner, int mode, C alpha, C gain,         \
-                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
-                       ulong p_off, __global S *y, ulong y_off)                                    \
+    __kernel void NAME(ulong rows, ulong channels, ulong inner, int mode, CALC_T alpha,            \
+                       CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,          \
+                       const __global STORE_T *p, ulong p_off, __global STORE_T *y, ulong y_off)   \
     {                                                                                              \
         chan_2d(BIAS, COLS, rows, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off,   \
                 y, y_off);                                                                         \
@@ -225,9 +228,9 @@ CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
 
 /* Eight elements at once for the backward's sums: C8 values, loads and stores at any
  * element index, and the "> 0" mask. */
-#define C8         LRELU_CAT(C, 8)
-#define U8         LRELU_CAT(U, 8)
-#define IS_POS8(s) ((LRELU_CAT(as_, LRELU_CAT(U, 8))(s) - (U)1) < (U)POS_LIMIT)
+#define CALC_8     LRELU_CAT(CALC_T, 8)
+#define BITS_8     LRELU_CAT(BITS_T, 8)
+#define IS_POS8(s) ((LRELU_CAT(as_, LRELU_CAT(BITS_T, 8))(s) - (BITS_T)1) < (BITS_T)POS_LIMIT)
 #if LRELU_DTYPE == 1
 #define LOAD8(i, p)     vload_half8(0, (p) + (i))
 #define STORE8(v, i, p) vstore_half8_rte((v), 0, (p) + (i))
@@ -239,7 +242,7 @@ CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
 #define STORE8(v, i, p) vstore8((v), 0, (p) + (i))
 #endif
 
-/* dx and the sum's term of one element (T = C, ISPOS = IS_POS1) or eight (C8, IS_POS8);
+/* dx and the sum's term of one element (T = CALC_T, ISPOS = IS_POS1) or eight (CALC_8, IS_POS8);
  * bias_act (bias = 1) with t = x + pc, pc = -0 where there is no bias (x + -0 is x). */
 #define CHAN_BWD_STEP(T, ISPOS, v, gy, d, term)                                                    \
     if (!bias) {                                                                                   \
@@ -250,7 +253,7 @@ CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
         T y_ = gain * LRELU(ISPOS(t_), t_, alpha);                                                 \
         T gg_ = (gy)*gain;                                                                         \
         d = LRELU(ISPOS(t_), gg_, alpha);                                                          \
-        if (limit > (C)0)                                                                          \
+        if (limit > (CALC_T)0)                                                                     \
             d = (y_ >= -limit && y_ <= limit) ? d : (T)0;                                          \
         term = d;                                                                                  \
     }
@@ -262,9 +265,10 @@ CHAN_2D_KERNEL(LRELU_CAT(lrelu_bias_cols_, SFX), 1, 1)
  * one row, it runs as straight loops of vectors with the lanes in a register. Inlined
  * into one kernel per bias, as the forward: PReLU's body has no bias_act code in it. */
 static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, ulong inner,
-                            int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                            const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
-                            __global S *dx, ulong dx_off, __global C *partial)
+                            int mode, CALC_T alpha, CALC_T gain, CALC_T limit,
+                            const __global STORE_T *x, ulong x_off, const __global STORE_T *p,
+                            ulong p_off, const __global STORE_T *dy, ulong dy_off,
+                            __global STORE_T *dx, ulong dx_off, __global CALC_T *partial)
 {
     size_t g = get_global_id(0);
     if (g >= (size_t)(channels * nb))
@@ -285,22 +289,22 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
     size_t end = j + LRELU_RBLOCK < (size_t)m ? j + LRELU_RBLOCK : (size_t)m;
     size_t o = j / inner, r = j - o * inner;
     size_t idx = (o * channels + c) * inner + r, skip = (channels - 1) * inner;
-    const __global S *xp = x + x_off;
-    const __global S *dyp = dy + dy_off;
-    __global S *dxp = dx == 0 ? 0 : dx + dx_off;
-    C pc = CHAN_FACTOR(c, p + p_off);
-    C acc[8];
+    const __global STORE_T *xp = x + x_off;
+    const __global STORE_T *dyp = dy + dy_off;
+    __global STORE_T *dxp = dx == 0 ? 0 : dx + dx_off;
+    CALC_T pc = CHAN_FACTOR(c, p + p_off);
+    CALC_T acc[8];
     if ((inner & 7) == 0 || r + (end - j0) <= (size_t)inner) {
         /* Every row segment of the block starts on lane 0 and is whole vectors (inner a
          * multiple of 8), or the block lies in one row: straight loops of vectors with
          * the lanes in a register; only a channel's last block may end in a part
          * vector. */
-        C8 lanes = (C8)0;
+        CALC_8 lanes = (CALC_8)0;
         while (j < end) {
             size_t seg = inner - r < end - j ? inner - r : end - j, q = 0;
             for (; q + 8 <= seg; q += 8) {
-                C8 v = LOAD8(idx + q, xp), gy = LOAD8(idx + q, dyp), d, term;
-                CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+                CALC_8 v = LOAD8(idx + q, xp), gy = LOAD8(idx + q, dyp), d, term;
+                CHAN_BWD_STEP(CALC_8, IS_POS8, v, gy, d, term)
                 if (dxp != 0)
                     STORE8(d, idx + q, dxp);
                 lanes = lanes + term;
@@ -308,8 +312,8 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
             if (q < seg) {
                 vstore8(lanes, 0, acc);
                 for (; q < seg; ++q) {
-                    C v = LOAD1(idx + q, xp), gy = LOAD1(idx + q, dyp), d, term;
-                    CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)
+                    CALC_T v = LOAD1(idx + q, xp), gy = LOAD1(idx + q, dyp), d, term;
+                    CHAN_BWD_STEP(CALC_T, IS_POS1, v, gy, d, term)
                     if (dxp != 0)
                         STORE1(d, idx + q, dxp);
                     acc[(j + q - j0) & 7] = acc[(j + q - j0) & 7] + term;
@@ -322,12 +326,12 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
         }
         vstore8(lanes, 0, acc);
     } else {
-        vstore8((C8)0, 0, acc);
+        vstore8((CALC_8)0, 0, acc);
     }
     while (j < end) {
         if (((j - j0) & 7) == 0 && j + 8 <= end && r + 8 <= inner) {
-            C8 v = LOAD8(idx, xp), gy = LOAD8(idx, dyp), d, term;
-            CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+            CALC_8 v = LOAD8(idx, xp), gy = LOAD8(idx, dyp), d, term;
+            CHAN_BWD_STEP(CALC_8, IS_POS8, v, gy, d, term)
             if (dxp != 0)
                 STORE8(d, idx, dxp);
             vstore8(vload8(0, acc) + term, 0, acc);
@@ -335,8 +339,8 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
             idx += 8;
             r += 8;
         } else {
-            C v = LOAD1(idx, xp), gy = LOAD1(idx, dyp), d, term;
-            CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)
+            CALC_T v = LOAD1(idx, xp), gy = LOAD1(idx, dyp), d, term;
+            CHAN_BWD_STEP(CALC_T, IS_POS1, v, gy, d, term)
             if (dxp != 0)
                 STORE1(d, idx, dxp);
             acc[(j - j0) & 7] = acc[(j - j0) & 7] + term;
@@ -349,7 +353,7 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
             idx += skip;
         }
     }
-    C sum = (C)0;
+    CALC_T sum = (CALC_T)0;
     for (int l = 0; l < 8; ++l)
         sum = sum + acc[l];
     if (partial != 0)
@@ -363,7 +367,7 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
  * BLOCK) % 8 of every channel: the same order as chan_bwd, and partial[c * nb + b]. */
 #define CHAN_BCOLS_GROUP(T, LD, ST, LDP, ISPOS, W)                                                 \
     {                                                                                              \
-        T pc = mode == 2 ? (T)(-(C)0) : LDP(0, pp), acc[8], sum = (T)0;                            \
+        T pc = mode == 2 ? (T)(-(CALC_T)0) : LDP(0, pp), acc[8], sum = (T)0;                       \
         for (int l = 0; l < 8; ++l)                                                                \
             acc[l] = (T)0;                                                                         \
         for (size_t base = o0; base < end; base += 8) {                                            \
@@ -393,27 +397,28 @@ static inline void chan_bwd(const int bias, ulong m, ulong nb, ulong channels, u
 #endif
 
 static inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong channels, int mode,
-                              C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                              const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
-                              __global S *dx, ulong dx_off, __global C *partial)
+                              CALC_T alpha, CALC_T gain, CALC_T limit, const __global STORE_T *x,
+                              ulong x_off, const __global STORE_T *p, ulong p_off,
+                              const __global STORE_T *dy, ulong dy_off, __global STORE_T *dx,
+                              ulong dx_off, __global CALC_T *partial)
 {
     size_t c0 = get_global_id(0) * LRELU_VEC, b = get_global_id(1);
     if (c0 >= (size_t)channels || b >= (size_t)nb)
         return;
     size_t o0 = b * LRELU_RBLOCK;
     size_t end = o0 + LRELU_RBLOCK < (size_t)outer ? o0 + LRELU_RBLOCK : (size_t)outer;
-    const __global S *xp = x + x_off + c0, *dyp = dy + dy_off + c0, *pp = p + p_off + c0;
-    __global S *dxp = dx == 0 ? 0 : dx + dx_off + c0;
-    __global C *part = partial == 0 ? 0 : partial + c0 * (size_t)nb + b;
+    const __global STORE_T *xp = x + x_off + c0, *dyp = dy + dy_off + c0, *pp = p + p_off + c0;
+    __global STORE_T *dxp = dx == 0 ? 0 : dx + dx_off + c0;
+    __global CALC_T *part = partial == 0 ? 0 : partial + c0 * (size_t)nb + b;
     if (c0 + LRELU_VEC <= (size_t)channels) {
-        C sums[LRELU_VEC];
-        CHAN_BCOLS_GROUP(CV, LOADV, STOREV, LOADPV, IS_POSV, STOREV_C(sum, sums);)
+        CALC_T sums[LRELU_VEC];
+        CHAN_BCOLS_GROUP(CALC_V, LOADV, STOREV, LOADPV, IS_POSV, STOREV_C(sum, sums);)
         if (part != 0)
             for (size_t u = 0; u < LRELU_VEC; ++u)
                 part[u * (size_t)nb] = sums[u];
     } else {
         for (size_t u = 0; c0 + u < (size_t)channels; ++u) {
-            CHAN_BCOLS_GROUP(C, LOAD1, STORE1, LOADP, IS_POS1, if (part != 0) part[0] = sum;)
+            CHAN_BCOLS_GROUP(CALC_T, LOAD1, STORE1, LOADP, IS_POS1, if (part != 0) part[0] = sum;)
             ++xp, ++dyp, ++pp;
             dxp = dxp == 0 ? 0 : dxp + 1;
             part = part == 0 ? 0 : part + nb;
@@ -444,8 +449,8 @@ static inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong chann
 /* element I of x, dy (and dx) into lane A */
 #define CHAN_BGROUP_ONE(I, A)                                                                      \
     {                                                                                              \
-        C v = LOAD1(I, x + x_off), gy = LOAD1(I, dy + dy_off), d, term;                            \
-        CHAN_BWD_STEP(C, IS_POS1, v, gy, d, term)                                                  \
+        CALC_T v = LOAD1(I, x + x_off), gy = LOAD1(I, dy + dy_off), d, term;                       \
+        CHAN_BWD_STEP(CALC_T, IS_POS1, v, gy, d, term)                                             \
         if (dx != 0)                                                                               \
             STORE1(d, I, dx + dx_off);                                                             \
         A = A + term;                                                                              \
@@ -454,19 +459,20 @@ static inline void chan_bcols(const int bias, ulong outer, ulong nb, ulong chann
  * partial[AT] where there is one, and the lanes cleared */
 #define CHAN_BGROUP_FLUSH(L, STEP, AT)                                                             \
     {                                                                                              \
-        C sum_ = (C)0;                                                                             \
+        CALC_T sum_ = (CALC_T)0;                                                                   \
         for (size_t l_ = 0; l_ < 8; ++l_) {                                                        \
             sum_ = sum_ + (L)[l_ * (STEP)];                                                        \
-            (L)[l_ * (STEP)] = (C)0;                                                               \
+            (L)[l_ * (STEP)] = (CALC_T)0;                                                          \
         }                                                                                          \
         if (partial != 0)                                                                          \
             partial[AT] = sum_;                                                                    \
     }
 static inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels, ulong inner,
-                               int mode, C alpha, C gain, C limit, const __global S *x, ulong x_off,
-                               const __global S *p, ulong p_off, const __global S *dy, ulong dy_off,
-                               __global S *dx, ulong dx_off, __global C *partial, ulong width,
-                               ulong per)
+                               int mode, CALC_T alpha, CALC_T gain, CALC_T limit,
+                               const __global STORE_T *x, ulong x_off, const __global STORE_T *p,
+                               ulong p_off, const __global STORE_T *dy, ulong dy_off,
+                               __global STORE_T *dx, ulong dx_off, __global CALC_T *partial,
+                               ulong width, ulong per)
 {
     size_t c0 = get_global_id(0) * (size_t)width, t = get_global_id(1);
     size_t span = (size_t)per * LRELU_RBLOCK;
@@ -475,30 +481,30 @@ static inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels
     size_t w = c0 + width <= channels ? (size_t)width : (size_t)channels - c0;
     size_t j0 = t * span;
     size_t end = (size_t)m - j0 > span ? j0 + span : (size_t)m;
-    const __global S *pp = p + p_off + c0;
-    C acc[8 * LRELU_GROUP_MAX];
+    const __global STORE_T *pp = p + p_off + c0;
+    CALC_T acc[8 * LRELU_GROUP_MAX];
     for (size_t i = 0; i < 8 * w; ++i)
-        acc[i] = (C)0;
+        acc[i] = (CALC_T)0;
     if (inner == 1) {
         /* rows of w channels; lane l of channel c0 + k at acc[l * w + k], so that a
          * vector of channels meets a vector of its lanes */
         size_t body = w - w % LRELU_VEC;
         for (size_t o = j0; o < end; ++o) {
             size_t row = o * (size_t)channels + c0;
-            const __global S *xp = x + x_off + row, *dyp = dy + dy_off + row;
-            __global S *dxp = dx == 0 ? 0 : dx + dx_off + row;
-            C *lane = acc + (o & 7) * w;
+            const __global STORE_T *xp = x + x_off + row, *dyp = dy + dy_off + row;
+            __global STORE_T *dxp = dx == 0 ? 0 : dx + dx_off + row;
+            CALC_T *lane = acc + (o & 7) * w;
             size_t k = 0;
             for (; k < body; k += LRELU_VEC) {
-                CV v = LOADV(0, xp + k), gy = LOADV(0, dyp + k), d, term;
-                CV pc = mode == 2 ? (CV)(-(C)0) : LOADPV(0, pp + k);
-                CHAN_BWD_STEP(CV, IS_POSV, v, gy, d, term)
+                CALC_V v = LOADV(0, xp + k), gy = LOADV(0, dyp + k), d, term;
+                CALC_V pc = mode == 2 ? (CALC_V)(-(CALC_T)0) : LOADPV(0, pp + k);
+                CHAN_BWD_STEP(CALC_V, IS_POSV, v, gy, d, term)
                 if (dxp != 0)
                     STOREV(d, 0, dxp + k);
                 ACC_STORE(ACC_LOAD(lane + k) + term, lane + k);
             }
             for (; k < w; ++k) {
-                C pc = mode == 2 ? -(C)0 : LOADP(k, pp);
+                CALC_T pc = mode == 2 ? -(CALC_T)0 : LOADP(k, pp);
                 CHAN_BGROUP_ONE(row + k, lane[k])
             }
             if (((o + 1) & (LRELU_RBLOCK - 1)) == 0 || o + 1 == end)
@@ -516,8 +522,8 @@ static inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels
             size_t first = (j | (LRELU_RBLOCK - 1)) + 1 - j; /* up to the next block */
             size_t idx = (o * channels + c0) * inner + r, stop0 = first < seg ? first : seg;
             for (size_t k = 0; k < w; ++k, idx += inner) {
-                C pc = mode == 2 ? -(C)0 : LOADP(k, pp);
-                C *ln = acc + 8 * k;
+                CALC_T pc = mode == 2 ? -(CALC_T)0 : LOADP(k, pp);
+                CALC_T *ln = acc + 8 * k;
                 for (size_t q = 0, stop = stop0; q != seg;
                      stop += seg - stop > LRELU_RBLOCK ? LRELU_RBLOCK : seg - stop) {
                     if (stop - q >= 8) {
@@ -525,18 +531,18 @@ static inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels
                          * rotated to it (lane i holding lane (l0 + i) % 8), with no head
                          * one element at a time (at (N, 256, 7, 7), seven of those a
                          * segment at most) */
-                        U8 id = (U8)(0, 1, 2, 3, 4, 5, 6, 7);
-                        U l0 = (U)((j + q) & 7);
-                        C8 lanes = shuffle(vload8(0, ln), (id + l0) & (U)7);
+                        BITS_8 id = (BITS_8)(0, 1, 2, 3, 4, 5, 6, 7);
+                        BITS_T l0 = (BITS_T)((j + q) & 7);
+                        CALC_8 lanes = shuffle(vload8(0, ln), (id + l0) & (BITS_T)7);
                         for (; q + 8 <= stop; q += 8) {
-                            C8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off), d,
-                               term;
-                            CHAN_BWD_STEP(C8, IS_POS8, v, gy, d, term)
+                            CALC_8 v = LOAD8(idx + q, x + x_off), gy = LOAD8(idx + q, dy + dy_off),
+                                   d, term;
+                            CHAN_BWD_STEP(CALC_8, IS_POS8, v, gy, d, term)
                             if (dx != 0)
                                 STORE8(d, idx + q, dx + dx_off);
                             lanes = lanes + term;
                         }
-                        vstore8(shuffle(lanes, (id + ((U)8 - l0)) & (U)7), 0, ln);
+                        vstore8(shuffle(lanes, (id + ((BITS_T)8 - l0)) & (BITS_T)7), 0, ln);
                     }
                     for (; q < stop; ++q)
                         CHAN_BGROUP_ONE(idx + q, ln[(j + q) & 7])
@@ -552,10 +558,11 @@ static inline void chan_bgroup(const int bias, ulong m, ulong nb, ulong channels
 
 /* chan_bwd's arguments, the width of a channel group and the blocks of a work-item. */
 #define CHAN_BGROUP_KERNEL(NAME, BIAS)                                                             \
-    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
-                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
-                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
-                       ulong dx_off, __global C *partial, ulong width, ulong per)                  \
+    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, CALC_T alpha,     \
+                       CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,          \
+                       const __global STORE_T *p, ulong p_off, const __global STORE_T *dy,         \
+                       ulong dy_off, __global STORE_T *dx, ulong dx_off, __global CALC_T *partial, \
+                       ulong width, ulong per)                                                     \
     {                                                                                              \
         chan_bgroup(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off,    \
                     dy, dy_off, dx, dx_off, partial, width, per);                                  \
@@ -565,10 +572,10 @@ CHAN_BGROUP_KERNEL(LRELU_CAT(lrelu_bias_bgroup_, SFX), 1)
 #endif
 
 #define CHAN_BWD_KERNEL(NAME, BIAS)                                                                \
-    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, C alpha, C gain,  \
-                       C limit, const __global S *x, ulong x_off, const __global S *p,             \
-                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
-                       ulong dx_off, __global C *partial)                                          \
+    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, CALC_T alpha,     \
+                       CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,          \
+                       const __global STORE_T *p, ulong p_off, const __global STORE_T *dy,         \
+                       ulong dy_off, __global STORE_T *dx, ulong dx_off, __global CALC_T *partial) \
     {                                                                                              \
         chan_bwd(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, dy,   \
                  dy_off, dx, dx_off, partial);                                                     \
@@ -578,10 +585,10 @@ CHAN_BWD_KERNEL(LRELU_CAT(lrelu_bias_backward_, SFX), 1)
 
 /* The same arguments but for inner (1) and the first, outer instead of m. */
 #define CHAN_BCOLS_KERNEL(NAME, BIAS)                                                              \
-    __kernel void NAME(ulong outer, ulong nb, ulong channels, ulong inner, int mode, C alpha,      \
-                       C gain, C limit, const __global S *x, ulong x_off, const __global S *p,     \
-                       ulong p_off, const __global S *dy, ulong dy_off, __global S *dx,            \
-                       ulong dx_off, __global C *partial)                                          \
+    __kernel void NAME(ulong outer, ulong nb, ulong channels, ulong inner, int mode, CALC_T alpha, \
+                       CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,          \
+                       const __global STORE_T *p, ulong p_off, const __global STORE_T *dy,         \
+                       ulong dy_off, __global STORE_T *dx, ulong dx_off, __global CALC_T *partial) \
     {                                                                                              \
         chan_bcols(BIAS, outer, nb, channels, mode, alpha, gain, limit, x, x_off, p, p_off, dy,    \
                    dy_off, dx, dx_off, partial);                                                   \
@@ -589,13 +596,13 @@ CHAN_BWD_KERNEL(LRELU_CAT(lrelu_bias_backward_, SFX), 1)
 CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_prelu_bcols_, SFX), 0)
 CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_bias_bcols_, SFX), 1)
 
-__kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global C *partial, __global S *ds,
-                            ulong ds_off)
+__kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global CALC_T *partial,
+                            __global STORE_T *ds, ulong ds_off)
 {
     size_t c = get_global_id(0);
     if (c >= (size_t)channels)
         return;
-    C acc = (C)0;
+    CALC_T acc = (CALC_T)0;
     for (size_t b = 0; b < (size_t)nb; ++b)
         acc = acc + partial[c * nb + b];
     STORE1(acc, c, ds + ds_off);

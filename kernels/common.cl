@@ -53,38 +53,39 @@
 #define LRELU_CAT_(a, b) a##b
 #define LRELU_CAT(a, b)  LRELU_CAT_(a, b)
 
-/* Per-type pieces: S storage, C compute scalar, U the unsigned integer of C's size,
+/* Per-type pieces: STORE_T storage, CALC_T the compute type, BITS_T the unsigned
+ * integer of CALC_T's size,
  * LOAD1/STORE1 one element, LOADV/STOREV one vector of VEC elements. */
 #if LRELU_DTYPE == 0
 #define SFX             f32
-#define S               float
-#define C               float
-#define U               uint
+#define STORE_T         float
+#define CALC_T          float
+#define BITS_T          uint
 #define POS_LIMIT       0x7f800000u
 #define LOAD1(i, p)     (p)[i]
 #define STORE1(v, i, p) ((p)[i] = (v))
 #elif LRELU_DTYPE == 1
 #define SFX             f16
-#define S               half
-#define C               float
-#define U               uint
+#define STORE_T         half
+#define CALC_T          float
+#define BITS_T          uint
 #define POS_LIMIT       0x7f800000u
 #define LOAD1(i, p)     f16_widen(((const __global ushort *)(p))[i])
 #define STORE1(v, i, p) (((__global ushort *)(p))[i] = f16_narrow(v))
 #elif LRELU_DTYPE == 2
 #define SFX             bf16
-#define S               ushort
-#define C               float
-#define U               uint
+#define STORE_T         ushort
+#define CALC_T          float
+#define BITS_T          uint
 #define POS_LIMIT       0x7f800000u
 #define LOAD1(i, p)     bf16_load(i, p)
 #define STORE1(v, i, p) bf16_store(v, i, p)
 #elif LRELU_DTYPE == 3
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #define SFX             f64
-#define S               double
-#define C               double
-#define U               ulong
+#define STORE_T         double
+#define CALC_T          double
+#define BITS_T          ulong
 #define POS_LIMIT       0x7ff0000000000000ul
 #define LOAD1(i, p)     (p)[i]
 #define STORE1(v, i, p) ((p)[i] = (v))
@@ -93,13 +94,13 @@
 #endif
 
 #if LRELU_VEC == 1
-#define CV    C
-#define UV    U
-#define AS_UV LRELU_CAT(as_, U)
+#define CALC_V    CALC_T
+#define BITS_V    BITS_T
+#define AS_BITS_V LRELU_CAT(as_, BITS_T)
 #else
-#define CV    LRELU_CAT(C, LRELU_VEC)
-#define UV    LRELU_CAT(U, LRELU_VEC)
-#define AS_UV LRELU_CAT(as_, UV)
+#define CALC_V    LRELU_CAT(CALC_T, LRELU_VEC)
+#define BITS_V    LRELU_CAT(BITS_T, LRELU_VEC)
+#define AS_BITS_V LRELU_CAT(as_, BITS_V)
 #endif
 
 #if LRELU_DTYPE == 2
@@ -200,7 +201,7 @@ static inline ushort f16_narrow(float f)
 #define LOADV(i, p)     LRELU_CAT(vload_half, LRELU_VEC)((i), (p))
 #define STOREV(v, i, p) LRELU_CAT(LRELU_CAT(vstore_half, LRELU_VEC), _rte)((v), (i), (p))
 #elif LRELU_DTYPE == 2
-#define UIV LRELU_CAT(uint, LRELU_VEC)
+#define UINT_V LRELU_CAT(uint, LRELU_VEC)
 #define LOADV(i, p)                                                                                \
     LRELU_CAT(as_float, LRELU_VEC)                                                                 \
     (LRELU_CAT(convert_uint, LRELU_VEC)(LRELU_CAT(vload, LRELU_VEC)((i), (p))) << 16)
@@ -208,9 +209,9 @@ static inline ushort f16_narrow(float f)
 #define STOREV(v, i, p) LRELU_CAT(bf16_store, LRELU_VEC)((v), (p) + (size_t)(i)*LRELU_VEC)
 #else
 #define STOREV(v, i, p) LRELU_CAT(vstore, LRELU_VEC)(bf16v_bits(v), (i), (p))
-static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
+static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CALC_V f)
 {
-    UIV b = LRELU_CAT(as_uint, LRELU_VEC)(f);
+    UINT_V b = LRELU_CAT(as_uint, LRELU_VEC)(f);
     return LRELU_CAT(convert_ushort, LRELU_VEC)(BF16_ROUND(b, f) >> 16);
 }
 #endif
@@ -219,34 +220,34 @@ static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 /* Pairs: VEC bf16 elements are VEC / 2 uints, element 2k in the low half (at any
  * offsets: PAIRS_LEAD below). Loading and storing uints is much faster on some devices
  * (PoCL among them) and the halves widen with a shift or a mask. The
- * plain forward and backward take LRELU_ITEM / 2 uints (PW), the rest VEC / 2 (PV). */
+ * plain forward and backward take LRELU_ITEM / 2 uints (NPAIRS_ITEM), the rest VEC / 2 (NPAIRS). */
 #define BF16_PAIRS 1
 #if LRELU_VEC == 16
-#define PV 8
+#define NPAIRS 8
 #elif LRELU_VEC == 8
-#define PV 4
+#define NPAIRS 4
 #else
-#define PV 2
+#define NPAIRS 2
 #endif
 #if LRELU_ITEM == 32
-#define PW 16
+#define NPAIRS_ITEM 16
 #elif LRELU_ITEM == 16
-#define PW 8
+#define NPAIRS_ITEM 8
 #elif LRELU_ITEM == 8
-#define PW 4
+#define NPAIRS_ITEM 4
 #else
-#define PW 2
+#define NPAIRS_ITEM 2
 #endif
-#define UPV           LRELU_CAT(uint, PV)
-#define FPV           LRELU_CAT(float, PV)
-#define UPW           LRELU_CAT(uint, PW)
-#define FPW           LRELU_CAT(float, PW)
+#define PAIRS_V       LRELU_CAT(uint, NPAIRS)
+#define PAIRS_F       LRELU_CAT(float, NPAIRS)
+#define ITEM_PAIRS_V  LRELU_CAT(uint, NPAIRS_ITEM)
+#define ITEM_PAIRS_F  LRELU_CAT(float, NPAIRS_ITEM)
 /* Pairs W uints wide: the macros take W; bf16p_roundW and pair_loadW (the load at any
- * offset) are defined below for PV and PW. */
+ * offset) are defined below for NPAIRS and NPAIRS_ITEM. */
 #define PAIR_LO(u, W) LRELU_CAT(as_float, W)((u) << 16)
 #define PAIR_HI(u, W) LRELU_CAT(as_float, W)((u)&0xffff0000u)
-#define PAIR_POS(f)   IS_POSB(AS_UPV(f)) /* PV wide, for CHAN_FWD_STEP */
-#define AS_UPV        LRELU_CAT(as_uint, PV)
+#define PAIR_POS(f)   IS_POSB(AS_PAIRS_V(f)) /* NPAIRS wide, for CHAN_FWD_STEP */
+#define AS_PAIRS_V    LRELU_CAT(as_uint, NPAIRS)
 #define PAIR_JOIN(lo, hi, W)                                                                       \
     ((LRELU_CAT(bf16p_round, W)(lo) >> 16) | (LRELU_CAT(bf16p_round, W)(hi) & 0xffff0000u))
 #define PAIR_STORE(lo, hi, i, p, W)                                                                \
@@ -261,14 +262,14 @@ static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
 /* s > 0 on the bit pattern: bits - 1 wraps +0 to the top, and every negative number and
  * every NaN lands at or above the pattern of +inf. Works unchanged on vectors, where the
  * comparison yields the all-ones mask that ?: selects on. */
-#define AS_U       LRELU_CAT(as_, U)
-#define IS_POS1(s) ((AS_U(s) - (U)1) < (U)POS_LIMIT)
-#define IS_POSV(s) ((AS_UV(s) - (U)1) < (U)POS_LIMIT)
+#define AS_BITS    LRELU_CAT(as_, BITS_T)
+#define IS_POS1(s) ((AS_BITS(s) - (BITS_T)1) < (BITS_T)POS_LIMIT)
+#define IS_POSV(s) ((AS_BITS_V(s) - (BITS_T)1) < (BITS_T)POS_LIMIT)
 #define IS_POSB(b) (((b)-1u) < 0x7f800000u) /* the same on a float's bits */
-/* bf16 pairs (PW wide): the forward may keep every x with the sign clear but +0, by one
+/* bf16 pairs (NPAIRS_ITEM wide): the forward may keep every x with the sign clear but +0, by one
  * signed compare: +NaN then passes as itself, a NaN as the multiply's would be (5-7% off
  * bf16's forward). */
-#define FWD_KEEPS(b)     (LRELU_CAT(as_int, PW)(b) > 0)
+#define FWD_KEEPS(b)     (LRELU_CAT(as_int, NPAIRS_ITEM)(b) > 0)
 #define LRELU(pos, v, a) ((pos) ? (v) : (v) * (a))
 
 #define FORWARD_NAME  LRELU_CAT(lrelu_forward_, SFX)
@@ -291,27 +292,29 @@ static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CV f)
         LRELU_CAT(uint, W) b = LRELU_CAT(as_uint, W)(f);                                           \
         return BF16_ROUND(b, f);                                                                   \
     }
-PAIR_ROUND_FN(PV)
-static inline UPV LRELU_CAT(pair_load, PV)(size_t i, const __global S *p, int shift)
+PAIR_ROUND_FN(NPAIRS)
+static inline PAIRS_V LRELU_CAT(pair_load, NPAIRS)(size_t i, const __global STORE_T *p, int shift)
 {
     if (!shift)
-        return PAIR_LOAD(i, p, PV);
+        return PAIR_LOAD(i, p, NPAIRS);
     /* Pair k is the high half of word k and the low half of word k + 1. Joined by
      * upsample, not (a >> 16) | (b << 16): clang turns that into llvm.fshl, which some
      * implementations cannot run (Oclgrind: "Undefined external function"). */
-    const __global uint *w = (const __global uint *)(p - 1) + i * PV;
-    return upsample(LRELU_CAT(convert_ushort, PV)(LRELU_CAT(vload, PV)(0, w + 1)),
-                    LRELU_CAT(convert_ushort, PV)(LRELU_CAT(vload, PV)(0, w) >> 16));
+    const __global uint *w = (const __global uint *)(p - 1) + i * NPAIRS;
+    return upsample(LRELU_CAT(convert_ushort, NPAIRS)(LRELU_CAT(vload, NPAIRS)(0, w + 1)),
+                    LRELU_CAT(convert_ushort, NPAIRS)(LRELU_CAT(vload, NPAIRS)(0, w) >> 16));
 }
 #if LRELU_ITEM != LRELU_VEC
-PAIR_ROUND_FN(PW)
-/* PW is 2 PV. Shifted, as two loads of PV: written at PW, PoCL's LLVM assembles the
- * second uint16 load from five pieces, a slower backward. */
-static inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int shift)
+PAIR_ROUND_FN(NPAIRS_ITEM)
+/* NPAIRS_ITEM is 2 NPAIRS. Shifted, as two loads of NPAIRS: written at NPAIRS_ITEM, PoCL's LLVM
+ * assembles the second uint16 load from five pieces, a slower backward. */
+static inline ITEM_PAIRS_V LRELU_CAT(pair_load, NPAIRS_ITEM)(size_t i, const __global STORE_T *p,
+                                                             int shift)
 {
     if (!shift)
-        return PAIR_LOAD(i, p, PW);
-    return (UPW)(LRELU_CAT(pair_load, PV)(2 * i, p, 1), LRELU_CAT(pair_load, PV)(2 * i + 1, p, 1));
+        return PAIR_LOAD(i, p, NPAIRS_ITEM);
+    return (ITEM_PAIRS_V)(LRELU_CAT(pair_load, NPAIRS)(2 * i, p, 1),
+                          LRELU_CAT(pair_load, NPAIRS)(2 * i + 1, p, 1));
 }
 #endif
 #else
@@ -328,7 +331,7 @@ static inline UPW LRELU_CAT(pair_load, PW)(size_t i, const __global S *p, int sh
 /* The bits of one stored element, as a type private arrays can hold (half cannot be
  * declared without cl_khr_fp16, only pointed to). */
 #if LRELU_DTYPE == 1
-#define SB ushort
+#define SBITS_T ushort
 #else
-#define SB S
+#define SBITS_T STORE_T
 #endif

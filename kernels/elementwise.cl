@@ -32,57 +32,60 @@
  * vloadn: built from 16-byte pieces, they crashed Oclgrind's uninitialized-value checker,
  * and a union slowed PoCL (docs/performance.md). The same bits either way. */
 #define ALIGNED16(a, b) (((((size_t)(a)) | ((size_t)(b))) & 15) == 0)
-#if defined(BF16_PAIRS) && PW == 4 /* VEC 8: 4 uints of pairs */
+#if defined(BF16_PAIRS) && NPAIRS_ITEM == 4 /* VEC 8: 4 uints of pairs */
 #define ALIGNED_OK            1
 #define aload_pairs(i, p)     (((const __global uint4 *)(p))[i])
 #define astore_pairs(v, i, p) (((__global uint4 *)(p))[i] = (v))
 #elif (LRELU_DTYPE == 0 && LRELU_VEC == 4) || (LRELU_DTYPE == 3 && LRELU_VEC == 2)
 #define ALIGNED_OK          1
-#define aload_vec(i, p)     (((const __global CV *)(p))[i])
-#define astore_vec(v, i, p) (((__global CV *)(p))[i] = (v))
+#define aload_vec(i, p)     (((const __global CALC_V *)(p))[i])
+#define astore_vec(v, i, p) (((__global CALC_V *)(p))[i] = (v))
 #else /* no such path: the same calls as the other, never taken */
 #define ALIGNED_OK            0
-#define aload_pairs(i, p)     PAIR_LOAD(i, p, PW)
-#define astore_pairs(v, i, p) LRELU_CAT(vstore, PW)((v), (i), (__global uint *)(p))
+#define aload_pairs(i, p)     PAIR_LOAD(i, p, NPAIRS_ITEM)
+#define astore_pairs(v, i, p) LRELU_CAT(vstore, NPAIRS_ITEM)((v), (i), (__global uint *)(p))
 #define aload_vec(i, p)       LOADV(i, p)
 #define astore_vec(v, i, p)   STOREV(v, i, p)
 #endif
 
-static inline void forward_ones(size_t from, size_t to, C alpha, const __global S *xp,
-                                __global S *yp)
+static inline void forward_ones(size_t from, size_t to, CALC_T alpha, const __global STORE_T *xp,
+                                __global STORE_T *yp)
 {
     for (size_t k = from; k < to; ++k) {
-        C v = LOAD1(k, xp);
+        CALC_T v = LOAD1(k, xp);
         STORE1(LRELU(IS_POS1(v), v, alpha), k, yp);
     }
 }
 
-__kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, __global S *y,
-                           ulong y_off)
+__kernel void FORWARD_NAME(ulong n, CALC_T alpha, const __global STORE_T *x, ulong x_off,
+                           __global STORE_T *y, ulong y_off)
 {
     size_t i = get_global_id(0);
     int shift = (int)((x_off ^ y_off) & 1); /* these three are the same for every work-item */
     size_t lead = PAIRS_LEAD(n, y_off, shift);
     size_t body = PAIRS_BODY(n, lead, shift, LRELU_ITEM);
-    const __global S *xp = x + x_off;
-    __global S *yp = y + y_off;
+    const __global STORE_T *xp = x + x_off;
+    __global STORE_T *yp = y + y_off;
     int aligned = ALIGNED_OK && lead == 0 && shift == 0 && ALIGNED16(xp, yp); /* for all */
     if (i < body) {
 #ifdef BF16_PAIRS
-        UPW u = aligned ? aload_pairs(i, xp) : LRELU_CAT(pair_load, PW)(i, xp + lead, shift);
-        UPW lo_b = u << 16, hi_b = u & 0xffff0000u;
-        FPW lo = LRELU_CAT(as_float, PW)(lo_b), hi = LRELU_CAT(as_float, PW)(hi_b);
-        UPW r = PAIR_JOIN(LRELU(FWD_KEEPS(lo_b), lo, alpha), LRELU(FWD_KEEPS(hi_b), hi, alpha), PW);
+        ITEM_PAIRS_V u =
+            aligned ? aload_pairs(i, xp) : LRELU_CAT(pair_load, NPAIRS_ITEM)(i, xp + lead, shift);
+        ITEM_PAIRS_V lo_b = u << 16, hi_b = u & 0xffff0000u;
+        ITEM_PAIRS_F lo = LRELU_CAT(as_float, NPAIRS_ITEM)(lo_b),
+                     hi = LRELU_CAT(as_float, NPAIRS_ITEM)(hi_b);
+        ITEM_PAIRS_V r = PAIR_JOIN(LRELU(FWD_KEEPS(lo_b), lo, alpha),
+                                   LRELU(FWD_KEEPS(hi_b), hi, alpha), NPAIRS_ITEM);
         if (aligned)
             astore_pairs(r, i, yp);
         else
-            LRELU_CAT(vstore, PW)(r, i, (__global uint *)(yp + lead));
+            LRELU_CAT(vstore, NPAIRS_ITEM)(r, i, (__global uint *)(yp + lead));
 #else
         if (aligned) {
-            CV v = aload_vec(i, xp);
+            CALC_V v = aload_vec(i, xp);
             astore_vec(LRELU(IS_POSV(v), v, alpha), i, yp);
         } else {
-            CV v = LOADV(i, xp);
+            CALC_V v = LOADV(i, xp);
             STOREV(LRELU(IS_POSV(v), v, alpha), i, yp);
         }
 #endif
@@ -92,56 +95,57 @@ __kernel void FORWARD_NAME(ulong n, C alpha, const __global S *x, ulong x_off, _
     }
 }
 
-static inline void backward_ones(size_t from, size_t to, C alpha, const __global S *sp,
-                                 const __global S *dyp, __global S *dxp)
+static inline void backward_ones(size_t from, size_t to, CALC_T alpha, const __global STORE_T *sp,
+                                 const __global STORE_T *dyp, __global STORE_T *dxp)
 {
     for (size_t k = from; k < to; ++k) {
-        C sv = LOAD1(k, sp);
-        C g = LOAD1(k, dyp);
+        CALC_T sv = LOAD1(k, sp);
+        CALC_T g = LOAD1(k, dyp);
         STORE1(LRELU(IS_POS1(sv), g, alpha), k, dxp);
     }
 }
 
-__kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
-                            const __global S *dy, ulong dy_off, __global S *dx, ulong dx_off)
+__kernel void BACKWARD_NAME(ulong n, CALC_T alpha, const __global STORE_T *s, ulong s_off,
+                            const __global STORE_T *dy, ulong dy_off, __global STORE_T *dx,
+                            ulong dx_off)
 {
     size_t i = get_global_id(0);
     int s_shift = (int)((s_off ^ dx_off) & 1), g_shift = (int)((dy_off ^ dx_off) & 1);
     size_t lead = PAIRS_LEAD(n, dx_off, s_shift | g_shift);
     size_t body = PAIRS_BODY(n, lead, s_shift | g_shift, LRELU_ITEM);
-    const __global S *sp = s + s_off;
-    const __global S *dyp = dy + dy_off;
-    __global S *dxp = dx + dx_off;
+    const __global STORE_T *sp = s + s_off;
+    const __global STORE_T *dyp = dy + dy_off;
+    __global STORE_T *dxp = dx + dx_off;
     int aligned = ALIGNED_OK && lead == 0 && (s_shift | g_shift) == 0 && ALIGNED16(sp, dyp) &&
                   ALIGNED16(dxp, dxp); /* the same for every work-item */
     if (i < body) {
 #ifdef BF16_PAIRS
-        UPW su, gu;
+        ITEM_PAIRS_V su, gu;
         if (aligned) {
             su = aload_pairs(i, sp);
             gu = aload_pairs(i, dyp);
         } else if (s_shift | g_shift) { /* apart, so that the even case keeps plain loads */
-            su = LRELU_CAT(pair_load, PW)(i, sp + lead, s_shift);
-            gu = LRELU_CAT(pair_load, PW)(i, dyp + lead, g_shift);
+            su = LRELU_CAT(pair_load, NPAIRS_ITEM)(i, sp + lead, s_shift);
+            gu = LRELU_CAT(pair_load, NPAIRS_ITEM)(i, dyp + lead, g_shift);
         } else {
-            su = PAIR_LOAD(i, sp + lead, PW);
-            gu = PAIR_LOAD(i, dyp + lead, PW);
+            su = PAIR_LOAD(i, sp + lead, NPAIRS_ITEM);
+            gu = PAIR_LOAD(i, dyp + lead, NPAIRS_ITEM);
         }
-        FPW g_lo = PAIR_LO(gu, PW), g_hi = PAIR_HI(gu, PW);
-        UPW r = PAIR_JOIN(LRELU(IS_POSB(su << 16), g_lo, alpha),
-                          LRELU(IS_POSB(su & 0xffff0000u), g_hi, alpha), PW);
+        ITEM_PAIRS_F g_lo = PAIR_LO(gu, NPAIRS_ITEM), g_hi = PAIR_HI(gu, NPAIRS_ITEM);
+        ITEM_PAIRS_V r = PAIR_JOIN(LRELU(IS_POSB(su << 16), g_lo, alpha),
+                                   LRELU(IS_POSB(su & 0xffff0000u), g_hi, alpha), NPAIRS_ITEM);
         if (aligned)
             astore_pairs(r, i, dxp);
         else
-            LRELU_CAT(vstore, PW)(r, i, (__global uint *)(dxp + lead));
+            LRELU_CAT(vstore, NPAIRS_ITEM)(r, i, (__global uint *)(dxp + lead));
 #else
         if (aligned) {
-            CV sv = aload_vec(i, sp);
-            CV g = aload_vec(i, dyp);
+            CALC_V sv = aload_vec(i, sp);
+            CALC_V g = aload_vec(i, dyp);
             astore_vec(LRELU(IS_POSV(sv), g, alpha), i, dxp);
         } else {
-            CV sv = LOADV(i, sp);
-            CV g = LOADV(i, dyp);
+            CALC_V sv = LOADV(i, sp);
+            CALC_V g = LOADV(i, dyp);
             STOREV(LRELU(IS_POSV(sv), g, alpha), i, dxp);
         }
 #endif
@@ -151,29 +155,30 @@ __kernel void BACKWARD_NAME(ulong n, C alpha, const __global S *s, ulong s_off,
     }
 }
 
-/* The blend: scale * r, then + beta * old when beta != 0, each step rounded in C. */
+/* The blend: scale * r, then + beta * old when beta != 0, each step rounded in CALC_T. */
 #define BLEND(r, old) ((scale * (r)) + (beta * (old)))
 #define GENERAL_NAME  LRELU_CAT(lrelu_general_, SFX)
 
-__kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *s, ulong s_off,
-                           ulong s_inc, const __global S *v, ulong v_off, ulong v_inc,
-                           __global S *out, ulong out_off, ulong out_inc)
+__kernel void GENERAL_NAME(ulong n, CALC_T alpha, CALC_T scale, CALC_T beta,
+                           const __global STORE_T *s, ulong s_off, ulong s_inc,
+                           const __global STORE_T *v, ulong v_off, ulong v_inc,
+                           __global STORE_T *out, ulong out_off, ulong out_inc)
 {
     size_t i = get_global_id(0);
     size_t body = (size_t)(n / LRELU_VEC);
-    const __global S *sp = s + s_off;
-    const __global S *vp = v + v_off;
-    __global S *op = out + out_off;
-    int read_out = beta != (C)0; /* the same for every work-item */
+    const __global STORE_T *sp = s + s_off;
+    const __global STORE_T *vp = v + v_off;
+    __global STORE_T *op = out + out_off;
+    int read_out = beta != (CALC_T)0; /* the same for every work-item */
     if ((s_inc | v_inc | out_inc) == 1) {
         if (i < body) {
-            CV sv = LOADV(i, sp);
-            CV g = LOADV(i, vp);
-            CV r = LRELU(IS_POSV(sv), g, alpha);
+            CALC_V sv = LOADV(i, sp);
+            CALC_V g = LOADV(i, vp);
+            CALC_V r = LRELU(IS_POSV(sv), g, alpha);
             STOREV(read_out ? BLEND(r, LOADV(i, op)) : scale * r, i, op);
         } else if (i == body) {
             for (size_t k = body * LRELU_VEC; k < (size_t)n; ++k) {
-                C r = LRELU(IS_POS1(LOAD1(k, sp)), LOAD1(k, vp), alpha);
+                CALC_T r = LRELU(IS_POS1(LOAD1(k, sp)), LOAD1(k, vp), alpha);
                 STORE1(read_out ? BLEND(r, LOAD1(k, op)) : scale * r, k, op);
             }
         }
@@ -186,26 +191,27 @@ __kernel void GENERAL_NAME(ulong n, C alpha, C scale, C beta, const __global S *
      * convert them as one vector (scalar half conversions are slow on some devices,
      * PoCL among them), then scatter the result's bits. */
     if (last - first == LRELU_VEC) {
-        SB sb[LRELU_VEC], vb[LRELU_VEC], ob[LRELU_VEC];
-        const __global SB *sg = (const __global SB *)sp, *vg = (const __global SB *)vp;
-        __global SB *og = (__global SB *)op;
+        SBITS_T sb[LRELU_VEC], vb[LRELU_VEC], ob[LRELU_VEC];
+        const __global SBITS_T *sg = (const __global SBITS_T *)sp,
+                               *vg = (const __global SBITS_T *)vp;
+        __global SBITS_T *og = (__global SBITS_T *)op;
         for (size_t k = 0; k < LRELU_VEC; ++k) {
             sb[k] = sg[(first + k) * s_inc];
             vb[k] = vg[(first + k) * v_inc];
             if (read_out)
                 ob[k] = og[(first + k) * out_inc];
         }
-        CV sv = LOADV(0, (const S *)sb);
-        CV g = LOADV(0, (const S *)vb);
-        CV r = LRELU(IS_POSV(sv), g, alpha);
-        STOREV(read_out ? BLEND(r, LOADV(0, (const S *)ob)) : scale * r, 0, (S *)ob);
+        CALC_V sv = LOADV(0, (const STORE_T *)sb);
+        CALC_V g = LOADV(0, (const STORE_T *)vb);
+        CALC_V r = LRELU(IS_POSV(sv), g, alpha);
+        STOREV(read_out ? BLEND(r, LOADV(0, (const STORE_T *)ob)) : scale * r, 0, (STORE_T *)ob);
         for (size_t k = 0; k < LRELU_VEC; ++k)
             og[(first + k) * out_inc] = ob[k];
         return;
     }
 #endif
     for (size_t k = first; k < last; ++k) {
-        C r = LRELU(IS_POS1(LOAD1(k * s_inc, sp)), LOAD1(k * v_inc, vp), alpha);
+        CALC_T r = LRELU(IS_POS1(LOAD1(k * s_inc, sp)), LOAD1(k * v_inc, vp), alpha);
         size_t o = k * out_inc;
         STORE1(read_out ? BLEND(r, LOAD1(o, op)) : scale * r, o, op);
     }

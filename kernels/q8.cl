@@ -24,7 +24,7 @@
  * subtracting 1.5 * 2^23 rounds to nearest even exactly, with no call to rint (which
  * PoCL does not vectorize). */
 #define Q8_RNE 0x1.8p23f
-#define AS_CV  LRELU_CAT(as_, CV)
+#define AS_CV  LRELU_CAT(as_, CALC_V)
 
 /* The word path, where both offsets are multiples of 4: work-item i takes the VEC words
  * (4 * VEC bytes) at word index i, with no conversion instruction at all. Byte b of every
@@ -41,11 +41,11 @@
         size_t wbody = (size_t)(n / (4 * LRELU_VEC));                                              \
         float sub = 0x1p23f + (BIAS) + (float)zp_in;                                               \
         if (i < wbody) {                                                                           \
-            UV w = Q8_LOAD(i, xw) ^ (XOR), r = (UV)0;                                              \
+            BITS_V w = Q8_LOAD(i, xw) ^ (XOR), r = (BITS_V)0;                                      \
             for (uint b = 0; b < 32; b += 8) {                                                     \
-                CV f = (AS_CV(((w >> b) & 0xffu) | 0x4b000000u) - sub) * s_in;                     \
+                CALC_V f = (AS_CV(((w >> b) & 0xffu) | 0x4b000000u) - sub) * s_in;                 \
                 f = clamp(LRELU(IS_POSV(f), f, alpha) * inv_out, lo, hi);                          \
-                r |= ((AS_UV(f + Q8_RNE) + (uint)zp_out) & 0xffu) << b;                            \
+                r |= ((AS_BITS_V(f + Q8_RNE) + (uint)zp_out) & 0xffu) << b;                        \
             }                                                                                      \
             Q8_STORE(r, i, yw);                                                                    \
             return;                                                                                \
@@ -67,7 +67,7 @@
             Q8_WORDS(XOR, BIAS)                                                                    \
         if (i < body) {                                                                            \
             /* small integers: every float step here is exact but the two products */              \
-            CV f = (Q8_CONV(float, Q8_LOAD(i, xp)) - (float)zp_in) * s_in;                         \
+            CALC_V f = (Q8_CONV(float, Q8_LOAD(i, xp)) - (float)zp_in) * s_in;                     \
             f = clamp(LRELU(IS_POSV(f), f, alpha) * inv_out, lo, hi);                              \
             f = ((f + Q8_RNE) - Q8_RNE) + (float)zp_out;                                           \
             Q8_STORE(Q8_CONV(Q, f), i, yp);                                                        \
