@@ -17,6 +17,7 @@ static inline void CBWD_FN(nt8)(ST *p, const V *v)
     for (size_t i = 0; i < sizeof t / 16; ++i)
         _mm_stream_si128((__m128i *)p + i, _mm_loadu_si128((const __m128i *)t + i));
 }
+
 #else
 static inline void CBWD_FN(nt8)(ST *p, const V *v) { ST8(p, v); }
 #endif
@@ -51,6 +52,7 @@ static inline void CBWD_FN(cbwd_rows)(const lrelu_cpu_cbwd *k, size_t first, siz
         CBWD_SUM(CT, acc, partial[c * nb + b]);
     }
 }
+
 /* Block b of channels [c0, c0 + w) (w <= cap), lanes in acc (8 x cap), factors in
  * pcs and, 8 at a time, pc8 (cap of each) */
 static inline void CBWD_FN(cbwd_span)(const lrelu_cpu_cbwd *k, size_t b, size_t c0, size_t w,
@@ -90,6 +92,7 @@ static inline void CBWD_FN(cbwd_span)(const lrelu_cpu_cbwd *k, size_t b, size_t 
         partial[(c0 + u) * nb + b] = sum;
     }
 }
+
 /* Units of groups of up to k->cols channels. Lanes and factors of groups wider than
  * LRELU_CBWD_STACK_COLS live on the heap (64 KiB for f64), not on a caller's stack;
  * where none is to be had a group runs in spans of that many from the stack: the
@@ -115,6 +118,7 @@ static inline void CBWD_FN(cbwd_cols)(const lrelu_cpu_cbwd *k, size_t first, siz
     }
     free(raw);
 }
+
 /* One piece of a channel's segment in cbwd_segs: elements [q, q + len) of x, dy and dx,
  * the first at lane l0 of the sums, into *accp (factor pc). aligned (inner a multiple
  * of 8): whole eights, streaming where nt says. Else under 8 elements one at a time;
@@ -168,6 +172,7 @@ CBWD_FN(cbwd_piece)(V *accp, const ST *x, const ST *dy, ST *dx, CT pc, size_t q,
     }
     *accp = acc;
 }
+
 /* inner above 1: unit g is blocks [b * per, b * per + per) of channels [c0, c0 + w),
  * read in memory order (rows, each row's channels, each channel's segment), as
  * chan_bgroup does: a segment in pieces that end where blocks do (cbwd_piece), a
@@ -250,6 +255,7 @@ CBWD_FN(cbwd_segs)(const lrelu_cpu_cbwd *k, size_t first, size_t n, const int bi
     }
     CBWD_FENCE();
 }
+
 static void CBWD_FN(cbwd)(const lrelu_cpu_cbwd *k, size_t first, size_t n)
 {
     int store = k->dx != NULL;

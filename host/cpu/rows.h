@@ -2,7 +2,7 @@
  * loops.h, which includes it: out = s > 0 ? v : v * slope, the slope of the
  * element's channel. Each row's slope is widened and broadcast once, and the row runs 8
  * elements at a time as vectors (the vector-extension types of chan_bwd.h), its tail one
- * at a time (bf16's rows run the plain loop; see ROWS_LOOP); where channels are last
+ * at a time (bf16's rows run the plain loop; see rows_dtype.h); where channels are last
  * (inner 1) the slopes lie as the elements do, and a row runs the loop with a slope per
  * element on them in place. No slope is laid out per element first: the stores of that
  * pass queue behind the non-temporal stores of the output. The results are the plain loops', bit
@@ -42,53 +42,108 @@ static inline void st16_f32(float *p, const lr_f32x16 *v) { memcpy(p, v, sizeof 
         ST8(out + (AT), &o_);                                                                      \
     } while (0)
 
-/* For storage type ST, compute type CT, its vectors V of W lanes (bits U, compares I,
- * positive below LIM - 1 on the bits), LD8 and ST8 moving W elements, WIDEN one slope
- * and ONE doing one element; with BY_RUN a row is the plain loop (run_SUF) instead. bf16
- * takes it: the plain loop makes the choice on 16 bits (see bf16_one). f32, f64 and f16
- * keep the vectors, faster past the caches (docs/performance.md, design measurements). */
-#define ROWS_LOOP(SUF, ST, CT, W, V, U, I, LIM, LD8, ST8, WIDEN, ONE, BY_RUN)                      \
-    static void rows_##SUF(size_t n, const lrelu_cpu_rows *k, const ST *s, const ST *v, ST *out)   \
-    {                                                                                              \
-        const ST *per = k->per;                                                                    \
-        size_t inner = k->inner, C = k->C, r = k->first % inner, c = k->first / inner % C;         \
-        for (size_t i = 0; i < n;) {                                                               \
-            if (inner == 1) { /* a row's channels: the slopes as they lie */                       \
-                size_t len = C - c < n - i ? C - c : n - i;                                        \
-                runv_##SUF(len, per + c, s + i, v + i, out + i);                                   \
-                i += len;                                                                          \
-                c = 0;                                                                             \
-                continue;                                                                          \
-            }                                                                                      \
-            size_t len = inner - r < n - i ? inner - r : n - i, q = 0;                             \
-            CT a = WIDEN(per[c]);                                                                  \
-            if (BY_RUN) { /* the plain loop on the row, as the compiler vectorizes it */           \
-                run_##SUF(len, a, s + i, v + i, out + i);                                          \
-                q = len;                                                                           \
-            }                                                                                      \
-            V av = a - (V){0}; /* a broadcast (a - +0 is a, -0 and NaN too) */                     \
-            for (; q + 2 * (size_t)W <= len; q += 2 * (size_t)W) {                                 \
-                ROWS_EIGHT(V, U, I, LIM, LD8, ST8, i + q);                                         \
-                ROWS_EIGHT(V, U, I, LIM, LD8, ST8, i + q + W);                                     \
-            }                                                                                      \
-            for (; q + W <= len; q += W)                                                           \
-                ROWS_EIGHT(V, U, I, LIM, LD8, ST8, i + q);                                         \
-            for (; q < len; ++q)                                                                   \
-                out[i + q] = ONE(s[i + q], v[i + q], a);                                           \
-            i += len;                                                                              \
-            r = 0;                                                                                 \
-            c = c + 1 == C ? 0 : c + 1;                                                            \
-        }                                                                                          \
-    }
+/* bias_act's forward by rows, as BACT_LOOP: u = x + bias (x alone without one), u > 0 ? u
+ * : u * alpha, times gain, clamped to +-limit where limit > 0. A row's bias is widened
+ * and broadcast once; where channels are last (inner 1) the biases lie as the elements
+ * do and load as vectors beside them. The scalar form of one element: */
+#define BACT_ONE(CT, WIDEN, NARROW, X, B, Y)                                                       \
+    do {                                                                                           \
+        CT v_ = WIDEN(X);                                                                          \
+        CT u_ = has_bias ? v_ + (B) : v_;                                                          \
+        CT g_ = gain * (u_ > 0 ? u_ : u_ * alpha);                                                 \
+        g_ = clamp && g_ > limit ? limit : g_;                                                     \
+        g_ = clamp && g_ < -limit ? -limit : g_;                                                   \
+        Y = NARROW(g_);                                                                            \
+    } while (0)
 
-ROWS_LOOP(f32, float, float, 16, lr_f32x16, lr_u32x16, lr_i32x16, 0x7f800000u, ld16_f32, st16_f32,
-          BACT_ID, one_f32, 0)
-ROWS_LOOP(f64, double, double, 8, lr_f64x8, lr_u64x8, lr_i64x8, 0x7ff0000000000000ull, ld8_f64,
-          st8_f64, BACT_ID, one_f64, 0)
-ROWS_LOOP(bf16, uint16_t, float, 8, lr_f32x8, lr_u32x8, lr_i32x8, 0x7f800000u, ld8_bf16, st8_bf16,
-          bf16_widen, bf16_one, 1)
-ROWS_LOOP(f16, uint16_t, float, 8, lr_f32x8, lr_u32x8, lr_i32x8, 0x7f800000u, ld8_f16, st8_f16,
-          f16_widen, f16_one, 0)
+/* the vector form, elements [AT, AT + W) with the biases BV */
+#define BACT_VEC(V, I, LD8, ST8, AT, BV)                                                           \
+    do {                                                                                           \
+        V x_, u_, g_;                                                                              \
+        LD8(&x_, x + (AT));                                                                        \
+        u_ = has_bias ? x_ + (BV) : x_;                                                            \
+        I up_ = u_ > 0;                                                                            \
+        g_ = gv * CBWD_SEL(V, I, up_, u_, u_ * alphav);                                            \
+        if (clamp) {                                                                               \
+            I hi_ = g_ > limv;                                                                     \
+            g_ = CBWD_SEL(V, I, hi_, limv, g_);                                                    \
+            I lo_ = g_ < -limv;                                                                    \
+            g_ = CBWD_SEL(V, I, lo_, -limv, g_);                                                   \
+        }                                                                                          \
+        ST8(y + (AT), &g_);                                                                        \
+    } while (0)
+
+#define ROWS_CAT_(a, b) a##_##b
+#define ROWS_CAT(a, b)  ROWS_CAT_(a, b)
+#define ROWS_FN(name)   ROWS_CAT(name, SUF)
+
+#define SUF     f32
+#define ST      float
+#define CT      float
+#define W       16
+#define V       lr_f32x16
+#define U       lr_u32x16
+#define I       lr_i32x16
+#define LIM     0x7f800000u
+#define LD8     ld16_f32
+#define ST8     st16_f32
+#define WIDEN   BACT_ID
+#define NARROW  BACT_ID
+#define ONE     one_f32
+#define BY_RUN  0
+#define BY_LOOP 0
+#include "cpu/rows_dtype.h"
+
+#define SUF     f64
+#define ST      double
+#define CT      double
+#define W       8
+#define V       lr_f64x8
+#define U       lr_u64x8
+#define I       lr_i64x8
+#define LIM     0x7ff0000000000000ull
+#define LD8     ld8_f64
+#define ST8     st8_f64
+#define WIDEN   BACT_ID
+#define NARROW  BACT_ID
+#define ONE     one_f64
+#define BY_RUN  0
+#define BY_LOOP 0
+#include "cpu/rows_dtype.h"
+
+#define SUF     bf16
+#define ST      uint16_t
+#define CT      float
+#define W       8
+#define V       lr_f32x8
+#define U       lr_u32x8
+#define I       lr_i32x8
+#define LIM     0x7f800000u
+#define LD8     ld8_bf16
+#define ST8     st8_bf16
+#define WIDEN   bf16_widen
+#define NARROW  bf16_narrow
+#define ONE     bf16_one
+#define BY_RUN  1
+#define BY_LOOP 1
+#include "cpu/rows_dtype.h"
+
+#define SUF     f16
+#define ST      uint16_t
+#define CT      float
+#define W       8
+#define V       lr_f32x8
+#define U       lr_u32x8
+#define I       lr_i32x8
+#define LIM     0x7f800000u
+#define LD8     ld8_f16
+#define ST8     st8_f16
+#define WIDEN   f16_widen
+#define NARROW  f16_narrow
+#define ONE     f16_one
+#define BY_RUN  0
+#define BY_LOOP 0
+#include "cpu/rows_dtype.h"
 
 static void rows_any(lrelu_dtype t, size_t n, const lrelu_cpu_rows *k, const void *s, const void *v,
                      void *out)
@@ -140,89 +195,6 @@ void LRELU_CPU_FN(lrelu_cpu_rows_stream)(lrelu_dtype t, size_t n, const lrelu_cp
     rows_blk j = {t, *k, s, v};
     stream_blocks(n, lrelu_dtype_size(t), out, rows_block, &j);
 }
-
-/* bias_act's forward by rows, as BACT_LOOP: u = x + bias (x alone without one), u > 0 ? u
- * : u * alpha, times gain, clamped to +-limit where limit > 0. A row's bias is widened
- * and broadcast once; where channels are last (inner 1) the biases lie as the elements
- * do and load as vectors beside them. The scalar form of one element: */
-#define BACT_ONE(CT, WIDEN, NARROW, X, B, Y)                                                       \
-    do {                                                                                           \
-        CT v_ = WIDEN(X);                                                                          \
-        CT u_ = has_bias ? v_ + (B) : v_;                                                          \
-        CT g_ = gain * (u_ > 0 ? u_ : u_ * alpha);                                                 \
-        g_ = clamp && g_ > limit ? limit : g_;                                                     \
-        g_ = clamp && g_ < -limit ? -limit : g_;                                                   \
-        Y = NARROW(g_);                                                                            \
-    } while (0)
-
-/* the vector form, elements [AT, AT + W) with the biases BV */
-#define BACT_VEC(V, I, LD8, ST8, AT, BV)                                                           \
-    do {                                                                                           \
-        V x_, u_, g_;                                                                              \
-        LD8(&x_, x + (AT));                                                                        \
-        u_ = has_bias ? x_ + (BV) : x_;                                                            \
-        I up_ = u_ > 0;                                                                            \
-        g_ = gv * CBWD_SEL(V, I, up_, u_, u_ * alphav);                                            \
-        if (clamp) {                                                                               \
-            I hi_ = g_ > limv;                                                                     \
-            g_ = CBWD_SEL(V, I, hi_, limv, g_);                                                    \
-            I lo_ = g_ < -limv;                                                                    \
-            g_ = CBWD_SEL(V, I, lo_, -limv, g_);                                                   \
-        }                                                                                          \
-        ST8(y + (AT), &g_);                                                                        \
-    } while (0)
-
-/* r->per NULL: no bias, the elements one segment. With BY_LOOP a row (or that segment)
- * runs bias_act's plain loop (bact_SUF) with the row's bias instead of the vectors: bf16
- * takes it, the others keep the vectors (docs/performance.md, design measurements). */
-#define BACT_ROWS(SUF, ST, CT, W, V, I, LD8, ST8, WIDEN, NARROW, BY_LOOP)                          \
-    static void bact_rows_##SUF(size_t n, const lrelu_cpu_bact *k, const lrelu_cpu_rows *r,        \
-                                const ST *x, ST *y)                                                \
-    {                                                                                              \
-        CT alpha = (CT)k->alpha, gain = (CT)k->gain, limit = (CT)k->limit;                         \
-        int clamp = limit > 0 && !isinf(limit);                                                    \
-        V alphav = alpha - (V){0}, gv = gain - (V){0}, limv = limit - (V){0};                      \
-        const ST *per = r->per;                                                                    \
-        int has_bias = per != NULL;                                                                \
-        size_t inner = has_bias ? r->inner : n, C = has_bias ? r->C : 1;                           \
-        size_t rr = has_bias ? r->first % inner : 0, c = has_bias ? r->first / inner % C : 0;      \
-        for (size_t i = 0; i < n;) {                                                               \
-            size_t len, q = 0;                                                                     \
-            if (has_bias && inner == 1) { /* a row's channels: the biases as they lie */           \
-                len = C - c < n - i ? C - c : n - i;                                               \
-                for (; q + W <= len; q += W) {                                                     \
-                    V bv;                                                                          \
-                    LD8(&bv, per + c + q);                                                         \
-                    BACT_VEC(V, I, LD8, ST8, i + q, bv);                                           \
-                }                                                                                  \
-                for (; q < len; ++q)                                                               \
-                    BACT_ONE(CT, WIDEN, NARROW, x[i + q], WIDEN(per[c + q]), y[i + q]);            \
-                c = 0;                                                                             \
-            } else {                                                                               \
-                len = inner - rr < n - i ? inner - rr : n - i;                                     \
-                CT b = has_bias ? WIDEN(per[c]) : (CT)0;                                           \
-                if (BY_LOOP) {                                                                     \
-                    lrelu_cpu_bact row = {k->alpha, k->gain, k->limit, has_bias, (double)b, NULL}; \
-                    bact_##SUF(len, &row, x + i, y + i);                                           \
-                    q = len;                                                                       \
-                }                                                                                  \
-                V bv = b - (V){0};                                                                 \
-                for (; q + W <= len; q += W)                                                       \
-                    BACT_VEC(V, I, LD8, ST8, i + q, bv);                                           \
-                for (; q < len; ++q)                                                               \
-                    BACT_ONE(CT, WIDEN, NARROW, x[i + q], b, y[i + q]);                            \
-                rr = 0;                                                                            \
-                c = c + 1 == C ? 0 : c + 1;                                                        \
-            }                                                                                      \
-            i += len;                                                                              \
-        }                                                                                          \
-    }
-
-BACT_ROWS(f32, float, float, 16, lr_f32x16, lr_i32x16, ld16_f32, st16_f32, BACT_ID, BACT_ID, 0)
-BACT_ROWS(f64, double, double, 8, lr_f64x8, lr_i64x8, ld8_f64, st8_f64, BACT_ID, BACT_ID, 0)
-BACT_ROWS(bf16, uint16_t, float, 8, lr_f32x8, lr_i32x8, ld8_bf16, st8_bf16, bf16_widen, bf16_narrow,
-          1)
-BACT_ROWS(f16, uint16_t, float, 8, lr_f32x8, lr_i32x8, ld8_f16, st8_f16, f16_widen, f16_narrow, 0)
 
 static void bact_rows_any(lrelu_dtype t, size_t n, const lrelu_cpu_bact *k, const lrelu_cpu_rows *r,
                           const void *x, void *y)
