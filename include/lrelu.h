@@ -120,14 +120,17 @@ typedef struct lrelu_ctx lrelu_ctx;
  * LRELU_ERR_NO_DEVICE when there is no device or the selector matches none (the devices
  * that exist are listed in lrelu_last_error()); LRELU_ERR_OUT_OF_MEMORY or
  * LRELU_ERR_OPENCL when creating the context or queue fails. On failure *ctx is NULL.
- * Environment: LRELU_DISABLE_FP64=1 makes the ctx treat the device as lacking fp64. */
+ * Environment: every LRELU_* variable is read here, once, and the ctx keeps what it read
+ * (README: LRELU_DISABLE_FP64=1 makes it treat the device as lacking fp64, and others);
+ * one whose value does not parse gives LRELU_ERR_INVALID_ARG naming it. */
 LRELU_API lrelu_status lrelu_create(lrelu_ctx **ctx, const char *device);
 
 /* Creates a ctx that runs on the caller's queue (and so its context and device), for
  * embedding in an existing pipeline. The ctx retains the queue and context and releases
  * exactly what it retained in lrelu_destroy; the caller keeps its own references.
- * Returns LRELU_OK, LRELU_ERR_INVALID_ARG (ctx or queue NULL, or queue not a valid
- * queue), LRELU_ERR_OUT_OF_MEMORY. */
+ * Returns LRELU_OK, LRELU_ERR_INVALID_ARG (ctx or queue NULL, queue not a valid queue,
+ * or an LRELU_* environment variable that does not parse, as for lrelu_create),
+ * LRELU_ERR_OUT_OF_MEMORY. */
 LRELU_API lrelu_status lrelu_create_from_queue(lrelu_ctx **ctx, cl_command_queue queue);
 
 /* Releases everything the ctx created or retained. Work already enqueued still runs
