@@ -13,7 +13,6 @@
  * elements between them are never written. */
 #include "hostmem/hostmem.h"
 
-
 #include <stdint.h>
 #include <string.h>
 
