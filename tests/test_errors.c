@@ -327,6 +327,14 @@ static void host_api(void)
     expect("host dx partly over y",
            lrelu_backward_from_output_host(ctx, LRELU_F32, 32, 0.01, dx + 31, dy, dx),
            LRELU_ERR_OVERLAP, "overlaps input y");
+    /* an array off its elements' alignment (y's bytes from its second on), whatever path
+     * the call would take */
+    expect("host y not aligned to its elements",
+           lrelu_forward_host(ctx, LRELU_F32, 8, 0.01, x, (char *)y + 2), LRELU_ERR_INVALID_ARG,
+           "not aligned");
+    expect("host dx not aligned, backward",
+           lrelu_backward_host(ctx, LRELU_F32, 8, 0.01, x, dy, (char *)dx + 1),
+           LRELU_ERR_INVALID_ARG, "dx");
     HOST_UNTOUCHED("host failures");
     expect("host n == 0 with NULL pointers",
            lrelu_backward_host(ctx, LRELU_F32, 0, 0.01, NULL, NULL, NULL), LRELU_OK, NULL);
