@@ -111,9 +111,46 @@ WRAP_CREATE(cl_command_queue, clCreateCommandQueue,
             e)
 WRAP_CREATE(cl_mem, clCreateBuffer, (cl_context c, cl_mem_flags f, size_t s, void *h, cl_int *e),
             (c, f, s, h, e), e)
-WRAP_CREATE(cl_program, clCreateProgramWithSource,
-            (cl_context c, cl_uint n, const char **s, const size_t *l, cl_int *e), (c, n, s, l, e),
-            e)
+long programs_from_source, programs_from_binary;
+cl_program __real_clCreateProgramWithSource(cl_context c, cl_uint n, const char **s,
+                                            const size_t *l, cl_int *e);
+cl_program __wrap_clCreateProgramWithSource(cl_context c, cl_uint n, const char **s,
+                                            const size_t *l, cl_int *e);
+cl_program __wrap_clCreateProgramWithSource(cl_context c, cl_uint n, const char **s,
+                                            const size_t *l, cl_int *e)
+{
+    ++programs_from_source;
+    if (fault("clCreateProgramWithSource")) {
+        if (e)
+            *e = FAIL_ERR;
+        return NULL;
+    }
+    cl_program r = __real_clCreateProgramWithSource(c, n, s, l, e);
+    if (r != NULL)
+        obj(1);
+    return r;
+}
+cl_program __real_clCreateProgramWithBinary(cl_context c, cl_uint n, const cl_device_id *d,
+                                            const size_t *l, const unsigned char **b, cl_int *bs,
+                                            cl_int *e);
+cl_program __wrap_clCreateProgramWithBinary(cl_context c, cl_uint n, const cl_device_id *d,
+                                            const size_t *l, const unsigned char **b, cl_int *bs,
+                                            cl_int *e);
+cl_program __wrap_clCreateProgramWithBinary(cl_context c, cl_uint n, const cl_device_id *d,
+                                            const size_t *l, const unsigned char **b, cl_int *bs,
+                                            cl_int *e)
+{
+    ++programs_from_binary;
+    if (fault("clCreateProgramWithBinary")) {
+        if (e)
+            *e = FAIL_ERR;
+        return NULL;
+    }
+    cl_program r = __real_clCreateProgramWithBinary(c, n, d, l, b, bs, e);
+    if (r != NULL)
+        obj(1);
+    return r;
+}
 cl_device_type fake_device_type;
 long launches, watched_kernels;
 size_t last_launch_offset[2];
@@ -163,6 +200,8 @@ WRAP_CALL(clGetCommandQueueInfo,
 WRAP_CALL(clGetProgramBuildInfo,
           (cl_program p, cl_device_id d, cl_program_build_info i, size_t s, void *v, size_t *r),
           (p, d, i, s, v, r))
+WRAP_CALL(clGetProgramInfo, (cl_program p, cl_program_info i, size_t s, void *v, size_t *r),
+          (p, i, s, v, r))
 WRAP_CALL(clGetKernelWorkGroupInfo,
           (cl_kernel k, cl_device_id d, cl_kernel_work_group_info i, size_t s, void *v, size_t *r),
           (k, d, i, s, v, r))

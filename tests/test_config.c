@@ -79,6 +79,7 @@ int main(void)
         {"LRELU_POISON_SCRATCH", "2"},
         {"LRELU_DISABLE_FP64", "true"},
         {"LRELU_TUNE", "off"},
+        {"LRELU_PROGRAM_CACHE", "yes"},
         {"LRELU_KERNEL_SHAPE", "3:64"},
         {"LRELU_KERNEL_SHAPE", "4:96"},
         {"LRELU_KERNEL_SHAPE", "4"},
@@ -97,6 +98,7 @@ int main(void)
         {"LRELU_POISON_SCRATCH", "1"},
         {"LRELU_KERNEL_SHAPE", "4:64"},
         {"LRELU_TUNE", "0"},
+        {"LRELU_PROGRAM_CACHE", "0"},
         {"LRELU_HOST_CHUNK", ""}, /* empty: unset */
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; ++i)

@@ -141,14 +141,31 @@ lrelu_status lrelu_select_device(const char *selector, const char *env, cl_platf
 lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f,
                                const lrelu_kernels **out);
 /* programs.c: builds dtype t's family f with the given shape into *k (the local size may
- * come out smaller where the device allows fewer work-items). */
+ * come out smaller where the device allows fewer work-items); with cached, from the
+ * program cache where it has the binary, and keeping it there where it has not. */
 lrelu_status lrelu_build_family(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f, lrelu_shape shape,
-                                lrelu_kernels *k);
+                                int cached, lrelu_kernels *k);
 /* programs.c: releases every program and kernel of k and zeroes it. */
 void lrelu_kernels_release(lrelu_kernels *k);
 void lrelu_release_kernels(lrelu_ctx *ctx);
 /* programs.c: FNV-1a of the sources of family f, for the tuning cache's key. */
 unsigned long long lrelu_family_hash(lrelu_family f, unsigned long long h);
+
+/* cache.c: FNV-1a of n bytes at p, continuing from h. */
+unsigned long long lrelu_fnv(const void *p, size_t n, unsigned long long h);
+/* cache.c: the device's identity as text (name, vendor, versions, the platform's version):
+ * what a cached file must have been written for. */
+void lrelu_device_ident(const lrelu_ctx *ctx, char *out, size_t len);
+/* cache.c: the path of entry `name` of the ctx's cache folder, creating the folder with
+ * create; 0 where there is no folder (none set, too long, or not creatable). */
+int lrelu_cache_path(const lrelu_ctx *ctx, const char *name, char *out, size_t len, int create);
+/* cache.c: writes the parts to path as a whole, never half: 1 if written. */
+int lrelu_cache_write(const char *path, const void *const *parts, const size_t *lens, int count);
+/* cache.c: family f built with options from its cached binary, or NULL where the cache
+ * has none that this device and driver take ($LRELU_PROGRAM_CACHE=0: never). */
+cl_program lrelu_program_cached(const lrelu_ctx *ctx, lrelu_family f, const char *options);
+/* cache.c: keeps the binary of prog, built from source, for the next process. */
+void lrelu_program_keep(const lrelu_ctx *ctx, lrelu_family f, const char *options, cl_program prog);
 
 /* tuning.c: each dtype's shape at ctx creation: the default for the device type, then a
  * measured one from the tuning cache, then $LRELU_KERNEL_SHAPE. Reads the device's facts

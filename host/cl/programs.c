@@ -1,7 +1,8 @@
 /* programs.c: builds the kernels of one dtype and family from the sources embedded in
- * the library, once per ctx and on first use, in the shape (elements per work-item,
- * work-group size) that tuning.c chose for the device. One table names every kernel and
- * its family; the constants the host shares with the kernels are passed as -D options. */
+ * the library (or their binary in the cache, cache.c), once per ctx and on first use, in
+ * the shape (elements per work-item, work-group size) that tuning.c chose for the device. One table
+ * names every kernel and its family; the constants the host shares with the kernels are passed as
+ * -D options. */
 #include "cl/cl.h"
 
 #include <stdio.h>
@@ -53,11 +54,8 @@ static const struct {
 
 unsigned long long lrelu_family_hash(lrelu_family f, unsigned long long h)
 {
-    for (size_t i = 0; i < lrelu_src_common_len; ++i)
-        h = (h ^ (unsigned char)lrelu_src_common[i]) * 1099511628211ull;
-    for (size_t i = 0; i < *family_src[f].len; ++i)
-        h = (h ^ (unsigned char)family_src[f].src[i]) * 1099511628211ull;
-    return h;
+    return lrelu_fnv(family_src[f].src, *family_src[f].len,
+                     lrelu_fnv(lrelu_src_common, lrelu_src_common_len, h));
 }
 
 static lrelu_status build_log(lrelu_ctx *ctx, cl_program prog, const char *options)
@@ -129,21 +127,14 @@ cleanup:
     return st;
 }
 
-lrelu_status lrelu_build_family(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f, lrelu_shape shape,
-                                lrelu_kernels *k)
+/* Builds family f from its source into *out. */
+static lrelu_status source_program(lrelu_ctx *ctx, lrelu_family f, const char *options,
+                                   cl_program *out)
 {
     lrelu_status st = LRELU_OK;
     cl_int err = CL_SUCCESS;
-    char options[512];
-    size_t vec = shape.vec;
-    /* bf16's plain kernels take 16 pairs (32 elements) a work-item at VEC 16, where the
-     * device holds two elements in a uint the kernels' way (little-endian) */
-    size_t item = t == LRELU_BF16 && vec == 16 && ctx->little_endian ? 2 * vec : vec;
-    build_options(ctx, t, f, vec, item, options, sizeof options);
     const char *src[2] = {lrelu_src_common, family_src[f].src};
     size_t len[2] = {lrelu_src_common_len, *family_src[f].len};
-    cl_kernel made[LRELU_NUM_KERNELS] = {NULL};
-    size_t local = shape.local, group_local = 64;
     cl_program prog = clCreateProgramWithSource(ctx->context, 2, src, len, &err);
     LRELU_CL_AS(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
@@ -152,10 +143,53 @@ lrelu_status lrelu_build_family(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f, l
         goto cleanup;
     }
     LRELU_CL_AS(err, "clBuildProgram");
-    for (int id = 0; id < LRELU_NUM_KERNELS && st == LRELU_OK; ++id)
-        if (kernels[id].family == f && (kernels[id].where == ANY || ctx->chan_group > 0))
-            st = create_kernel(ctx, prog, t, id, &made[id],
-                               kernels[id].local == GROUP ? &group_local : &local);
+    *out = prog;
+    return LRELU_OK;
+cleanup:
+    if (prog != NULL)
+        (void)clReleaseProgram(prog);
+    return st;
+}
+
+lrelu_status lrelu_build_family(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f, lrelu_shape shape,
+                                int cached, lrelu_kernels *k)
+{
+    lrelu_status st = LRELU_OK;
+    char options[512];
+    size_t vec = shape.vec;
+    /* bf16's plain kernels take 16 pairs (32 elements) a work-item at VEC 16, where the
+     * device holds two elements in a uint the kernels' way (little-endian) */
+    size_t item = t == LRELU_BF16 && vec == 16 && ctx->little_endian ? 2 * vec : vec;
+    build_options(ctx, t, f, vec, item, options, sizeof options);
+    cl_kernel made[LRELU_NUM_KERNELS] = {NULL};
+    size_t local = shape.local, group_local = 64;
+    cl_program prog = cached ? lrelu_program_cached(ctx, f, options) : NULL;
+    int from_cache = prog != NULL;
+    for (;;) {
+        if (prog == NULL) {
+            if ((st = source_program(ctx, f, options, &prog)) != LRELU_OK)
+                return st;
+            if (cached)
+                lrelu_program_keep(ctx, f, options, prog);
+        }
+        for (int id = 0; id < LRELU_NUM_KERNELS && st == LRELU_OK; ++id)
+            if (kernels[id].family == f && (kernels[id].where == ANY || ctx->chan_group > 0))
+                st = create_kernel(ctx, prog, t, id, &made[id],
+                                   kernels[id].local == GROUP ? &group_local : &local);
+        if (st == LRELU_OK || !from_cache)
+            break;
+        /* a cached program that lacks a kernel: build from source after all */
+        for (int id = 0; id < LRELU_NUM_KERNELS; ++id)
+            if (made[id] != NULL)
+                (void)clReleaseKernel(made[id]);
+        memset(made, 0, sizeof made);
+        (void)clReleaseProgram(prog);
+        prog = NULL;
+        from_cache = 0;
+        local = shape.local;
+        group_local = 64;
+        st = LRELU_OK;
+    }
     if (st != LRELU_OK)
         goto cleanup;
     /* all or nothing: the program is set last and marks the family complete */
@@ -173,8 +207,7 @@ cleanup:
     for (int id = 0; id < LRELU_NUM_KERNELS; ++id)
         if (made[id] != NULL)
             (void)clReleaseKernel(made[id]);
-    if (prog != NULL)
-        (void)clReleaseProgram(prog);
+    (void)clReleaseProgram(prog);
     return st;
 }
 
@@ -185,7 +218,7 @@ lrelu_status lrelu_get_kernels(lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f,
         t = LRELU_F32; /* the int8 kernels compute in float: they live with f32's */
     lrelu_kernels *k = &ctx->k[t];
     if (k->program[f] == NULL) {
-        lrelu_status st = lrelu_build_family(ctx, t, f, ctx->shape[t], k);
+        lrelu_status st = lrelu_build_family(ctx, t, f, ctx->shape[t], 1, k);
         if (st != LRELU_OK)
             return st;
     }

@@ -3,16 +3,13 @@
  * the tuning cache when lrelu_tune() has written one for this device, driver and kernel
  * source, and lets $LRELU_KERNEL_SHAPE override both. lrelu_tune() measures every
  * candidate shape on the device and writes the cache. */
-#define _POSIX_C_SOURCE 200809L /* mkdir, getpid, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "cl/cl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The candidates lrelu_tune() measures; tests/test_variants.c runs every one of them. */
 static const size_t tune_vecs[] = {4, 8, 16};
@@ -31,57 +28,16 @@ static lrelu_shape default_shape(const lrelu_ctx *ctx, lrelu_dtype t)
     return (lrelu_shape){v > 16 ? 16 : v, 256};
 }
 
-/* FNV-1a over the device's identity and the kernel source: a new driver or a changed
- * kernel never reuses an old measurement. */
-static unsigned long long device_key(const lrelu_ctx *ctx)
-{
-    unsigned long long h = 1469598103934665603ull;
-    char buf[512];
-    cl_platform_id plat = NULL;
-    const cl_device_info infos[] = {CL_DEVICE_NAME, CL_DEVICE_VERSION, CL_DRIVER_VERSION,
-                                    CL_DEVICE_VENDOR};
-    for (size_t i = 0; i < COUNT(infos); ++i) {
-        memset(buf, 0, sizeof buf);
-        (void)clGetDeviceInfo(ctx->device, infos[i], sizeof buf - 1, buf, NULL);
-        for (const char *p = buf; *p; ++p)
-            h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    }
-    memset(buf, 0, sizeof buf);
-    (void)clGetDeviceInfo(ctx->device, CL_DEVICE_PLATFORM, sizeof plat, &plat, NULL);
-    (void)clGetPlatformInfo(plat, CL_PLATFORM_VERSION, sizeof buf - 1, buf, NULL);
-    for (const char *p = buf; *p; ++p)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return lrelu_family_hash(LRELU_FAMILY_ELEMENTWISE, h);
-}
-
-/* The ctx's cache folder (config.c: $LRELU_CACHE_DIR, else the XDG default); 0 if none. */
-static int cache_dir(const lrelu_ctx *ctx, char *out, size_t len, int create)
-{
-    int w = snprintf(out, len, "%s", ctx->config.cache_dir);
-    if (ctx->config.cache_dir[0] == '\0' || w < 0 || (size_t)w >= len)
-        return 0;
-    if (create) {
-        /* create each missing level */
-        for (char *p = out + 1; *p; ++p)
-            if (*p == '/') {
-                *p = '\0';
-                if (mkdir(out, 0755) != 0 && errno != EEXIST)
-                    return 0;
-                *p = '/';
-            }
-        if (mkdir(out, 0755) != 0 && errno != EEXIST)
-            return 0;
-    }
-    return 1;
-}
-
+/* The shapes' file, named by the device's identity and the plain kernels' source: a new
+ * driver or a changed kernel never reuses an old measurement. */
 static int cache_file(const lrelu_ctx *ctx, char *out, size_t len, int create)
 {
-    char dir[1024];
-    if (!cache_dir(ctx, dir, sizeof dir, create))
-        return 0;
-    int w = snprintf(out, len, "%s/shapes-%016llx.txt", dir, device_key(ctx));
-    return w > 0 && (size_t)w < len;
+    char ident[1024], name[64];
+    lrelu_device_ident(ctx, ident, sizeof ident);
+    unsigned long long key = lrelu_fnv(ident, strlen(ident), 1469598103934665603ull);
+    snprintf(name, sizeof name, "shapes-%016llx.txt",
+             lrelu_family_hash(LRELU_FAMILY_ELEMENTWISE, key));
+    return lrelu_cache_path(ctx, name, out, len, create);
 }
 
 static void read_cache(lrelu_ctx *ctx)
@@ -190,7 +146,7 @@ static lrelu_status tune_dtype(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape *best)
                                  NULL));
     for (size_t v = 0; v < COUNT(tune_vecs); ++v) {
         st = lrelu_build_family(ctx, t, LRELU_FAMILY_ELEMENTWISE,
-                                (lrelu_shape){tune_vecs[v], tune_locals[0]}, &k);
+                                (lrelu_shape){tune_vecs[v], tune_locals[0]}, 0, &k);
         if (st != LRELU_OK)
             goto cleanup;
         size_t max_local = k.local[LRELU_FAMILY_ELEMENTWISE];
@@ -247,24 +203,15 @@ lrelu_status lrelu_tune(lrelu_ctx *ctx, char *cache_path, size_t cache_path_len)
         return st;
     /* The cache is a convenience: a ctx works without it, so failing to write it is
      * reported through cache_path staying empty, not as an error. */
-    char path[1200], tmp[1300];
-    if (!cache_file(ctx, path, sizeof path, 1))
-        return LRELU_OK;
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        return LRELU_OK;
-    int ok = 1;
+    char path[1200], text[512];
+    size_t at = 0;
     for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
         if (t != LRELU_F64 || ctx->has_fp64)
-            ok &= fprintf(f, "%s %zu %zu\n", lrelu_dtype_name((lrelu_dtype)t), tuned[t].vec,
-                          tuned[t].local) > 0;
-    ok &= fclose(f) == 0;
-    if (ok && rename(tmp, path) == 0) {
-        if (cache_path != NULL && cache_path_len > 0)
-            snprintf(cache_path, cache_path_len, "%s", path);
-    } else {
-        (void)remove(tmp);
-    }
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s %zu %zu\n",
+                                   lrelu_dtype_name((lrelu_dtype)t), tuned[t].vec, tuned[t].local);
+    const void *parts[1] = {text};
+    if (cache_file(ctx, path, sizeof path, 1) && lrelu_cache_write(path, parts, &at, 1) &&
+        cache_path != NULL && cache_path_len > 0)
+        snprintf(cache_path, cache_path_len, "%s", path);
     return LRELU_OK;
 }

@@ -91,13 +91,14 @@ typedef struct {
 /* config.c: the environment as a ctx reads it at creation. */
 typedef struct {
     /* for users (README) */
-    char device[256];           /* LRELU_DEVICE: the selector when the program passes none */
-    lrelu_setting disable_fp64; /* LRELU_DISABLE_FP64 */
-    lrelu_setting host_threads; /* LRELU_HOST_THREADS */
-    lrelu_setting kernel_shape; /* LRELU_KERNEL_SHAPE=VEC:LOCAL */
-    lrelu_setting tune;         /* LRELU_TUNE=0: the tuning cache ignored */
-    char cache_dir[1024];       /* LRELU_CACHE_DIR, else the XDG default; "" for none */
-    char build_options[256];    /* LRELU_BUILD_OPTIONS */
+    char device[256];            /* LRELU_DEVICE: the selector when the program passes none */
+    lrelu_setting disable_fp64;  /* LRELU_DISABLE_FP64 */
+    lrelu_setting host_threads;  /* LRELU_HOST_THREADS */
+    lrelu_setting kernel_shape;  /* LRELU_KERNEL_SHAPE=VEC:LOCAL */
+    lrelu_setting tune;          /* LRELU_TUNE=0: the tuning cache ignored */
+    lrelu_setting program_cache; /* LRELU_PROGRAM_CACHE=0: no program binaries kept */
+    char cache_dir[1024];        /* LRELU_CACHE_DIR, else the XDG default; "" for none */
+    char build_options[256];     /* LRELU_BUILD_OPTIONS */
     /* internal (docs/architecture.md): tuning knobs and test seams */
     lrelu_setting host_chunk, host_zero_copy, inprocess_bytes, crew_bytes, stream_bytes;
     char host_simd[8];

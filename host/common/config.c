@@ -36,6 +36,7 @@ static const struct {
     {"LRELU_KERNEL_SHAPE", SHAPE, SET(kernel_shape), 1, 4096,
      "VEC:LOCAL, VEC 1, 2, 4, 8 or 16 and LOCAL a power of two up to 4096"},
     {"LRELU_TUNE", FLAG, SET(tune), 0, 1, "0 or 1"},
+    {"LRELU_PROGRAM_CACHE", FLAG, SET(program_cache), 0, 1, "0 or 1"},
     {"LRELU_CACHE_DIR", TEXT, TXT(cache_dir), 0, 0, "a folder"},
     {"LRELU_BUILD_OPTIONS", TEXT, TXT(build_options), 0, 0, "kernel build options"},
     {"LRELU_HOST_CHUNK", NUMBER, SET(host_chunk), 64, ~0ull, "a number of bytes, at least 64"},
@@ -123,7 +124,7 @@ lrelu_status lrelu_config_read(const char *fn, lrelu_config *c)
                               vars[i].name, s, strlen(s) > 64 ? "..." : "", vars[i].what);
     }
     if (c->cache_dir[0] == '\0') {
-        /* the tuning cache's default: $XDG_CACHE_HOME/lrelu, else ~/.cache/lrelu */
+        /* the cache's default: $XDG_CACHE_HOME/lrelu, else ~/.cache/lrelu */
         const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
         int w = 0;
         if (xdg != NULL && xdg[0] != '\0')
