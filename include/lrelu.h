@@ -162,14 +162,19 @@ LRELU_API cl_device_id lrelu_cl_device(const lrelu_ctx *ctx);
 LRELU_API lrelu_status lrelu_kernel_shape(const lrelu_ctx *ctx, lrelu_dtype t, size_t *vec,
                                           size_t *local);
 
-/* Measures every candidate shape (4, 8 or 16 elements per work-item x 64, 256 or 1024
- * per group) for each dtype the device runs, with forward calls over 32 MiB, and keeps
- * the fastest: for this ctx from the next call on, and in the tuning cache for every ctx
- * created afterwards on the same device and driver. Takes seconds (a build per
- * candidate width); blocks other calls on the ctx meanwhile. Writes the cache file's
- * path to cache_path (cache_path_len bytes, may be NULL), or "" when the cache could not
- * be written, which is not an error. Returns LRELU_OK, LRELU_ERR_INVALID_ARG (ctx NULL),
- * or the status of a failed build or launch. */
+/* Measures every candidate shape (1, 2, 4, 8 or 16 elements per work-item x 64, 256 or
+ * 1024 per group, as far as the device allows) for each dtype the device runs, forward and
+ * backward, by the device's own profiling counters on a queue of its own, over buffers of
+ * four times the device's last-level cache and at least 512 MiB (within its largest
+ * allocation and a quarter of its memory), and keeps the shape whose forward and backward
+ * take the least time together: for this ctx from the next call on, and in the tuning
+ * cache for every ctx created afterwards on the same device and driver. The cache file
+ * lists each measurement (GB/s) as a comment. Takes seconds on a GPU, a minute or two on a
+ * CPU (a build per candidate width); blocks other calls on the ctx meanwhile. Writes the
+ * cache file's path to cache_path (cache_path_len bytes, may be NULL), or "" when the
+ * cache could not be written, which is not an error. Returns LRELU_OK,
+ * LRELU_ERR_INVALID_ARG (ctx NULL), or the status of a failed build, allocation or
+ * launch. */
 LRELU_API lrelu_status lrelu_tune(lrelu_ctx *ctx, char *cache_path, size_t cache_path_len);
 
 /* ------------------------------------------------------------------------------------

@@ -76,6 +76,23 @@ static void test_devices(void)
              "devices lists the device, its facts and the default");
 }
 
+/* tune, over small buffers in a cache folder of the test's own: the shapes and the
+ * measurements they were picked from */
+static void test_tune(void)
+{
+    char cache[300];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("LRELU_CACHE_DIR", cache, 1);
+    setenv("LRELU_TUNE_BYTES", "1048576", 1);
+    lt_check(run("tune") == 0, "tune exits 0");
+    unsetenv("LRELU_TUNE_BYTES");
+    unsetenv("LRELU_CACHE_DIR");
+    lt_check(contains("out.txt", "f32 ") && contains("out.txt", "elements per work-item") &&
+                 contains("out.txt", "f32: 262144 elements (1 MiB a buffer)") &&
+                 contains("out.txt", "f16 16 ") && contains("out.txt", "cached in"),
+             "tune prints the shapes, the measurements and the cache");
+}
+
 static void test_demo(void)
 {
     char args[512];
@@ -451,6 +468,7 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL)
         lt_die("mkdtemp");
     test_devices();
+    test_tune();
     test_demo();
     test_plot();
     test_apply();

@@ -8,7 +8,54 @@
 
 static int candidate(size_t vec, size_t local)
 {
-    return (vec == 4 || vec == 8 || vec == 16) && (local == 64 || local == 256 || local == 1024);
+    return (vec == 1 || vec == 2 || vec == 4 || vec == 8 || vec == 16) &&
+           (local == 64 || local == 256 || local == 1024);
+}
+
+/* The cache file's measurement lines ("# f32 16 256 FWD BWD", GB/s): every width of every
+ * dtype the device runs, at every group size, both directions measured; and the buffers'
+ * size line says $LRELU_TUNE_BYTES. */
+static void check_measurements(lrelu_ctx *ctx, FILE *f)
+{
+    char line[256], name[8];
+    unsigned long vec, local, mib;
+    double fwd, bwd;
+    int seen[4][17][3] = {{{0}}}, sized[4] = {0}, zero = 0;
+    const char *want = getenv("LRELU_TUNE_BYTES");
+    unsigned long want_mib = want != NULL ? strtoul(want, NULL, 10) >> 20 : 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        for (int t = 0; t < 4; ++t) {
+            char head[32];
+            snprintf(head, sizeof head, "# %s", lrelu_dtype_name((lrelu_dtype)t));
+            if (strncmp(line, head, strlen(head)) != 0)
+                continue;
+            if (sscanf(line, "# %7[^:]: %*u elements (%lu MiB", name, &mib) == 2 &&
+                strcmp(name, lrelu_dtype_name((lrelu_dtype)t)) == 0)
+                sized[t] = mib == want_mib;
+            else if (sscanf(line, "# %7s %lu %lu %lf %lf", name, &vec, &local, &fwd, &bwd) == 5 &&
+                     strcmp(name, lrelu_dtype_name((lrelu_dtype)t)) == 0 && vec <= 16) {
+                int l = local == 64 ? 0 : local == 256 ? 1 : local == 1024 ? 2 : -1;
+                if (l >= 0)
+                    seen[t][vec][l] = 1;
+                zero += !(fwd > 0 && bwd > 0);
+            }
+        }
+    size_t max_wg = 0;
+    (void)clGetDeviceInfo(lrelu_cl_device(ctx), CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg,
+                          &max_wg, NULL);
+    for (int t = 0; t < 4; ++t) {
+        if (t == LRELU_F64 && !lt_supported(ctx, LRELU_F64))
+            continue;
+        int all = sized[t];
+        for (size_t v = 1; v <= 16; v *= 2)
+            for (int l = 0; l < 3; ++l)
+                all &= seen[t][v][l] || (size_t)(64u << (2 * l)) > max_wg;
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s: every width and group size measured over %lu MiB",
+                 lrelu_dtype_name((lrelu_dtype)t), want_mib);
+        lt_check(all, msg);
+    }
+    lt_check(zero == 0, "every measurement is a bandwidth");
 }
 
 int main(void)
@@ -24,6 +71,8 @@ int main(void)
     lt_check(path[0] != '\0', "the cache was written");
     FILE *f = fopen(path, "r");
     lt_check(f != NULL, "the cache file exists");
+    if (f != NULL)
+        check_measurements(ctx, f);
     size_t tuned[4][2];
     for (int t = 0; t < 4; ++t) {
         lt_ok(lrelu_kernel_shape(ctx, (lrelu_dtype)t, &tuned[t][0], &tuned[t][1]), "shape");

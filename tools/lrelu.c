@@ -278,8 +278,10 @@ static int tune(int argc, char **argv)
             fprintf(stderr, "lrelu tune: takes only --device SEL\n");
         fprintf(help ? stdout : stderr,
                 "usage: lrelu tune [--device SEL]\n"
-                "Measures 4, 8 and 16 elements per work-item x 64, 256 and 1024 per group for\n"
-                "each dtype and caches the fastest for this device and driver\n"
+                "Measures 1, 2, 4, 8 and 16 elements per work-item x 64, 256 and 1024 per group\n"
+                "for each dtype, forward and backward, by the device's own counters over\n"
+                "buffers past its caches (at least 512 MiB), prints the measurements, and\n"
+                "caches the fastest for this device and driver\n"
                 "($LRELU_CACHE_DIR, else $XDG_CACHE_HOME/lrelu, else ~/.cache/lrelu).\n"
                 "Delete the cache file to reset; LRELU_TUNE=0 ignores it.\n");
         return help ? CLI_OK : CLI_USAGE;
@@ -300,6 +302,14 @@ static int tune(int argc, char **argv)
         if (lrelu_kernel_shape(ctx, (lrelu_dtype)t, &vec, &local) == LRELU_OK)
             printf("  %-4s %2zu elements per work-item, %4zu work-items per group\n",
                    lrelu_dtype_name((lrelu_dtype)t), vec, local);
+    }
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (f != NULL) { /* the measurements: the file's comments */
+        char line[256];
+        while (fgets(line, sizeof line, f) != NULL)
+            if (line[0] == '#')
+                printf("  %s", line + 2);
+        (void)fclose(f);
     }
     if (path[0])
         printf("cached in %s\n", path);

@@ -3,16 +3,15 @@
  * the tuning cache when lrelu_tune() has written one for this device, driver and kernel
  * source, and lets $LRELU_KERNEL_SHAPE override both. lrelu_tune() measures every
  * candidate shape on the device and writes the cache. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "cl/cl.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The candidates lrelu_tune() measures; tests/test_variants.c runs every one of them. */
-static const size_t tune_vecs[] = {4, 8, 16};
+static const size_t tune_vecs[] = {1, 2, 4, 8, 16};
 static const size_t tune_locals[] = {64, 256, 1024};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -42,19 +41,21 @@ static int cache_file(const lrelu_ctx *ctx, char *out, size_t len, int create)
 
 static void read_cache(lrelu_ctx *ctx)
 {
-    char path[1200], name[8];
+    char path[1200], line[256], name[8];
     unsigned long vec, local;
     if (!cache_file(ctx, path, sizeof path, 0))
         return;
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return;
-    /* lines "f32 16 256"; anything unexpected is skipped */
-    while (fscanf(f, "%7s %lu %lu", name, &vec, &local) == 3)
-        for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
-            if (strcmp(name, lrelu_dtype_name((lrelu_dtype)t)) == 0 &&
-                lrelu_shape_valid(vec, local))
-                ctx->shape[t] = (lrelu_shape){vec, local};
+    /* lines "f32 16 256", then the measurements as "#" comments; anything unexpected is
+     * skipped */
+    while (fgets(line, sizeof line, f) != NULL)
+        if (line[0] != '#' && sscanf(line, "%7s %lu %lu", name, &vec, &local) == 3)
+            for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
+                if (strcmp(name, lrelu_dtype_name((lrelu_dtype)t)) == 0 &&
+                    lrelu_shape_valid(vec, local))
+                    ctx->shape[t] = (lrelu_shape){vec, local};
     (void)fclose(f);
 }
 
@@ -90,29 +91,57 @@ lrelu_status lrelu_kernel_shape(const lrelu_ctx *ctx, lrelu_dtype t, size_t *vec
     return LRELU_OK;
 }
 
-static double seconds(void)
+/* The bytes of each of the tuner's three buffers: four times the device's last-level
+ * cache as it reports it, and at least 512 MiB, since GPUs' reports leave out their
+ * largest caches (and PoCL reports none); within one allocation and a quarter of the
+ * device's memory. $LRELU_TUNE_BYTES sets it (tests). */
+static size_t tune_bytes(const lrelu_ctx *ctx)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    if (ctx->config.tune_bytes.set)
+        return (size_t)ctx->config.tune_bytes.v[0];
+    cl_ulong cache = 0, global = 0;
+    (void)clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
+    (void)clGetDeviceInfo(ctx->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
+    cl_ulong bytes = 4 * cache > ((cl_ulong)512 << 20) ? 4 * cache : (cl_ulong)512 << 20;
+    if (ctx->max_alloc != 0 && bytes > ctx->max_alloc)
+        bytes = ctx->max_alloc;
+    if (global != 0 && bytes > global / 4)
+        bytes = global / 4;
+    return (size_t)bytes;
 }
 
-/* Median time of 5 forward launches (after one to warm up) with kernels k. */
-static lrelu_status time_shape(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_dtype t, size_t n,
-                               cl_mem x, cl_mem y, double *out)
+/* The device's own time of one launch, from its profiling counters. */
+static lrelu_status device_seconds(cl_event ev, double *out)
+{
+    lrelu_status st = LRELU_OK;
+    cl_ulong start = 0, end = 0;
+    LRELU_CL(clWaitForEvents(1, &ev));
+    LRELU_CL(clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL));
+    LRELU_CL(clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL));
+    *out = end > start ? 1e-9 * (double)(end - start) : 0;
+cleanup:
+    return st;
+}
+
+/* Median device time of 5 launches of op (after one to warm up) with kernels k on q. */
+static lrelu_status time_op(lrelu_ctx *ctx, cl_command_queue q, const lrelu_kernels *k, lrelu_op op,
+                            lrelu_dtype t, size_t n, cl_mem x, cl_mem dy, cl_mem out,
+                            double *median)
 {
     double times[5];
     for (int r = -1; r < 5; ++r) {
-        double t0 = seconds();
-        lrelu_status st = lrelu_launch(ctx, ctx->queue, k, LRELU_OP_FORWARD, t, n, 0.01, NULL, x, 0,
-                                       NULL, 0, y, 0, 0, NULL, NULL);
-        cl_int err = st == LRELU_OK ? clFinish(ctx->queue) : CL_SUCCESS;
+        cl_event ev = NULL;
+        double secs = 0;
+        lrelu_status st = lrelu_launch(ctx, q, k, op, t, n, 0.01, NULL, x, 0,
+                                       op == LRELU_OP_FORWARD ? NULL : dy, 0, out, 0, 0, NULL, &ev);
+        if (st == LRELU_OK)
+            st = device_seconds(ev, &secs);
+        if (ev != NULL)
+            (void)clReleaseEvent(ev);
         if (st != LRELU_OK)
             return st;
-        if (err != CL_SUCCESS)
-            return lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
         if (r >= 0)
-            times[r] = seconds() - t0;
+            times[r] = secs;
     }
     for (int i = 1; i < 5; ++i) /* insertion sort of five */
         for (int j = i; j > 0 && times[j] < times[j - 1]; --j) {
@@ -120,33 +149,57 @@ static lrelu_status time_shape(lrelu_ctx *ctx, const lrelu_kernels *k, lrelu_dty
             times[j] = times[j - 1];
             times[j - 1] = tmp;
         }
-    *out = times[2];
+    *median = times[2];
     return LRELU_OK;
 }
 
-/* Measures the candidates for dtype t and returns the fastest in *best. */
-static lrelu_status tune_dtype(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape *best)
+/* What the tuner measured, for the cache file's comments (lrelu tune prints them). */
+typedef struct {
+    char text[4096];
+    size_t len;
+} tune_log;
+
+static void log_line(tune_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(tune_log *log, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(log->text + log->len, sizeof log->text - log->len, fmt, ap);
+    va_end(ap);
+    if (w > 0 && (size_t)w < sizeof log->text - log->len)
+        log->len += (size_t)w;
+}
+
+/* Measures the candidates for dtype t on q, forward and backward, and returns in *best
+ * the one whose forward and backward take the least time together: what a training step
+ * spends. */
+static lrelu_status tune_dtype(lrelu_ctx *ctx, cl_command_queue q, lrelu_dtype t, tune_log *log,
+                               lrelu_shape *best)
 {
     lrelu_status st = LRELU_OK;
-    size_t es = lrelu_dtype_size(t);
-    /* 32 MiB per buffer: past the caches of most devices, small enough for any */
-    size_t n = ((size_t)32 << 20) / es;
-    if (ctx->max_alloc != 0 && n * es > ctx->max_alloc)
-        n = (size_t)ctx->max_alloc / es;
+    size_t es = lrelu_dtype_size(t), n = tune_bytes(ctx) / es;
+    /* one launch, so that the kernel's event is the whole call */
+    if (n > ctx->launch_items)
+        n = ctx->launch_items;
     cl_int err = CL_SUCCESS;
-    cl_mem x = NULL, y = NULL;
+    cl_mem b[3] = {NULL, NULL, NULL}; /* x, dy, out */
     lrelu_kernels k = {0};
     const float pattern[2] = {1.5f, -2.5f}; /* both branches, in every dtype's bits */
     double best_time = -1;
-    x = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, n * es, NULL, &err);
-    LRELU_CL_AS(err, "clCreateBuffer");
-    y = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, n * es, NULL, &err);
-    LRELU_CL_AS(err, "clCreateBuffer");
-    LRELU_CL(clEnqueueFillBuffer(ctx->queue, x, pattern, sizeof pattern, 0, n * es / 8 * 8, 0, NULL,
-                                 NULL));
+    for (int i = 0; i < 3; ++i) {
+        b[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, n * es, NULL, &err);
+        LRELU_CL_AS(err, "clCreateBuffer");
+        if (i < 2)
+            LRELU_CL(clEnqueueFillBuffer(q, b[i], pattern, sizeof pattern, 0, n * es / 8 * 8, 0,
+                                         NULL, NULL));
+    }
+    log_line(log, "# %s: %zu elements (%zu MiB a buffer); GB/s forward, backward\n",
+             lrelu_dtype_name(t), n, n * es >> 20);
     for (size_t v = 0; v < COUNT(tune_vecs); ++v) {
+        /* built for the largest group, which comes out as the most the device takes */
         st = lrelu_build_family(ctx, t, LRELU_FAMILY_ELEMENTWISE,
-                                (lrelu_shape){tune_vecs[v], tune_locals[0]}, 0, &k);
+                                (lrelu_shape){tune_vecs[v], tune_locals[COUNT(tune_locals) - 1]}, 0,
+                                &k);
         if (st != LRELU_OK)
             goto cleanup;
         size_t max_local = k.local[LRELU_FAMILY_ELEMENTWISE];
@@ -154,25 +207,29 @@ static lrelu_status tune_dtype(lrelu_ctx *ctx, lrelu_dtype t, lrelu_shape *best)
             if (tune_locals[l] > max_local && l > 0)
                 break; /* the device takes no more work-items for these kernels */
             /* a device that allows fewer than the smallest candidate gets what it allows */
-            k.local[LRELU_FAMILY_ELEMENTWISE] =
-                tune_locals[l] < max_local ? tune_locals[l] : max_local;
-            double secs = 0;
-            st = time_shape(ctx, &k, t, n, x, y, &secs);
+            size_t local = tune_locals[l] < max_local ? tune_locals[l] : max_local;
+            k.local[LRELU_FAMILY_ELEMENTWISE] = local;
+            double fwd = 0, bwd = 0;
+            st = time_op(ctx, q, &k, LRELU_OP_FORWARD, t, n, b[0], NULL, b[2], &fwd);
+            if (st == LRELU_OK)
+                st = time_op(ctx, q, &k, LRELU_OP_BACKWARD, t, n, b[0], b[1], b[2], &bwd);
             if (st != LRELU_OK)
                 goto cleanup;
-            if (best_time < 0 || secs < best_time) {
-                best_time = secs;
-                *best = (lrelu_shape){tune_vecs[v], k.local[LRELU_FAMILY_ELEMENTWISE]};
+            log_line(log, "# %s %2zu %4zu %8.1f %8.1f\n", lrelu_dtype_name(t), tune_vecs[v], local,
+                     fwd > 0 ? 2e-9 * (double)(n * es) / fwd : 0,
+                     bwd > 0 ? 3e-9 * (double)(n * es) / bwd : 0);
+            if (best_time < 0 || fwd + bwd < best_time) {
+                best_time = fwd + bwd;
+                *best = (lrelu_shape){tune_vecs[v], local};
             }
         }
         lrelu_kernels_release(&k);
     }
 cleanup:
     lrelu_kernels_release(&k);
-    if (y != NULL)
-        (void)clReleaseMemObject(y);
-    if (x != NULL)
-        (void)clReleaseMemObject(x);
+    for (int i = 2; i >= 0; --i)
+        if (b[i] != NULL)
+            (void)clReleaseMemObject(b[i]);
     return st;
 }
 
@@ -184,13 +241,25 @@ lrelu_status lrelu_tune(lrelu_ctx *ctx, char *cache_path, size_t cache_path_len)
         cache_path[0] = '\0';
     lrelu_status st = LRELU_OK;
     lrelu_shape tuned[LRELU_NUM_DTYPES];
+    tune_log log;
+    cl_int err = CL_SUCCESS;
     pthread_mutex_lock(&ctx->lock);
+    log.len = 0;
+    log.text[0] = '\0';
+    /* a queue of its own, profiled: the device's own times, not the host's view of them,
+     * and nothing of the caller's waits behind the measurements */
+    cl_command_queue q =
+        clCreateCommandQueue(ctx->context, ctx->device, CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err != CL_SUCCESS)
+        st = lrelu_cl_fail(err, "clCreateCommandQueue", __FILE__, __LINE__);
     for (int t = 0; t < LRELU_NUM_DTYPES && st == LRELU_OK; ++t) {
         tuned[t] = ctx->shape[t];
         if (t == LRELU_F64 && !ctx->has_fp64)
             continue;
-        st = tune_dtype(ctx, (lrelu_dtype)t, &tuned[t]);
+        st = tune_dtype(ctx, q, (lrelu_dtype)t, &log, &tuned[t]);
     }
+    if (q != NULL)
+        (void)clReleaseCommandQueue(q);
     if (st == LRELU_OK) {
         /* the measured shapes take effect at each dtype's next build */
         for (int t = 0; t < LRELU_NUM_DTYPES; ++t) {
@@ -203,12 +272,13 @@ lrelu_status lrelu_tune(lrelu_ctx *ctx, char *cache_path, size_t cache_path_len)
         return st;
     /* The cache is a convenience: a ctx works without it, so failing to write it is
      * reported through cache_path staying empty, not as an error. */
-    char path[1200], text[512];
+    char path[1200], text[512 + sizeof log.text];
     size_t at = 0;
     for (int t = 0; t < LRELU_NUM_DTYPES; ++t)
         if (t != LRELU_F64 || ctx->has_fp64)
             at += (size_t)snprintf(text + at, sizeof text - at, "%s %zu %zu\n",
                                    lrelu_dtype_name((lrelu_dtype)t), tuned[t].vec, tuned[t].local);
+    at += (size_t)snprintf(text + at, sizeof text - at, "%s", log.text);
     const void *parts[1] = {text};
     if (cache_file(ctx, path, sizeof path, 1) && lrelu_cache_write(path, parts, &at, 1) &&
         cache_path != NULL && cache_path_len > 0)

@@ -102,7 +102,7 @@ typedef struct {
     /* internal (docs/architecture.md): tuning knobs and test seams */
     lrelu_setting host_chunk, host_zero_copy, inprocess_bytes, crew_bytes, stream_bytes;
     char host_simd[8];
-    lrelu_setting chan_group, chan_blocks, launch_limits, poison_scratch;
+    lrelu_setting chan_group, chan_blocks, launch_limits, poison_scratch, tune_bytes;
 } lrelu_config;
 
 /* Whether the kernels build with VEC elements a work-item and work-groups of LOCAL. */

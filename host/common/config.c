@@ -48,6 +48,7 @@ static const struct {
     {"LRELU_CHAN_GROUP", NUMBER, SET(chan_group), 0, ~0ull, "a number of channels"},
     {"LRELU_CHAN_BLOCKS", NUMBER, SET(chan_blocks), 0, ~0ull, "a number of blocks"},
     {"LRELU_LAUNCH_LIMITS", PAIR, SET(launch_limits), 1, ~0ull, "ITEMS or ITEMS:GROUPS"},
+    {"LRELU_TUNE_BYTES", NUMBER, SET(tune_bytes), 4096, ~0ull, "a number of bytes, at least 4096"},
     {"LRELU_POISON_SCRATCH", FLAG, SET(poison_scratch), 0, 1, "0 or 1"},
 #undef SET
 #undef TXT
