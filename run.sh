@@ -8,6 +8,10 @@
 #                      tests/fuzz/corpus; new inputs land in build-fuzz/corpus; with CI
 #                      set the seed is fixed, so a CI run can be replayed
 #   ./run.sh lint      clang-format, cppcheck and clang-tidy, each failing on any finding
+#   ./run.sh gpu [...] the GPU check (tools/gpu_check.py, docs/performance.md "On a GPU"):
+#                      the suite on the first GPU and a benchmark sweep, one report in
+#                      build/gpu-report.md. Builds where it can; on a GPU server without
+#                      the packages it runs the build/ brought from a machine that ran it
 #   ./run.sh stand-ins the GPU stand-ins: the suite on Oclgrind (ctest label oclgrind) and
 #                      every kernel build through clang for spir64, NVIDIA and AMD
 #                      (label offline); installs oclgrind and clang-15
@@ -93,6 +97,20 @@ fuzz)
             "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t"
     done
     ;;
+gpu)
+    shift
+    if command -v cmake >/dev/null && [ -e /usr/include/CL/cl.h ] || [ ! -e build/ctest.json ]; then
+        packages+=(python3)
+        install_missing
+        build build >/dev/null
+        # what a machine without cmake needs to run the suite: its list, and the ICD loader
+        ctest --test-dir build --show-only=json-v1 >build/ctest.json
+        mkdir -p build/runtime
+        loader=$(ldconfig -p | awk '$1 == "libOpenCL.so.1" { print $NF; exit }')
+        [ -n "$loader" ] && cp -L "$loader" build/runtime/libOpenCL.so.1
+    fi
+    exec python3 tools/gpu_check.py --build build "$@"
+    ;;
 stand-ins)
     packages+=(oclgrind clang-15)
     install_missing
@@ -118,7 +136,7 @@ lint)
     echo "lint: clean"
     ;;
 *)
-    echo "usage: ./run.sh demo|test|sanitize|tsan|fuzz [SECONDS]|lint|stand-ins" >&2
+    echo "usage: ./run.sh demo|test|sanitize|tsan|fuzz [SECONDS]|lint|stand-ins|gpu [...]" >&2
     exit 2
     ;;
 esac

@@ -57,6 +57,10 @@ typedef struct {
     cl_mem bx, bdy, bout;
     cl_mem bper; /* the per-channel rows' slopes or biases */
     void *hx, *hdy, *hout;
+    /* f32 forward: pinned host memory (CL_MEM_ALLOC_HOST_PTR, mapped for the run) to move
+     * the host API's bytes at the bus's best: the baseline of the host calls */
+    cl_mem pin[2];
+    void *pinned[2];
 } bench;
 
 static double now(void)
@@ -193,6 +197,17 @@ static void run_lrelu_host(bench *b)
         st = lrelu_backward_from_output_host(b->ctx, b->t, b->n, 0.01, x, dy, out);
     if (st != LRELU_OK)
         die("lrelu host call", st);
+}
+
+/* The host API's traffic at the bus's best: n elements written from pinned host memory
+ * and n read back into it, with nothing computed. */
+static void run_pinned(bench *b)
+{
+    size_t bytes = b->n * lrelu_dtype_size(b->t);
+    check_cl(clEnqueueWriteBuffer(b->q, b->bx, CL_FALSE, 0, bytes, b->pinned[0], 0, NULL, NULL),
+             "pinned write");
+    check_cl(clEnqueueReadBuffer(b->q, b->bout, CL_TRUE, 0, bytes, b->pinned[1], 0, NULL, NULL),
+             "pinned read");
 }
 
 /* PReLU's host call over the layouts of run_channels; the backward computes dx and the
@@ -532,6 +547,16 @@ static int bench_alloc(bench *b, size_t n)
     b->bdy = make_buffer(b->cx, bytes + bytes / 2, NULL);
     b->bout = make_buffer(b->cx, bytes + bytes / 2, NULL);
     b->bper = make_buffer(b->cx, (n + pad < 256 ? n + pad : 256) * es, b->hdy);
+    for (int i = 0; i < 2 && b->t == LRELU_F32 && b->op == FWD; ++i) {
+        cl_int err = CL_SUCCESS;
+        b->pin[i] = clCreateBuffer(b->cx, CL_MEM_ALLOC_HOST_PTR, bytes, NULL, &err);
+        if (b->pin[i] != NULL)
+            b->pinned[i] = clEnqueueMapBuffer(b->q, b->pin[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE,
+                                              0, bytes, 0, NULL, NULL, &err);
+        if (b->pinned[i] == NULL)
+            return 0;
+        memcpy(b->pinned[i], b->hx, bytes);
+    }
     return b->bx && b->bdy && b->bout && b->bper &&
            clEnqueueWriteBuffer(b->q, b->bdy, CL_TRUE, 0, bytes, b->hdy, 0, NULL, NULL) ==
                CL_SUCCESS;
@@ -546,6 +571,13 @@ static void release(cl_mem *m)
 
 static void bench_free(bench *b)
 {
+    for (int i = 0; i < 2; ++i) {
+        if (b->pinned[i] != NULL)
+            (void)clEnqueueUnmapMemObject(b->q, b->pin[i], b->pinned[i], 0, NULL, NULL);
+        b->pinned[i] = NULL;
+        release(&b->pin[i]);
+    }
+    (void)clFinish(b->q);
     release(&b->bx);
     release(&b->bdy);
     release(&b->bout);
@@ -615,9 +647,12 @@ static int bench_size(bench *b, const options *o, size_t n)
                                        0,
                                        NULL};
         }
-        if (b->t == LRELU_F32 && b->op == FWD)
+        if (b->t == LRELU_F32 && b->op == FWD) {
             ms[count++] =
                 (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1, NULL};
+            ms[count++] =
+                (bench_impl){"base_pinned_roundtrip", run_pinned, n, 0, {0, 0, 0}, 0, 0, NULL};
+        }
 #ifdef LRELU_BENCH_ONEDNN
         if (baselines &&
             (onednn = onednn_create(b->op != FWD, n, b->hx, b->hdy, b->hout, 0.01f)) != NULL)
@@ -633,7 +668,9 @@ static int bench_size(bench *b, const options *o, size_t n)
         if (baselines) {
             double best = 0;
             for (size_t i = first; i < nrows; ++i)
-                if (strncmp(rows[i].impl, "base_", 5) == 0 && rows[i].gbs > best)
+                /* the pinned transfer is the host calls' yardstick, not the kernels' */
+                if (strncmp(rows[i].impl, "base_", 5) == 0 &&
+                    strcmp(rows[i].impl, "base_pinned_roundtrip") != 0 && rows[i].gbs > best)
                     best = rows[i].gbs;
             for (size_t i = first; i < nrows; ++i)
                 rows[i].ratio = best > 0 ? rows[i].gbs / best : 0;
