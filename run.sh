@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libxml2-utils)
+packages=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libxml2-utils python3)
 
 install_missing() {
     local missing=()
@@ -100,7 +100,6 @@ fuzz)
 gpu)
     shift
     if command -v cmake >/dev/null && [ -e /usr/include/CL/cl.h ] || [ ! -e build/ctest.json ]; then
-        packages+=(python3)
         install_missing
         build build >/dev/null
         # what a machine without cmake needs to run the suite: its list, and the ICD loader
