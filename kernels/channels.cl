@@ -28,7 +28,15 @@
  *                      g = dy * gain, t > 0 ? g : g * alpha;  dx = d, term = d
  *   lrelu_prelu_bcols_SFX, lrelu_bias_bcols_SFX(outer, nb, channels, 1, ...the same)
  *     the same where inner is 1 and channels >= VEC, work-item (i, b) over the VEC
- *     channels from i * VEC: neighbouring work-items on neighbouring memory, for GPUs
+ *     channels from i * VEC (CPU devices, for exactly VEC channels)
+ *   lrelu_prelu_btile_SFX, lrelu_bias_btile_SFX(...chan_bwd's arguments)
+ *     the GPUs' backward where inner > 1: work-group g takes TILE blocks of one channel,
+ *     its work-items neighbouring terms (coalesced), then 8 a block sum the lanes from
+ *     local memory: the same sums, bit for bit, at any work-group size
+ *   lrelu_prelu_bcol1_SFX, lrelu_bias_bcol1_SFX(outer, nb, channels, 1, ...the same)
+ *     the GPUs' backward where inner is 1: work-item (c, b) takes channel c over block b,
+ *     neighbouring work-items on neighbouring channels of a row (coalesced), its 8 lanes
+ *     in registers at any VEC
  *   lrelu_prelu_bgroup_SFX, lrelu_bias_bgroup_SFX(m, nb, ...the same..., partial, width)
  *     the same for CPU devices where inner is below BLOCK:
  *     work-item (g, b) takes block b of the `width` channels from g * width (width <=
@@ -37,14 +45,22 @@
  *     ds[c] = the partials of channel c summed from +0 in block order, rounded once to
  *     storage. Block size and order depend on nothing but m: the same bits on every
  *     device and for any work-group size.
+ *   lrelu_chan_sumg_SFX(the same)
+ *     the same sum on GPUs, a work-group per channel: its work-items load the partials
+ *     256 at a time (coalesced, all in flight at once) into local memory, where one adds
+ *     them in block order, so that the dependent chain waits on local memory, not on
+ *     global memory
  *
  * Build options (besides common.cl's), from host/common/common.h, which launches by them
  *   -DLRELU_RBLOCK=b      terms per block of the backward's sums (BLOCK above)
  *   -DLRELU_ITEM_VECS=k   vectors per work-item of the 2-D forwards (ITEM_VECS above)
+ *   -DLRELU_CHAN_TILE=t   blocks a work-group of the btile kernels takes (TILE above)
+ *   -DLRELU_COALESCE      the GPUs' 2-D forwards: neighbouring work-items on neighbouring
+ *                         vectors (given where the GPUs' per-channel kernels run)
  *   -DLRELU_GROUP_MAX=g   the widest channel group of the bgroup kernels, which are built
  *                         only where it is given (CPU devices) */
-#if !defined(LRELU_RBLOCK) || !defined(LRELU_ITEM_VECS)
-#error "channels.cl needs -DLRELU_RBLOCK and -DLRELU_ITEM_VECS (host/common/common.h)"
+#if !defined(LRELU_RBLOCK) || !defined(LRELU_ITEM_VECS) || !defined(LRELU_CHAN_TILE)
+#error "channels.cl needs -DLRELU_RBLOCK, -DLRELU_ITEM_VECS and -DLRELU_CHAN_TILE (host/common/common.h)"
 #endif
 
 #define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
@@ -155,8 +171,10 @@ static inline void chan_2d_ones(const int bias, const int cols, size_t from, siz
 }
 
 /* The forward over rows of whole vectors, in a 2-D launch: work-item (i, row) takes
- * vectors [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS) of its row, and the one that reaches
- * vector len / VEC the len % VEC elements that remain; rows past `rows` do nothing.
+ * ITEM_VECS vectors of its row: on CPUs [i * ITEM_VECS, i * ITEM_VECS + ITEM_VECS), and
+ * the one that reaches vector len / VEC the len % VEC elements that remain; with
+ * -DLRELU_COALESCE (the GPUs' build) i, i + W, ... of the row's W work-items, the last
+ * taking what remains. Rows past `rows` do nothing.
  * Without cols, a row is one channel's `inner` elements (rows = outer * channels), the
  * factor loaded once for the row: the vector body has no division and no per-element
  * channel. With cols (inner 1: channels last, or (N, C)), a row is one outer index's
@@ -169,10 +187,24 @@ static inline void chan_2d(const int bias, const int cols, ulong rows, ulong cha
                            const __global STORE_T *x, ulong x_off, const __global STORE_T *p,
                            ulong p_off, __global STORE_T *y, ulong y_off)
 {
-    size_t first = get_global_id(0) * LRELU_ITEM_VECS, row = get_global_id(1);
+    size_t i = get_global_id(0), row = get_global_id(1);
     size_t len = cols ? (size_t)channels : (size_t)inner, body = len / LRELU_VEC;
+#ifdef LRELU_COALESCE
+    /* GPUs: vectors i, i + W, i + 2 W ... of the W work-items of a row, so that
+     * neighbouring work-items take neighbouring vectors; the last takes the row's ends */
+    size_t per = ((len + LRELU_VEC - 1) / LRELU_VEC + LRELU_ITEM_VECS - 1) / LRELU_ITEM_VECS;
+    size_t first = i, step = per;
+#define CHAN_2D_ENDS (first + 1 == step)
+    if (row >= (size_t)rows || i >= per)
+        return;
+#else
+    /* CPUs: vectors i * ITEM_VECS on, one after the other in memory (body as it stands
+     * where the ends are taken: bf16's pairs count it anew) */
+    size_t first = i * LRELU_ITEM_VECS, step = 1;
+#define CHAN_2D_ENDS (body >= first && body < first + LRELU_ITEM_VECS)
     if (row >= (size_t)rows)
         return;
+#endif
     const __global STORE_T *pp = p + p_off;
     CALC_T pr = cols ? (CALC_T)0 : CHAN_FACTOR(row % (size_t)channels, pp), lim = CHAN_FWD_LIM;
     const __global STORE_T *xp = x + x_off + row * len;
@@ -183,7 +215,7 @@ static inline void chan_2d(const int bias, const int cols, ulong rows, ulong cha
         int x_shift = (int)((x_off ^ y_off) & 1), p_shift = cols ? (int)((p_off ^ at) & 1) : 0;
         size_t lead = PAIRS_LEAD(len, at, x_shift | p_shift);
         body = PAIRS_BODY(len, lead, x_shift | p_shift, LRELU_VEC);
-        for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
+        for (size_t q = 0, j = first; q < LRELU_ITEM_VECS && j < body; ++q, j += step) {
             PAIRS_V u = LRELU_CAT(pair_load, NPAIRS)(j, xp + lead, x_shift);
             PAIRS_V f = cols ? LRELU_CAT(pair_load, NPAIRS)(j, pp + lead, p_shift) : (PAIRS_V)0;
             PAIRS_F lo = PAIR_LO(u, NPAIRS), hi = PAIR_HI(u, NPAIRS), out_lo, out_hi, pc;
@@ -193,19 +225,19 @@ static inline void chan_2d(const int bias, const int cols, ulong rows, ulong cha
             CHAN_FWD_STEP(PAIRS_F, PAIR_POS, hi, out_hi)
             PAIR_STORE(out_lo, out_hi, j, yp + lead, NPAIRS);
         }
-        if (body >= first && body < first + LRELU_ITEM_VECS) { /* the row's ends */
+        if (CHAN_2D_ENDS) { /* the row's ends */
             chan_2d_ones(bias, cols, 0, lead, alpha, gain, lim, pr, xp, pp, yp);
             chan_2d_ones(bias, cols, lead + body * LRELU_VEC, len, alpha, gain, lim, pr, xp, pp,
                          yp);
         }
     }
 #else
-    for (size_t j = first; j < first + LRELU_ITEM_VECS && j < body; ++j) {
+    for (size_t q = 0, j = first; q < LRELU_ITEM_VECS && j < body; ++q, j += step) {
         CALC_V v = LOADV(j, xp), pc = cols ? LOADV(j, pp) : (CALC_V)pr, out;
         CHAN_FWD_STEP(CALC_V, IS_POSV, v, out)
         STOREV(out, j, yp);
     }
-    if (body >= first && body < first + LRELU_ITEM_VECS)
+    if (CHAN_2D_ENDS)
         chan_2d_ones(bias, cols, body * LRELU_VEC, len, alpha, gain, lim, pr, xp, pp, yp);
 #endif
 }
@@ -595,6 +627,122 @@ CHAN_BWD_KERNEL(LRELU_CAT(lrelu_bias_backward_, SFX), 1)
     }
 CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_prelu_bcols_, SFX), 0)
 CHAN_BCOLS_KERNEL(LRELU_CAT(lrelu_bias_bcols_, SFX), 1)
+
+/* The GPUs' backward where inner > 1 (see the header): work-group g = c * tiles + t takes
+ * the blocks [t * TILE, t * TILE + TILE) of channel c. Each term goes to local memory at
+ * its place in the tile; then lane l of block k sums terms[k * BLOCK + l + 8 i] for i = 0,
+ * 1, ... in order, and block k's lanes are summed in lane order: chan_bwd's order. Every
+ * step loops over the work-items, so any work-group size computes the same. */
+#define CHAN_TILE LRELU_CHAN_TILE
+static inline void chan_btile(const int bias, ulong m, ulong nb, ulong channels, ulong inner,
+                              int mode, CALC_T alpha, CALC_T gain, CALC_T limit,
+                              const __global STORE_T *x, ulong x_off, const __global STORE_T *p,
+                              ulong p_off, const __global STORE_T *dy, ulong dy_off,
+                              __global STORE_T *dx, ulong dx_off, __global CALC_T *partial,
+                              __local CALC_T *terms, __local CALC_T *lanes)
+{
+    size_t L = get_local_size(0), w = get_local_id(0), grp = get_global_id(0) / L;
+    size_t tiles = ((size_t)nb + CHAN_TILE - 1) / CHAN_TILE, c = grp / tiles;
+    /* a group past the last channel (none: the launch is whole groups) does nothing, but
+     * meets the barriers: PoCL mishandles a return ahead of them */
+    size_t b0 = (grp - c * tiles) * CHAN_TILE, j0 = b0 * LRELU_RBLOCK;
+    size_t span = c >= (size_t)channels                             ? 0
+                  : (size_t)m - j0 < CHAN_TILE * LRELU_RBLOCK ? (size_t)m - j0
+                                                            : CHAN_TILE * LRELU_RBLOCK;
+    const __global STORE_T *xp = x + x_off, *dyp = dy + dy_off;
+    __global STORE_T *dxp = dx == 0 ? 0 : dx + dx_off;
+    CALC_T pc = span == 0 ? (CALC_T)0 : CHAN_FACTOR(c, p + p_off);
+    int narrow = ((m * channels) >> 32) == 0; /* 32-bit division: several times faster */
+    for (size_t t = w; t < span; t += L) {
+        size_t j = j0 + t, o;
+        if (narrow)
+            o = (uint)j / (uint)inner;
+        else
+            o = j / inner;
+        size_t idx = (o * channels + c) * inner + (j - o * inner);
+        CALC_T v = LOAD1(idx, xp), gy = LOAD1(idx, dyp), d, term;
+        CHAN_BWD_STEP(CALC_T, IS_POS1, v, gy, d, term)
+        if (dxp != 0)
+            STORE1(d, idx, dxp);
+        terms[t] = term;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (size_t q = w; q < CHAN_TILE * 8; q += L) {
+        size_t first = (q >> 3) * LRELU_RBLOCK;
+        size_t end = span < first + LRELU_RBLOCK ? span : first + LRELU_RBLOCK;
+        CALC_T acc = (CALC_T)0;
+        for (size_t k = first + (q & 7); k < end; k += 8)
+            acc = acc + terms[k];
+        lanes[q] = acc;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (size_t q = w; q < CHAN_TILE && span > 0 && b0 + q < (size_t)nb && partial != 0; q += L) {
+        CALC_T sum = (CALC_T)0;
+        for (int l = 0; l < 8; ++l)
+            sum = sum + lanes[q * 8 + l];
+        partial[c * (size_t)nb + b0 + q] = sum;
+    }
+}
+
+#define CHAN_BTILE_KERNEL(NAME, BIAS)                                                              \
+    __kernel void NAME(ulong m, ulong nb, ulong channels, ulong inner, int mode, CALC_T alpha,     \
+                       CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,          \
+                       const __global STORE_T *p, ulong p_off, const __global STORE_T *dy,         \
+                       ulong dy_off, __global STORE_T *dx, ulong dx_off, __global CALC_T *partial) \
+    {                                                                                              \
+        __local CALC_T terms[CHAN_TILE * LRELU_RBLOCK], lanes[CHAN_TILE * 8];                      \
+        chan_btile(BIAS, m, nb, channels, inner, mode, alpha, gain, limit, x, x_off, p, p_off, dy, \
+                   dy_off, dx, dx_off, partial, terms, lanes);                                     \
+    }
+CHAN_BTILE_KERNEL(LRELU_CAT(lrelu_prelu_btile_, SFX), 0)
+CHAN_BTILE_KERNEL(LRELU_CAT(lrelu_bias_btile_, SFX), 1)
+
+/* The GPUs' backward where inner is 1: work-item (c, b) of a 2-D launch takes channel c
+ * over block b of the outer index, as chan_bcols does a vector of channels. */
+#define CHAN_BCOL1_KERNEL(NAME, BIAS)                                                              \
+    __kernel void NAME(ulong outer, ulong nb, ulong channels, ulong inner, int mode, CALC_T alpha, \
+                       CALC_T gain, CALC_T limit, const __global STORE_T *x, ulong x_off,          \
+                       const __global STORE_T *p, ulong p_off, const __global STORE_T *dy,         \
+                       ulong dy_off, __global STORE_T *dx, ulong dx_off, __global CALC_T *partial) \
+    {                                                                                              \
+        const int bias = BIAS;                                                                     \
+        size_t c = get_global_id(0), b = get_global_id(1);                                         \
+        (void)inner;                                                                               \
+        if (c >= (size_t)channels || b >= (size_t)nb)                                              \
+            return;                                                                                \
+        size_t o0 = b * LRELU_RBLOCK;                                                              \
+        size_t end = o0 + LRELU_RBLOCK < (size_t)outer ? o0 + LRELU_RBLOCK : (size_t)outer;        \
+        const __global STORE_T *xp = x + x_off + c, *dyp = dy + dy_off + c, *pp = p + p_off + c;   \
+        __global STORE_T *dxp = dx == 0 ? 0 : dx + dx_off + c;                                     \
+        CHAN_BCOLS_GROUP(CALC_T, LOAD1, STORE1, LOADP, IS_POS1,                                    \
+                         if (partial != 0) partial[c * (size_t)nb + b] = sum;)                     \
+    }
+CHAN_BCOL1_KERNEL(LRELU_CAT(lrelu_prelu_bcol1_, SFX), 0)
+CHAN_BCOL1_KERNEL(LRELU_CAT(lrelu_bias_bcol1_, SFX), 1)
+
+__kernel void LRELU_CAT(lrelu_chan_sumg_, SFX)(ulong channels, ulong nb,
+                                               const __global CALC_T *partial,
+                                               __global STORE_T *ds, ulong ds_off)
+{
+    __local CALC_T chunk[256];
+    size_t L = get_local_size(0), w = get_local_id(0), c = get_global_id(0) / L;
+    /* past the last channel: no blocks, but no return ahead of the barriers (chan_btile) */
+    size_t blocks = c < (size_t)channels ? (size_t)nb : 0;
+    const __global CALC_T *pc = partial + c * (size_t)nb;
+    CALC_T acc = (CALC_T)0;
+    for (size_t b0 = 0; b0 < blocks; b0 += 256) {
+        size_t count = blocks - b0 < 256 ? blocks - b0 : 256;
+        for (size_t i = w; i < count; i += L)
+            chunk[i] = pc[b0 + i];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (w == 0)
+            for (size_t i = 0; i < count; ++i)
+                acc = acc + chunk[i];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (w == 0 && blocks > 0)
+        STORE1(acc, c, ds + ds_off);
+}
 
 __kernel void CHAN_SUM_NAME(ulong channels, ulong nb, const __global CALC_T *partial,
                             __global STORE_T *ds, ulong ds_off)

@@ -21,12 +21,13 @@ for f in elementwise channels q8; do
 done
 # family:dtype:vec:item[:extra]; bf16 takes 32 elements a work-item at 16 on
 # little-endian devices; the channels' constants are the host's (host/common/common.h),
-# and LRELU_GROUP_MAX builds the CPU devices' per-channel backward as well
-chan="-DLRELU_RBLOCK=256 -DLRELU_ITEM_VECS=4"
+# LRELU_COALESCE the GPUs' 2-D forwards, and LRELU_GROUP_MAX builds the CPU devices'
+# per-channel backward instead
+chan="-DLRELU_RBLOCK=256 -DLRELU_ITEM_VECS=4 -DLRELU_CHAN_TILE=4"
 builds=()
 for t in 0 1 2 3; do
     for v in 1 2 4 8 16; do
-        builds+=("elementwise:$t:$v:$v" "channels:$t:$v:$v:$chan")
+        builds+=("elementwise:$t:$v:$v" "channels:$t:$v:$v:$chan -DLRELU_COALESCE")
     done
     builds+=("channels:$t:16:16:$chan -DLRELU_GROUP_MAX=1024")
 done

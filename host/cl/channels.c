@@ -157,8 +157,12 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
     size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
     size_t vec = k->vec > 0 ? k->vec : 1; /* always; the analyzer cannot know */
     size_t width = chan_group_width(ctx, c, vec, nb);
-    int cols = c->l.inner == 1 && c->l.channels >= vec;
+    /* the GPUs' kernels (no channel groups): coalesced at every width */
+    int gpu = ctx->chan_group == 0, col1 = gpu && c->l.inner == 1, tile = gpu && !col1;
+    int cols = !gpu && c->l.inner == 1 && c->l.channels >= vec;
     cl_kernel kern = k->kern[(width  ? LRELU_K_PRELU_BGROUP
+                              : col1 ? LRELU_K_PRELU_BCOL1
+                              : tile ? LRELU_K_PRELU_BTILE
                               : cols ? LRELU_K_PRELU_BCOLS
                                      : LRELU_K_PRELU_BACKWARD) +
                              (c->mode != 0)];
@@ -188,6 +192,15 @@ static lrelu_status chan_backward_enqueue(lrelu_ctx *ctx, const lrelu_kernels *k
             l1 *= 2;
         size_t local[2] = {1, l1}, global[2] = {groups, (items + l1 - 1) / l1 * l1};
         return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 2, global, local, num_wait, wait, done);
+    }
+    if (col1)
+        return lrelu_launch_2d(ctx, k->local[LRELU_FAMILY_CHANNELS], kern, c->l.channels, nb,
+                               num_wait, wait, done);
+    if (tile) { /* a work-group per tile of CHAN_TILE blocks (kernels/channels.cl) */
+        size_t local = k->local[LRELU_FAMILY_CHANNELS];
+        size_t groups = c->l.channels * ((nb + LRELU_CHAN_TILE - 1) / LRELU_CHAN_TILE);
+        return lrelu_enqueue_kernel(ctx, ctx->queue, kern, 1, (size_t[]){groups * local}, &local,
+                                    num_wait, wait, done);
     }
     if (cols)
         return lrelu_launch_2d(ctx, k->local[LRELU_FAMILY_CHANNELS], kern,
@@ -271,16 +284,25 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
         st = chan_backward_enqueue(ctx, k, c, ops, partial, num_wait, wait,
                                    ds != NULL ? &mid : done);
     if (st == LRELU_OK && k != NULL && ds != NULL) {
+        /* on GPUs a work-group per channel, as wide as its blocks (at most 256) */
+        int group = ctx->chan_group == 0 && nb > 1;
+        cl_kernel sum = k->kern[group ? LRELU_K_CHAN_SUMG : LRELU_K_CHAN_SUM];
         lrelu_args a = {.count = 0};
         lrelu_arg_ulong(&a, c->l.channels);
         lrelu_arg_ulong(&a, nb);
         lrelu_arg_mem(&a, partial);
         lrelu_arg_mem(&a, ds);
         lrelu_arg_ulong(&a, ops[4].off);
-        st = lrelu_set_args(k->kern[LRELU_K_CHAN_SUM], &a);
-        if (st == LRELU_OK)
-            st = lrelu_launch_1d(ctx, k->local[LRELU_FAMILY_CHANNELS], k->kern[LRELU_K_CHAN_SUM],
-                                 c->l.channels, 1, &mid, done);
+        st = lrelu_set_args(sum, &a);
+        size_t local = k->local[LRELU_FAMILY_CHANNELS];
+        while (group && local > 1 && local / 2 >= nb)
+            local /= 2;
+        local = local > 256 ? 256 : local;
+        if (st == LRELU_OK && group)
+            st = lrelu_enqueue_kernel(ctx, ctx->queue, sum, 1, (size_t[]){c->l.channels * local},
+                                      &local, 1, &mid, done);
+        else if (st == LRELU_OK)
+            st = lrelu_launch_1d(ctx, local, sum, c->l.channels, 1, &mid, done);
     }
     pthread_mutex_unlock(&ctx->lock);
     if (mid != NULL)

@@ -42,8 +42,13 @@ typedef enum {
     LRELU_K_BIAS_BCOLS,
     LRELU_K_PRELU_BGROUP, /* ... and on CPU devices, rows of a group of channels */
     LRELU_K_BIAS_BGROUP,
-    LRELU_K_CHAN_SUM, /* the sums' final pass */
-    LRELU_K_Q8_S8,    /* [LRELU_K_Q8_S8 + qtype] */
+    LRELU_K_PRELU_BTILE, /* GPUs: a work-group's tile of blocks where inner > 1 */
+    LRELU_K_BIAS_BTILE,
+    LRELU_K_PRELU_BCOL1, /* GPUs: one channel a work-item where inner is 1 */
+    LRELU_K_BIAS_BCOL1,
+    LRELU_K_CHAN_SUM,  /* the sums' final pass */
+    LRELU_K_CHAN_SUMG, /* ... on GPUs, a work-group per channel */
+    LRELU_K_Q8_S8,     /* [LRELU_K_Q8_S8 + qtype] */
     LRELU_K_Q8_U8,
     LRELU_NUM_KERNELS
 } lrelu_kernel_id;

@@ -47,7 +47,12 @@ static const struct {
     [LRELU_K_BIAS_BCOLS] = {LRELU_FAMILY_CHANNELS, "lrelu_bias_bcols", NULL, ANY, FAMILY_LOCAL},
     [LRELU_K_PRELU_BGROUP] = {LRELU_FAMILY_CHANNELS, "lrelu_prelu_bgroup", NULL, CPU_ONLY, GROUP},
     [LRELU_K_BIAS_BGROUP] = {LRELU_FAMILY_CHANNELS, "lrelu_bias_bgroup", NULL, CPU_ONLY, GROUP},
+    [LRELU_K_PRELU_BTILE] = {LRELU_FAMILY_CHANNELS, "lrelu_prelu_btile", NULL, ANY, FAMILY_LOCAL},
+    [LRELU_K_BIAS_BTILE] = {LRELU_FAMILY_CHANNELS, "lrelu_bias_btile", NULL, ANY, FAMILY_LOCAL},
+    [LRELU_K_PRELU_BCOL1] = {LRELU_FAMILY_CHANNELS, "lrelu_prelu_bcol1", NULL, ANY, FAMILY_LOCAL},
+    [LRELU_K_BIAS_BCOL1] = {LRELU_FAMILY_CHANNELS, "lrelu_bias_bcol1", NULL, ANY, FAMILY_LOCAL},
     [LRELU_K_CHAN_SUM] = {LRELU_FAMILY_CHANNELS, "lrelu_chan_sum", NULL, ANY, FAMILY_LOCAL},
+    [LRELU_K_CHAN_SUMG] = {LRELU_FAMILY_CHANNELS, "lrelu_chan_sumg", NULL, ANY, FAMILY_LOCAL},
     [LRELU_K_Q8_S8] = {LRELU_FAMILY_Q8, "lrelu_forward_q8", "s8", ANY, FAMILY_LOCAL},
     [LRELU_K_Q8_U8] = {LRELU_FAMILY_Q8, "lrelu_forward_q8", "u8", ANY, FAMILY_LOCAL},
 };
@@ -89,13 +94,16 @@ static lrelu_status build_log(lrelu_ctx *ctx, cl_program prog, const char *optio
 static void build_options(const lrelu_ctx *ctx, lrelu_dtype t, lrelu_family f, size_t vec,
                           size_t item, char *out, size_t len)
 {
-    char family[96] = "";
+    char family[128] = "";
     if (f == LRELU_FAMILY_CHANNELS)
-        snprintf(family, sizeof family, "-DLRELU_RBLOCK=%d -DLRELU_ITEM_VECS=%d ", LRELU_RBLOCK,
-                 LRELU_ITEM_VECS);
+        snprintf(family, sizeof family,
+                 "-DLRELU_RBLOCK=%d -DLRELU_ITEM_VECS=%d -DLRELU_CHAN_TILE=%d ", LRELU_RBLOCK,
+                 LRELU_ITEM_VECS, LRELU_CHAN_TILE);
     if (f == LRELU_FAMILY_CHANNELS && ctx->chan_group > 0) /* the CPUs' bgroup kernels */
         snprintf(family + strlen(family), sizeof family - strlen(family), "-DLRELU_GROUP_MAX=%zu ",
                  ctx->chan_group);
+    else if (f == LRELU_FAMILY_CHANNELS) /* the GPUs' 2-D forwards */
+        snprintf(family + strlen(family), sizeof family - strlen(family), "-DLRELU_COALESCE ");
     snprintf(out, len, "%s-DLRELU_DTYPE=%d -DLRELU_VEC=%zu -DLRELU_ITEM=%zu %s%s",
              ctx->cl_c_1_2 ? "-cl-std=CL1.2 " : "", (int)t, vec, item, family,
              ctx->config.build_options);

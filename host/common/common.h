@@ -19,6 +19,8 @@
 /* Vectors per work-item of the per-channel 2-D forwards, whose vectors are too little
  * work to carry a work-item's overhead alone; passed to kernels/channels.cl likewise. */
 #define LRELU_ITEM_VECS 4
+/* Blocks a work-group of the GPUs' per-channel backward takes (kernels/channels.cl). */
+#define LRELU_CHAN_TILE 4
 
 /* Operations the kernels implement; from-output is the backward kernel fed with y. */
 typedef enum { LRELU_OP_FORWARD, LRELU_OP_BACKWARD, LRELU_OP_BACKWARD_FROM_OUTPUT } lrelu_op;
