@@ -200,6 +200,7 @@ WRAP_CALL(clGetCommandQueueInfo,
 WRAP_CALL(clGetProgramBuildInfo,
           (cl_program p, cl_device_id d, cl_program_build_info i, size_t s, void *v, size_t *r),
           (p, d, i, s, v, r))
+WRAP_CALL(clFlush, (cl_command_queue q), (q))
 WRAP_CALL(clGetProgramInfo, (cl_program p, cl_program_info i, size_t s, void *v, size_t *r),
           (p, i, s, v, r))
 WRAP_CALL(clGetKernelWorkGroupInfo,

@@ -140,6 +140,9 @@ static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         if (st != LRELU_OK)
             goto cleanup;
         LRELU_CL_AS(move_view(q[p], bufs[p][nops - 1], 0, m, es, out, at * out->inc, &call), call);
+        /* issue the chunk now: a driver may hold commands until a flush or a wait, and
+         * then the two pipelines would not run side by side */
+        LRELU_CL(clFlush(q[p]));
     }
 cleanup:
     /* Reads into the caller's output and writes from its input may still be queued, on
