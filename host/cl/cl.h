@@ -66,6 +66,15 @@ typedef struct {
     size_t item;        /* ... of the plain forward and backward (LRELU_ITEM) */
 } lrelu_kernels;
 
+/* One pipeline of the host API's copying path (hostmem/elementwise.c): per operand a
+ * device buffer, and pinned host memory (CL_MEM_ALLOC_HOST_PTR) mapped at `host`. */
+typedef struct {
+    cl_mem dev[3], pin[3];
+    void *host[3];
+} lrelu_stage;
+/* hostmem/elementwise.c: unmaps (on q) and releases a stage, and empties it. */
+void lrelu_stage_release(cl_command_queue q, lrelu_stage *s);
+
 struct lrelu_ctx {
     lrelu_config config; /* the environment at creation */
     cl_context context;
@@ -123,9 +132,9 @@ struct lrelu_ctx {
     /* The copying host path's two pipelines, each an in-order queue of the ctx's own so
      * one chunk's transfers overlap the other's kernel; created on first use. */
     cl_command_queue copy_queue[2];
-    /* ... and their staging buffers, kept for the next call: [pipeline][operand], each
-     * staging_bytes long. A call that finds them in use by another thread makes its own. */
-    cl_mem staging[2][3];
+    /* ... and their staging, kept for the next call, each buffer staging_bytes long. A
+     * call that finds it in use by another thread makes its own. */
+    lrelu_stage staging[2];
     size_t staging_bytes;
     int staging_busy;
     /* The per-channel backwards' block sums, kept for the next call on an in-order queue

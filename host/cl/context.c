@@ -207,9 +207,7 @@ void lrelu_destroy(lrelu_ctx *ctx)
     if (ctx->sums != NULL)
         (void)clReleaseMemObject(ctx->sums);
     for (int i = 0; i < 2; ++i) {
-        for (int k = 0; k < 3; ++k)
-            if (ctx->staging[i][k] != NULL)
-                (void)clReleaseMemObject(ctx->staging[i][k]);
+        lrelu_stage_release(ctx->copy_queue[i], &ctx->staging[i]);
         if (ctx->copy_queue[i] != NULL)
             (void)clReleaseCommandQueue(ctx->copy_queue[i]);
     }

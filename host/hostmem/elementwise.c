@@ -6,11 +6,12 @@
  *   CL_MEM_USE_HOST_PTR buffer that starts at the chunk rounded down to
  *   CL_DEVICE_MEM_BASE_ADDR_ALIGN, the kernel's element offset making up the difference,
  *   and a map of the output makes the result visible to the host;
- * - copying, elsewhere: write the inputs, run the kernel, read the output.
+ * - copying, elsewhere: through pinned staging, write the inputs, run the kernel, read
+ *   the output.
  * Works on in-order and out-of-order queues alike: each step waits on the event of the
  * one before. Strided views (the _ex calls) are wrapped over their span on the first
- * path and moved element by element with rectangle copies on the second, so the
- * elements between them are never written. */
+ * path and gathered into (and scattered from) contiguous pinned memory on the second, so
+ * the elements between them are never written. */
 #include "hostmem/hostmem.h"
 
 #include <stdint.h>
@@ -22,24 +23,30 @@ static size_t span_bytes(const lrelu_operand *o, size_t n, size_t es)
     return ((n - 1) * o->inc + 1) * es;
 }
 
-/* Moves m elements between a contiguous device buffer and a host view of stride inc
- * (to the device when `write`): a plain copy, or one element per row of a rectangle
- * copy. *call names the OpenCL call, for the error message. */
-static cl_int move_view(cl_command_queue q, cl_mem buf, int write, size_t m, size_t es,
-                        const lrelu_operand *o, size_t at, const char **call)
+/* Copies m elements of a host view of stride inc, from element `first` on, to or from
+ * contiguous memory (to it when `gather`): a strided view crosses the bus as one
+ * contiguous transfer of only its elements. */
+static void move_host(void *contiguous, const lrelu_operand *o, size_t first, size_t m, size_t es,
+                      int gather)
 {
-    void *host = (char *)o->ptr + at; /* only read when writing to the device */
+    char *view = (char *)o->ptr + first * o->inc * es, *c = contiguous;
+    size_t step = o->inc * es;
     if (o->inc == 1) {
-        *call = write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer";
-        return write ? clEnqueueWriteBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL)
-                     : clEnqueueReadBuffer(q, buf, CL_FALSE, 0, m * es, host, 0, NULL, NULL);
+        if (gather)
+            memcpy(c, view, m * es);
+        else
+            memcpy(view, c, m * es);
+        return;
     }
-    size_t origin[3] = {0, 0, 0}, region[3] = {es, m, 1}, pitch = o->inc * es;
-    *call = write ? "clEnqueueWriteBufferRect" : "clEnqueueReadBufferRect";
-    return write ? clEnqueueWriteBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, pitch,
-                                            0, host, 0, NULL, NULL)
-                 : clEnqueueReadBufferRect(q, buf, CL_FALSE, origin, origin, region, es, 0, pitch,
-                                           0, host, 0, NULL, NULL);
+    /* fixed sizes, so that each element is one load and one store */
+    for (size_t i = 0; i < m; ++i, view += step, c += es) {
+        if (es == 2)
+            memcpy(gather ? c : view, gather ? view : c, 2);
+        else if (es == 4)
+            memcpy(gather ? c : view, gather ? view : c, 4);
+        else
+            memcpy(gather ? c : view, gather ? view : c, 8);
+    }
 }
 
 /* The copying path's two queues, created on first use. */
@@ -62,10 +69,57 @@ static lrelu_status copy_queues(lrelu_ctx *ctx, cl_command_queue q[2])
     return st;
 }
 
-/* Takes the ctx's staging buffers when they are free and large enough (growing them
- * when free and too small), else leaves bufs empty for the caller to fill. Returns 1
- * when bufs are the ctx's. */
-static int take_staging(lrelu_ctx *ctx, size_t bytes, cl_mem bufs[2][3])
+void lrelu_stage_release(cl_command_queue q, lrelu_stage *s)
+{
+    for (int i = 0; i < 3; ++i) {
+        if (s->host[i] != NULL)
+            (void)clEnqueueUnmapMemObject(q, s->pin[i], s->host[i], 0, NULL, NULL);
+        s->host[i] = NULL;
+    }
+    if (q != NULL)
+        (void)clFinish(q);
+    for (int i = 0; i < 3; ++i) {
+        if (s->pin[i] != NULL)
+            (void)clReleaseMemObject(s->pin[i]);
+        if (s->dev[i] != NULL)
+            (void)clReleaseMemObject(s->dev[i]);
+        s->pin[i] = s->dev[i] = NULL;
+    }
+}
+
+/* Operand i of a pipeline's staging, made where missing: a device buffer, and pinned host
+ * memory (CL_MEM_ALLOC_HOST_PTR, mapped once for as long as it lives), which the driver
+ * moves at the bus's speed where it would bounce pageable memory through buffers of its
+ * own. */
+static lrelu_status stage_make(lrelu_ctx *ctx, cl_command_queue q, size_t bytes, lrelu_stage *s,
+                               int i)
+{
+    lrelu_status st = LRELU_OK;
+    cl_int err = CL_SUCCESS;
+    if (s->dev[i] == NULL) {
+        s->dev[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        LRELU_CL_AS(err, "clCreateBuffer");
+    }
+    if (s->pin[i] == NULL) {
+        s->pin[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
+                                   NULL, &err);
+        LRELU_CL_AS(err, "clCreateBuffer");
+    }
+    if (s->host[i] == NULL) {
+        s->host[i] = clEnqueueMapBuffer(q, s->pin[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes,
+                                        0, NULL, NULL, &err);
+        if (err != CL_SUCCESS)
+            s->host[i] = NULL;
+        LRELU_CL_AS(err, "clEnqueueMapBuffer");
+    }
+cleanup:
+    return st;
+}
+
+/* Takes the ctx's staging when it is free, releasing it first where it is too small;
+ * else leaves `stage` empty for the caller's own. Returns 1 when it is the ctx's. */
+static int take_staging(lrelu_ctx *ctx, size_t bytes, const cl_command_queue q[2],
+                        lrelu_stage stage[2])
 {
     int mine = 0;
     pthread_mutex_lock(&ctx->lock);
@@ -74,91 +128,133 @@ static int take_staging(lrelu_ctx *ctx, size_t bytes, cl_mem bufs[2][3])
         mine = 1;
         if (ctx->staging_bytes < bytes) {
             for (int p = 0; p < 2; ++p)
-                for (int i = 0; i < 3; ++i) {
-                    if (ctx->staging[p][i] != NULL)
-                        (void)clReleaseMemObject(ctx->staging[p][i]);
-                    ctx->staging[p][i] = NULL;
-                }
+                lrelu_stage_release(q[p], &ctx->staging[p]);
             ctx->staging_bytes = bytes;
         }
-        memcpy(bufs, ctx->staging, sizeof ctx->staging);
+        memcpy(stage, ctx->staging, sizeof ctx->staging);
     }
     pthread_mutex_unlock(&ctx->lock);
     return mine;
 }
 
-static void give_back_staging(lrelu_ctx *ctx, cl_mem bufs[2][3])
+static void give_back_staging(lrelu_ctx *ctx, const lrelu_stage stage[2])
 {
     pthread_mutex_lock(&ctx->lock);
-    memcpy(ctx->staging, bufs, sizeof ctx->staging);
+    memcpy(ctx->staging, stage, sizeof ctx->staging);
     ctx->staging_busy = 0;
     pthread_mutex_unlock(&ctx->lock);
 }
 
+/* A chunk whose output is on its way into a pipeline's pinned memory. */
+typedef struct {
+    cl_event read;
+    size_t first, m;
+} pending;
+
+/* Waits for pipeline p's last output and copies it into the caller's array. */
+static lrelu_status land(pending *w, const lrelu_stage *s, const lrelu_operand *out, int at,
+                         size_t es)
+{
+    if (w->read == NULL)
+        return LRELU_OK;
+    cl_int err = clWaitForEvents(1, &w->read);
+    (void)clReleaseEvent(w->read);
+    w->read = NULL;
+    if (err != CL_SUCCESS)
+        return lrelu_cl_fail(err, "clWaitForEvents", __FILE__, __LINE__);
+    move_host(s->host[at], out, w->first, w->m, es, 0);
+    return LRELU_OK;
+}
+
 /* The copying path: chunk i goes through pipeline i % 2, each an in-order queue with
- * device buffers of its own: write the inputs, run the kernel, read the output, none of
- * it blocking, so one pipeline's transfers overlap the other's kernel on devices with
- * copy engines. The queues' order keeps a pipeline from reusing its buffers early. The
- * buffers stay with the ctx for the next call: allocating device memory (and first
- * touching it) costs more than the transfer on many systems. */
+ * staging of its own. The host gathers the chunk's inputs into pinned memory, the queue
+ * writes them to the device, runs the kernel and reads the output back into pinned
+ * memory, flushed at once; the host scatters that output into the caller's array when
+ * the pipeline comes round again, so one chunk's transfers overlap the other's kernel on
+ * devices with copy engines, and the host's copies overlap both. Strided views cross the
+ * bus as contiguous transfers of their elements. The staging stays with the ctx for the
+ * next call: allocating and pinning memory costs more than the transfer on many
+ * systems. */
 static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
                              const lrelu_opts *o, const lrelu_operand *ops, int nops, size_t chunk)
 {
-    /* the device buffers are contiguous: the kernel blends, the copies do the strides */
+    /* the device buffers are contiguous: the kernel blends, the host's copies stride */
     lrelu_opts dev = *o;
     dev.src_stride = dev.dy_stride = dev.dst_stride = 1;
-    const char *call = ""; /* the transfer that failed, for the message */
-    int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0;
+    int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0, out = nops - 1;
     lrelu_status st = LRELU_OK;
     size_t es = lrelu_dtype_size(t);
-    const lrelu_operand *out = &ops[nops - 1];
     cl_command_queue q[2] = {NULL, NULL};
-    cl_mem bufs[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};
-    cl_int err = CL_SUCCESS;
+    lrelu_stage stage[2];
+    pending wait[2] = {{NULL, 0, 0}, {NULL, 0, 0}};
+    memset(stage, 0, sizeof stage);
     int pipes = n > chunk ? 2 : 1;
     if ((st = copy_queues(ctx, q)) != LRELU_OK)
         return st;
     size_t bytes = ctx->staging_bytes > chunk * es ? ctx->staging_bytes : chunk * es;
-    int pooled = take_staging(ctx, bytes, bufs);
+    int pooled = take_staging(ctx, bytes, q, stage);
     if (!pooled)
         bytes = chunk * es;
-    for (int p = 0; p < pipes; ++p)
-        for (int i = 0; i < nops; ++i)
-            if (bufs[p][i] == NULL) {
-                bufs[p][i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-                LRELU_CL_AS(err, "clCreateBuffer");
-            }
-    for (size_t done = 0, c = 0; done < n; done += chunk, ++c) {
+    for (int p = 0; p < pipes && st == LRELU_OK; ++p)
+        for (int i = 0; i < nops && st == LRELU_OK; ++i)
+            st = stage_make(ctx, q[p], bytes, &stage[p], i);
+    for (size_t done = 0, c = 0; done < n && st == LRELU_OK; done += chunk, ++c) {
         size_t m = n - done < chunk ? n - done : chunk;
-        size_t at = done * es;
         int p = (int)(c % 2);
-        for (int i = 0; i < nops - (reads_out ? 0 : 1); ++i)
-            LRELU_CL_AS(move_view(q[p], bufs[p][i], 1, m, es, &ops[i], at * ops[i].inc, &call),
-                        call);
-        st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, &dev, bufs[p][0], 0,
-                           nops == 3 ? bufs[p][1] : NULL, 0, bufs[p][nops - 1], 0, 0, NULL, NULL);
+        lrelu_stage *s = &stage[p];
+        if ((st = land(&wait[p], s, &ops[out], out, es)) != LRELU_OK)
+            break;
+        for (int i = 0; i < nops; ++i) {
+            if (i == out && !reads_out)
+                continue;
+            move_host(s->host[i], &ops[i], done, m, es, 1);
+            cl_int err = clEnqueueWriteBuffer(q[p], s->dev[i], CL_FALSE, 0, m * es, s->host[i], 0,
+                                              NULL, NULL);
+            if (err != CL_SUCCESS) {
+                st = lrelu_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
+                break;
+            }
+        }
+        if (st == LRELU_OK)
+            st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, &dev, s->dev[0], 0,
+                               nops == 3 ? s->dev[1] : NULL, 0, s->dev[out], 0, 0, NULL, NULL);
         if (st != LRELU_OK)
-            goto cleanup;
-        LRELU_CL_AS(move_view(q[p], bufs[p][nops - 1], 0, m, es, out, at * out->inc, &call), call);
-        /* issue the chunk now: a driver may hold commands until a flush or a wait, and
-         * then the two pipelines would not run side by side */
-        LRELU_CL(clFlush(q[p]));
+            break;
+        cl_int err = clEnqueueReadBuffer(q[p], s->dev[out], CL_FALSE, 0, m * es, s->host[out], 0,
+                                         NULL, &wait[p].read);
+        if (err == CL_SUCCESS) {
+            wait[p].first = done;
+            wait[p].m = m;
+            /* issue the chunk now: a driver may hold commands until a flush or a wait, and
+             * then the two pipelines would not run side by side */
+            err = clFlush(q[p]);
+            if (err != CL_SUCCESS)
+                st = lrelu_cl_fail(err, "clFlush", __FILE__, __LINE__);
+        } else {
+            wait[p].read = NULL;
+            st = lrelu_cl_fail(err, "clEnqueueReadBuffer", __FILE__, __LINE__);
+        }
     }
-cleanup:
-    /* Reads into the caller's output and writes from its input may still be queued, on
-     * success as on failure: both pipelines finish before the memory goes back. */
+    /* the outputs still on their way; on failure they are waited for and dropped */
     for (int p = 0; p < 2; ++p) {
-        err = q[p] != NULL ? clFinish(q[p]) : CL_SUCCESS;
+        if (st == LRELU_OK) {
+            st = land(&wait[p], &stage[p], &ops[out], out, es);
+        } else if (wait[p].read != NULL) {
+            (void)clReleaseEvent(wait[p].read);
+            wait[p].read = NULL;
+        }
+    }
+    /* nothing may still read or write the staging when it goes back */
+    for (int p = 0; p < 2; ++p) {
+        cl_int err = q[p] != NULL ? clFinish(q[p]) : CL_SUCCESS;
         if (err != CL_SUCCESS && st == LRELU_OK)
             st = lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
     }
     if (pooled) {
-        give_back_staging(ctx, bufs);
+        give_back_staging(ctx, stage);
     } else {
         for (int p = 0; p < 2; ++p)
-            for (int i = 0; i < 3; ++i)
-                if (bufs[p][i] != NULL)
-                    (void)clReleaseMemObject(bufs[p][i]);
+            lrelu_stage_release(q[p], &stage[p]);
     }
     return st;
 }
