@@ -60,7 +60,7 @@
  *   -DLRELU_GROUP_MAX=g   the widest channel group of the bgroup kernels, which are built
  *                         only where it is given (CPU devices) */
 #if !defined(LRELU_RBLOCK) || !defined(LRELU_ITEM_VECS) || !defined(LRELU_CHAN_TILE)
-#error "channels.cl needs -DLRELU_RBLOCK, -DLRELU_ITEM_VECS and -DLRELU_CHAN_TILE (host/common/common.h)"
+#error "channels.cl needs its -D options (host/common/common.h, host/cl/programs.c)"
 #endif
 
 #define CHAN_FWD_NAME LRELU_CAT(lrelu_chan_forward_, SFX)
@@ -646,9 +646,9 @@ static inline void chan_btile(const int bias, ulong m, ulong nb, ulong channels,
     /* a group past the last channel (none: the launch is whole groups) does nothing, but
      * meets the barriers: PoCL mishandles a return ahead of them */
     size_t b0 = (grp - c * tiles) * CHAN_TILE, j0 = b0 * LRELU_RBLOCK;
-    size_t span = c >= (size_t)channels                             ? 0
+    size_t span = c >= (size_t)channels                       ? 0
                   : (size_t)m - j0 < CHAN_TILE * LRELU_RBLOCK ? (size_t)m - j0
-                                                            : CHAN_TILE * LRELU_RBLOCK;
+                                                              : CHAN_TILE * LRELU_RBLOCK;
     const __global STORE_T *xp = x + x_off, *dyp = dy + dy_off;
     __global STORE_T *dxp = dx == 0 ? 0 : dx + dx_off;
     CALC_T pc = span == 0 ? (CALC_T)0 : CHAN_FACTOR(c, p + p_off);
@@ -721,8 +721,8 @@ CHAN_BCOL1_KERNEL(LRELU_CAT(lrelu_prelu_bcol1_, SFX), 0)
 CHAN_BCOL1_KERNEL(LRELU_CAT(lrelu_bias_bcol1_, SFX), 1)
 
 __kernel void LRELU_CAT(lrelu_chan_sumg_, SFX)(ulong channels, ulong nb,
-                                               const __global CALC_T *partial,
-                                               __global STORE_T *ds, ulong ds_off)
+                                               const __global CALC_T *partial, __global STORE_T *ds,
+                                               ulong ds_off)
 {
     __local CALC_T chunk[256];
     size_t L = get_local_size(0), w = get_local_id(0), c = get_global_id(0) / L;

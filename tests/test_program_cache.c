@@ -160,14 +160,14 @@ int main(void)
     lt_check(src == 0 && bin == built, "the second takes every program from the cache");
 
     static const struct {
-        damage d;
         const char *what;
+        damage d;
         int driver_sees_it; /* the file passes the cache's own checks */
     } damages[] = {
-        {CUT, "files cut short", 0},
-        {IDENTITY, "files of another device", 0},
-        {PAYLOAD_BYTE, "a flipped bit", 0},
-        {PAYLOAD_GARBAGE, "binaries the driver refuses", 1},
+        {"files cut short", CUT, 0},
+        {"files of another device", IDENTITY, 0},
+        {"a flipped bit", PAYLOAD_BYTE, 0},
+        {"binaries the driver refuses", PAYLOAD_GARBAGE, 1},
     };
     for (size_t i = 0; i < sizeof damages / sizeof damages[0]; ++i) {
         char msg[256];

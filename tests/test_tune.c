@@ -49,7 +49,7 @@ static void check_measurements(lrelu_ctx *ctx, FILE *f)
         int all = sized[t];
         for (size_t v = 1; v <= 16; v *= 2)
             for (int l = 0; l < 3; ++l)
-                all &= seen[t][v][l] || (size_t)(64u << (2 * l)) > max_wg;
+                all &= seen[t][v][l] || ((size_t)64 << (2 * l)) > max_wg;
         char msg[96];
         snprintf(msg, sizeof msg, "%s: every width and group size measured over %lu MiB",
                  lrelu_dtype_name((lrelu_dtype)t), want_mib);

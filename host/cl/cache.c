@@ -103,7 +103,7 @@ int lrelu_cache_write(const char *path, const void *const *parts, const size_t *
  * key is the identity's FNV-1a; the identity itself is compared on reading, so a file of
  * another device or driver under the same name is refused. tests/test_program_cache.c
  * damages files by this layout. */
-#define MAGIC      "lrelupb1"
+static const unsigned char magic[8] = {'l', 'r', 'e', 'l', 'u', 'p', 'b', '1'};
 #define HEAD       (8 + 3 * sizeof(uint64_t))
 #define MAX_BINARY ((size_t)1 << 30)
 
@@ -135,7 +135,7 @@ static unsigned char *read_binary(const char *path, const char *ident, size_t *l
     char *id = NULL;
     uint64_t lens[3];
     size_t ilen = strlen(ident);
-    if (fread(head, 1, HEAD, f) != HEAD || memcmp(head, MAGIC, 8) != 0)
+    if (fread(head, 1, HEAD, f) != HEAD || memcmp(head, magic, sizeof magic) != 0)
         goto cleanup;
     memcpy(lens, head + 8, sizeof lens);
     if (lens[0] != ilen || lens[1] == 0 || lens[1] > MAX_BINARY)
@@ -201,7 +201,7 @@ void lrelu_program_keep(const lrelu_ctx *ctx, lrelu_family f, const char *option
         uint64_t lens[3] = {ilen, len,
                             lrelu_fnv(bin, len, lrelu_fnv(ident, ilen, 1469598103934665603ull))};
         unsigned char head[HEAD];
-        memcpy(head, MAGIC, 8);
+        memcpy(head, magic, sizeof magic);
         memcpy(head + 8, lens, sizeof lens);
         const void *parts[3] = {head, ident, bin};
         const size_t sizes[3] = {HEAD, ilen, len};
