@@ -109,8 +109,23 @@ WRAP_CREATE(cl_context, clCreateContext,
 WRAP_CREATE(cl_command_queue, clCreateCommandQueue,
             (cl_context c, cl_device_id d, cl_command_queue_properties p, cl_int *e), (c, d, p, e),
             e)
-WRAP_CREATE(cl_mem, clCreateBuffer, (cl_context c, cl_mem_flags f, size_t s, void *h, cl_int *e),
-            (c, f, s, h, e), e)
+size_t largest_buffer;
+cl_mem __real_clCreateBuffer(cl_context c, cl_mem_flags f, size_t s, void *h, cl_int *e);
+cl_mem __wrap_clCreateBuffer(cl_context c, cl_mem_flags f, size_t s, void *h, cl_int *e);
+cl_mem __wrap_clCreateBuffer(cl_context c, cl_mem_flags f, size_t s, void *h, cl_int *e)
+{
+    if (fault("clCreateBuffer")) {
+        if (e)
+            *e = FAIL_ERR;
+        return NULL;
+    }
+    cl_mem r = __real_clCreateBuffer(c, f, s, h, e);
+    if (r != NULL)
+        obj(1);
+    if (r != NULL && counting && s > largest_buffer)
+        largest_buffer = s;
+    return r;
+}
 long programs_from_source, programs_from_binary;
 cl_program __real_clCreateProgramWithSource(cl_context c, cl_uint n, const char **s,
                                             const size_t *l, cl_int *e);

@@ -22,6 +22,8 @@ extern cl_device_type fake_device_type;
 extern long launches, watched_kernels;
 extern size_t last_launch_offset[2];
 extern const char *kernel_watch;
+/* The largest buffer created while counting, in bytes. */
+extern size_t largest_buffer;
 /* Programs created from source and from a binary, counted always. */
 extern long programs_from_source, programs_from_binary;
 

@@ -29,18 +29,21 @@ typedef enum {
     SC_HOST_ZERO_COPY,
     SC_HOST_COPYING,
     SC_HOST_INPROCESS,
-    SC_HOST_Q8,         /* the wrapped-array path of the quantized and per-channel host calls */
-    SC_HOST_PRELU_WIDE, /* in-process, channels last in groups wider than the stack holds */
+    SC_HOST_Q8,            /* the wrapped-array path of the quantized and per-channel host calls */
+    SC_HOST_PRELU_WIDE,    /* in-process, channels last in groups wider than the stack holds */
+    SC_HOST_Q8_COPYING,    /* the copying path's chunks, the kernel on the ctx's queue */
+    SC_HOST_PRELU_COPYING, /* ... and the block sums of each chunk read back */
     SC_FROM_QUEUE,
     SC_COUNT
 } scenario;
 
 static const char *sc_name[] = {
-    "device forward f32",        "device backward f16",
-    "device from-output n=0",    "device PReLU backward, slope gradient only",
-    "host forward, zero copy",   "host backward, copying",
-    "host forward, in-process",  "host int8 forward",
-    "host PReLU backward, wide", "embedded in a caller's queue"};
+    "device forward f32",           "device backward f16",
+    "device from-output n=0",       "device PReLU backward, slope gradient only",
+    "host forward, zero copy",      "host backward, copying",
+    "host forward, in-process",     "host int8 forward",
+    "host PReLU backward, wide",    "host int8 forward, copying",
+    "host PReLU backward, copying", "embedded in a caller's queue"};
 /* the wide scenario: 300 channels last over 4 blocks of rows, so that the in-process
  * backward takes one group of all 300 (its lanes on the heap, or in spans from the stack
  * where the heap fails) */
@@ -48,6 +51,13 @@ static const lrelu_layout wide = {1024, 300, 1};
 enum { NW = 1024 * 300 };
 static float wx[NW], wdy[NW], wslope[300], wdx[NW], wds[300], want_dx[NW], want_ds[300];
 static const lrelu_quant q_in = {0.25, 3}, q_out = {0.125, -2};
+/* the copying scenarios: arrays larger than the chunk (8 KiB), which only ever has
+ * buffers of its size: the int8 forward over NQ bytes, and a PReLU backward with the
+ * slope gradient whose chunks are 8 rows (whole blocks of each channel) */
+enum { NQ = 20000, NR = 20 * 3 * 64 };
+static const lrelu_layout rows = {20, 3, 64};
+static signed char want_q8[NQ];
+static float want_rdx[NR], rds[3], want_rds[3];
 
 static void set_env(scenario s)
 {
@@ -57,7 +67,8 @@ static void set_env(scenario s)
      * the wide backward on one thread, whose allocations this layer counts in order */
     setenv("LRELU_HOST_CREW_BYTES", s == SC_HOST_INPROCESS ? "0" : "", 1);
     setenv("LRELU_HOST_THREADS", wide_s ? "1" : "2", 1);
-    setenv("LRELU_HOST_ZERO_COPY", s == SC_HOST_COPYING ? "0" : "1", 1);
+    int copying = s == SC_HOST_COPYING || s == SC_HOST_Q8_COPYING || s == SC_HOST_PRELU_COPYING;
+    setenv("LRELU_HOST_ZERO_COPY", copying ? "0" : "1", 1);
     setenv("LRELU_HOST_CHUNK", "8192", 1); /* several chunks, both pipelines */
 }
 
@@ -91,6 +102,10 @@ static lrelu_status call(scenario s, lrelu_ctx *ctx)
         return lrelu_forward_q8_host(ctx, LRELU_QS8, N, 0.3, q_in, q_out, hx, hout);
     case SC_HOST_PRELU_WIDE:
         return lrelu_prelu_backward_host(ctx, LRELU_F32, wide, wx, wslope, wdy, wdx, wds);
+    case SC_HOST_Q8_COPYING:
+        return lrelu_forward_q8_host(ctx, LRELU_QS8, NQ, 0.3, q_in, q_out, wx, wdx);
+    case SC_HOST_PRELU_COPYING:
+        return lrelu_prelu_backward_host(ctx, LRELU_F32, rows, hx, wslope, hdy, hout, rds);
     case SC_HOST_ZERO_COPY:
     case SC_HOST_INPROCESS:
         return lrelu_forward_host(ctx, LRELU_F32, N, 0.3, hx, hout);
@@ -147,6 +162,8 @@ static void poison_outputs(void)
         wdx[i] = p;
     for (int i = 0; i < 300; ++i)
         wds[i] = p;
+    for (int i = 0; i < 3; ++i)
+        rds[i] = p;
     if (clEnqueueWriteBuffer(user_q, bout, CL_TRUE, 0, sizeof hout, hout, 0, NULL, NULL) !=
         CL_SUCCESS)
         lt_die("poison");
@@ -159,8 +176,14 @@ static int output_is(scenario s, int right)
     size_t bytes = 0, at = s == SC_DEVICE_BACKWARD_F16 ? 6 : 0;
     if (s == SC_DEVICE_FROM_OUTPUT_N0)
         return 1;
-    if (s == SC_HOST_PRELU_WIDE) /* a host call: only ever asked to be right */
+    /* host calls: only ever asked to be right */
+    if (s == SC_HOST_PRELU_WIDE)
         return memcmp(wdx, want_dx, sizeof wdx) == 0 && memcmp(wds, want_ds, sizeof wds) == 0;
+    if (s == SC_HOST_Q8_COPYING)
+        return memcmp(wdx, want_q8, NQ) == 0;
+    if (s == SC_HOST_PRELU_COPYING)
+        return memcmp(hout, want_rdx, sizeof want_rdx) == 0 &&
+               memcmp(rds, want_rds, sizeof rds) == 0;
     if (s < SC_HOST_ZERO_COPY || s == SC_FROM_QUEUE) {
         if (clEnqueueReadBuffer(user_q, bout, CL_TRUE, 0, sizeof got, got, 0, NULL, NULL) !=
             CL_SUCCESS)
@@ -192,6 +215,8 @@ int main(void)
     for (int i = 0; i < 300; ++i)
         wslope[i] = 0.01f * (float)(i % 17);
     lrelu_ref_prelu_backward(LRELU_F32, wide, wx, wslope, wdy, want_dx, want_ds);
+    lrelu_ref_forward_q8(LRELU_QS8, NQ, 0.3, q_in, q_out, wx, want_q8);
+    lrelu_ref_prelu_backward(LRELU_F32, rows, hx, wslope, hdy, want_rdx, want_rds);
     /* the device scenarios other than from-queue need buffers of the ctx's context, so
      * they run on a ctx made from this context's queue too: the buffers must belong to it */
     bx = clCreateBuffer(cx, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof hx, hx, &err);
@@ -209,6 +234,7 @@ int main(void)
             fail_at = k;
             failed_name = NULL;
             live_objects = 0;
+            largest_buffer = 0;
             counting = 1;
             lrelu_ctx *ctx = NULL;
             /* device scenarios need the ctx on the test's context: embed in its queue */
@@ -217,11 +243,22 @@ int main(void)
             lrelu_status cst = create(how, &ctx), st = LRELU_OK;
             if (cst == LRELU_OK)
                 st = call((scenario)s, ctx);
-            fail_at = 0; /* from here on: count, never fail */
-            if (failed_name == NULL) {
+            fail_at = 0;               /* from here on: count, never fail */
+            if (failed_name == NULL) { /* k is past the scenario's last call */
+                if (cst != LRELU_OK || st != LRELU_OK || !output_is((scenario)s, 1)) {
+                    printf("FAIL %s: wrong without a fault: %s\n", sc_name[s], lrelu_last_error());
+                    ++points;
+                }
+                /* the copying path streams: no buffer larger than a chunk */
+                if ((s == SC_HOST_Q8_COPYING || s == SC_HOST_PRELU_COPYING) &&
+                    largest_buffer > 8192) {
+                    printf("FAIL %s: a buffer of %zu bytes: not streamed in 8 KiB chunks\n",
+                           sc_name[s], largest_buffer);
+                    ++points;
+                }
                 lrelu_destroy(ctx);
                 counting = 0;
-                break; /* k is past the scenario's last call */
+                break;
             }
             ++points;
             int ok = 1;

@@ -242,13 +242,15 @@ static lrelu_status sums_buffer(lrelu_ctx *ctx, size_t bytes, cl_mem *out)
     return LRELU_OK;
 }
 
+/* blocks: NULL for the finished sums into ds, else the block sums left there (ds NULL). */
 static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *ops,
-                                  cl_uint num_wait, const cl_event *wait, cl_event *done)
+                                  cl_mem blocks_out, cl_uint num_wait, const cl_event *wait,
+                                  cl_event *done)
 {
     size_t n = lrelu_layout_count(c->l), cs = c->t == LRELU_F64 ? 8 : 4;
     ops[0].n = ops[2].n = ops[3].n = n;
     ops[1].n = ops[4].n = c->l.channels;
-    if (ops[3].mem == NULL && ops[4].mem == NULL)
+    if (ops[3].mem == NULL && ops[4].mem == NULL && blocks_out == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s and %s are both NULL; ask for one", c->fn,
                           ops[3].name, ops[4].name);
     lrelu_checked chk = {c->fn, c->t, lrelu_dtype_size(c->t), n, 0, num_wait, wait, ops, 5};
@@ -256,8 +258,8 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
     if (st != LRELU_OK || n == 0)
         return st != LRELU_OK ? st : lrelu_enqueue_marker(ctx, num_wait, wait, done);
     size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
-    size_t blocks = c->l.channels * nb; /* <= n: no overflow */
-    cl_mem partial = NULL, ds = ops[4].mem;
+    size_t blocks = c->l.channels * nb;           /* <= n: no overflow */
+    cl_mem partial = blocks_out, ds = ops[4].mem; /* the ctx's sums (below) are released */
     cl_event mid = NULL, poisoned = NULL;
     if (ds != NULL && blocks > ctx->max_alloc / cs)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
@@ -309,7 +311,7 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
         (void)clReleaseEvent(mid);
     if (poisoned != NULL)
         (void)clReleaseEvent(poisoned);
-    if (partial != NULL)
+    if (partial != NULL && partial != blocks_out)
         (void)clReleaseMemObject(partial); /* freed once the kernels are done with it */
     return st;
 }
@@ -352,7 +354,7 @@ static lrelu_status chan_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act 
         return st;
     lrelu_operand ops[5];
     chan_operands(ops, bwd, p != NULL, mem, off);
-    return bwd ? chan_backward(ctx, c, ops, num_wait, wait, done)
+    return bwd ? chan_backward(ctx, c, ops, NULL, num_wait, wait, done)
                : chan_forward(ctx, c, ops, num_wait, wait, done);
 }
 
@@ -400,4 +402,28 @@ lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout
     const cl_mem mem[] = {x, bias, dy, dx, dbias};
     const size_t off[] = {x_off, bias_off, dy_off, dx_off, dbias_off};
     return chan_run(ctx, &c, &p, 1, mem, off, num_wait, wait, done);
+}
+
+lrelu_status lrelu_chan_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                        const lrelu_bias_act *p, const cl_mem *mem,
+                                        const size_t *off, cl_mem blocks, cl_uint num_wait,
+                                        const cl_event *wait, cl_event *done)
+{
+    chan_call c = {.fn = p != NULL ? "lrelu_bias_act_backward" : "lrelu_prelu_backward",
+                   .t = t,
+                   .l = l,
+                   .mode = p == NULL        ? 0
+                           : mem[1] != NULL ? 1
+                                            : 2};
+    if (done != NULL)
+        *done = NULL;
+    lrelu_status st =
+        p != NULL ? check_bias_act(ctx, &c, *p) : lrelu_check_channels(ctx, c.fn, t, NULL);
+    if (st != LRELU_OK)
+        return st;
+    const cl_mem all[5] = {mem[0], mem[1], mem[2], mem[3], NULL};
+    const size_t offs[5] = {off[0], off[1], off[2], off[3], 0};
+    lrelu_operand ops[5];
+    chan_operands(ops, 1, p != NULL, all, offs);
+    return chan_backward(ctx, &c, ops, blocks, num_wait, wait, done);
 }

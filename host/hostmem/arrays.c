@@ -1,9 +1,11 @@
 /* arrays.c: how the host-memory versions of the per-channel and int8 calls run, where
  * route.c sends them: in-process (the family's vectorized loops or the reference's loop,
- * bit for bit the kernels' results), or on the device, each array wrapped whole in a
- * buffer (zero copy where the device works on host memory, else copied in and read
- * back), the device call on the ctx's queue and the outputs made visible to the host
- * before returning. No streaming: each array must fit one device allocation. */
+ * bit for bit the kernels' results), or on the device: streamed through the copying
+ * path (pipeline.c) where the device does not work on host memory and the family can cut
+ * the call, else each array wrapped whole in a buffer (zero copy where the device works
+ * on host memory, else copied in and read back), the device call on the ctx's queue and
+ * the outputs made visible to the host before returning; such an array must fit one
+ * device allocation. */
 #include "hostmem/hostmem.h"
 
 #include <math.h>
@@ -31,7 +33,7 @@ static lrelu_status wrap(lrelu_ctx *ctx, int zero_copy, const char *fn, size_t e
     if (bytes > ctx->max_alloc)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
                           "%s: %s's %zu bytes exceed the device's largest allocation (%llu); the "
-                          "per-channel and quantized host calls do not stream",
+                          "per-channel and quantized host calls stream only on the copying path",
                           fn, o->name, bytes, (unsigned long long)ctx->max_alloc);
     cl_int err = CL_SUCCESS;
     if (zero_copy) {
@@ -75,7 +77,12 @@ lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, siz
         ways->ref(call, ops);
         return LRELU_OK;
     }
-    int zero_copy = ctx->zero_copy; /* also where the loops could not run */
+    int zero_copy = ctx->zero_copy, taken = 0; /* also where the loops could not run */
+    if (!zero_copy && ways->piped != NULL) {
+        st = ways->piped(ctx, call, ops, &taken);
+        if (taken)
+            return st;
+    }
     cl_event done = NULL;
     for (int i = 0; i < nops && st == LRELU_OK; ++i)
         if (ops[i].ptr != NULL)

@@ -117,6 +117,27 @@ static void chan_body(const void *job, size_t first, size_t n)
     }
 }
 
+/* Each of C channels' nb block sums (channel after channel, in the compute type) added
+ * from +0 in block order and rounded once into ds, as the kernels' second pass does. */
+static void fold_sums(lrelu_dtype t, const void *partial, size_t C, size_t nb, void *ds)
+{
+    for (size_t ch = 0; ch < C; ++ch) {
+        if (t == LRELU_F64) {
+            const double *sums = (const double *)partial + ch * nb;
+            double total = 0;
+            for (size_t b = 0; b < nb; ++b)
+                total = total + sums[b];
+            memcpy((char *)ds + 8 * ch, &total, 8);
+        } else {
+            const float *sums = (const float *)partial + ch * nb;
+            float total = 0;
+            for (size_t b = 0; b < nb; ++b)
+                total = total + sums[b];
+            lrelu_store_f(t, ds, ch, total);
+        }
+    }
+}
+
 typedef struct {
     lrelu_cpu_cbwd_fn fn;
     lrelu_cpu_cbwd k;
@@ -180,21 +201,8 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_ar
     size_t units = group ? (nb + per - 1) / per * groups : nb * C, each = bytes / units;
     lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], units, each < 64 ? 64 : each, bytes, cbwd_body,
                         &j);
-    for (size_t ch = 0; partial != NULL && ch < C; ++ch) {
-        if (c->t == LRELU_F64) {
-            const double *sums = (const double *)partial + ch * nb;
-            double total = 0;
-            for (size_t b = 0; b < nb; ++b)
-                total = total + sums[b];
-            memcpy((char *)o[4].ptr + 8 * ch, &total, 8);
-        } else {
-            const float *sums = (const float *)partial + ch * nb;
-            float total = 0;
-            for (size_t b = 0; b < nb; ++b)
-                total = total + sums[b];
-            lrelu_store_f(c->t, (void *)o[4].ptr, ch, total);
-        }
-    }
+    if (partial != NULL)
+        fold_sums(c->t, partial, C, nb, (void *)o[4].ptr);
     free(partial);
     return 1;
 }
@@ -246,6 +254,179 @@ static int chan_inprocess(lrelu_ctx *ctx, const void *call, const lrelu_array *o
     return 1;
 }
 
+/* The copying path (pipeline.c) cuts a call into chunks of whole outer rows where a row
+ * fits a chunk (CUT_ROWS), else of whole channels of one row (CUT_CHANNELS), else of part
+ * of one channel's row (CUT_PIECES); a chunk is a layout of its own, its factors from
+ * channel c0 on. With the sums, every chunk must start and end at block boundaries of
+ * each of its channels (LRELU_RBLOCK terms, in (outer, inner) order), so that its block
+ * sums are the whole call's: rows in multiples of 256 / gcd(inner, 256), or inside a
+ * row where inner is a multiple of 256 or there is one row, in pieces of whole blocks. */
+typedef enum { CUT_ROWS, CUT_CHANNELS, CUT_PIECES } chan_cut_kind;
+typedef struct {
+    const chan_host *c;
+    lrelu_layout l; /* the call's, one channel as one row (its terms in the same order) */
+    chan_cut_kind cut;
+    size_t step;      /* CUT_ROWS: rows a chunk in multiples of; CUT_PIECES: elements */
+    cl_mem per;       /* the slopes or biases on the device (NULL: none) */
+    cl_mem blocks[2]; /* each pipeline's chunk block sums (NULL: no sums asked for) */
+    void *sums;       /* every block sum, channel after channel, as the kernels lay them */
+    size_t nb, cs;    /* the call's blocks a channel, and a sum's bytes */
+} chan_piped;
+
+/* The chunk from element first on: its layout, first channel and first block. */
+static lrelu_layout chunk_layout(const chan_piped *p, size_t first, size_t m, size_t *c0,
+                                 size_t *b0)
+{
+    size_t C = p->l.channels, inner = p->l.inner, row = C * inner, o = first / row;
+    size_t i0 = first % inner;
+    *c0 = first % row / inner;
+    *b0 = (o * inner + i0) / LRELU_RBLOCK;
+    if (p->cut == CUT_ROWS)
+        return (lrelu_layout){m / row, C, inner};
+    if (p->cut == CUT_CHANNELS)
+        return (lrelu_layout){1, m / inner, inner};
+    return (lrelu_layout){1, 1, m};
+}
+
+static size_t chan_cut(const lrelu_piped *c, size_t first)
+{
+    const chan_piped *p = c->call;
+    size_t C = p->l.channels, inner = p->l.inner, row = C * inner, left = c->n - first;
+    size_t m = p->cut == CUT_ROWS ? c->chunk / row / p->step * p->step * row
+               : p->cut == CUT_CHANNELS
+                   ? (c->chunk / inner < C - first % row / inner ? c->chunk / inner
+                                                                 : C - first % row / inner) *
+                         inner
+               : p->step < inner - first % inner ? p->step
+                                                 : inner - first % inner;
+    return m < left ? m : left;
+}
+
+/* A chunk's forward, or its backward with dx and (asked for) its block sums, on the ctx's
+ * queue; the sums then come back into their places among the call's. */
+static lrelu_status chan_chunk(lrelu_ctx *ctx, const lrelu_piped *c, const lrelu_chunk *k,
+                               cl_uint nw, const cl_event *wait, cl_event *done)
+{
+    const chan_piped *p = c->call;
+    const chan_host *h = p->c;
+    size_t c0 = 0, b0 = 0;
+    lrelu_layout l = chunk_layout(p, k->first, k->m, &c0, &b0);
+    size_t per_off = p->per != NULL ? c0 : 0;
+    if (!h->backward) {
+        if (h->bias_act)
+            return lrelu_bias_act_forward(ctx, h->t, l, h->p, k->dev[0], 0, p->per, per_off,
+                                          k->dev[1], 0, nw, wait, done);
+        return lrelu_prelu_forward(ctx, h->t, l, k->dev[0], 0, p->per, per_off, k->dev[1], 0, nw,
+                                   wait, done);
+    }
+    const cl_mem mem[4] = {k->dev[0], p->per, k->dev[1], c->out >= 0 ? k->dev[2] : NULL};
+    const size_t off[4] = {0, per_off, 0, 0};
+    cl_mem blocks = p->blocks[k->pipe];
+    cl_event kev = NULL;
+    lrelu_status st = lrelu_chan_backward_blocks(ctx, h->t, l, h->bias_act ? &h->p : NULL, mem, off,
+                                                 blocks, nw, wait, blocks ? &kev : done);
+    if (st != LRELU_OK || blocks == NULL)
+        return st;
+    /* the chunk's sums: l.channels rows of nbc, into rows c0... of nb from block b0 */
+    size_t nbc = (l.outer * l.inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    const size_t origin[3] = {0, 0, 0}, at[3] = {b0 * p->cs, c0, 0};
+    const size_t region[3] = {nbc * p->cs, l.channels, 1};
+    cl_int err = clEnqueueReadBufferRect(k->q, blocks, CL_FALSE, origin, at, region, nbc * p->cs, 0,
+                                         p->nb * p->cs, 0, p->sums, 1, &kev, done);
+    (void)clReleaseEvent(kev);
+    return err == CL_SUCCESS ? LRELU_OK
+                             : lrelu_cl_fail(err, "clEnqueueReadBufferRect", __FILE__, __LINE__);
+}
+
+/* How a call is cut (chan_piped's comment), given chunks of `chunk` elements; 0 where it
+ * cannot be with the sums asked for. */
+static int chan_plan(chan_piped *p, size_t chunk, int sums)
+{
+    size_t inner = p->l.inner, row = p->l.channels * inner, g = LRELU_RBLOCK, r = inner;
+    while (r != 0) { /* gcd(inner, 256) */
+        size_t t = g % r;
+        g = r;
+        r = t;
+    }
+    p->step = sums ? LRELU_RBLOCK / g : 1;
+    if (chunk / row >= p->step) {
+        p->cut = CUT_ROWS;
+        return 1;
+    }
+    if (sums && p->l.outer > 1 && inner % LRELU_RBLOCK != 0)
+        return 0;
+    p->cut = chunk >= inner ? CUT_CHANNELS : CUT_PIECES;
+    p->step = sums ? chunk / LRELU_RBLOCK * LRELU_RBLOCK : chunk;
+    return p->step > 0;
+}
+
+/* The per-channel calls on the copying path: x, dy and dx (or x and y) streamed, the
+ * factors copied to the device once, the block sums read back chunk by chunk and added on
+ * the host in the kernels' order. ops: the call's (x, p, y; or x, p, dy, dx, ds). */
+static lrelu_status chan_piped_run(lrelu_ctx *ctx, const void *call, const lrelu_array *ops,
+                                   int *taken)
+{
+    const chan_host *h = call;
+    int bwd = h->backward, sums = bwd && ops[4].ptr != NULL;
+    size_t es = lrelu_dtype_size(h->t), C = h->l.channels, n = ops[0].n;
+    chan_piped p = {.c = h, .l = h->l, .cs = h->t == LRELU_F64 ? 8 : 4};
+    if (C == 1)
+        p.l = (lrelu_layout){1, 1, n};
+    p.nb = (p.l.outer * p.l.inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
+    lrelu_piped c = {.nops = 2,
+                     .out = 1,
+                     .ctx_queue = 1,
+                     .es = es,
+                     .n = n,
+                     .chunk = lrelu_piped_chunk(ctx, es),
+                     .cut = chan_cut,
+                     .kernel = chan_chunk,
+                     .call = &p};
+    if (!chan_plan(&p, c.chunk, sums))
+        return LRELU_OK; /* not taken: copied whole */
+    *taken = 1;
+    /* x, then y; or x, dy and dx (where asked for) */
+    lrelu_operand streamed[3] = {ops[0], ops[2], ops[bwd ? 3 : 2]};
+    c.ops = streamed;
+    if (bwd) {
+        c.nops = ops[3].ptr != NULL ? 3 : 2;
+        c.out = ops[3].ptr != NULL ? 2 : -1;
+    }
+    lrelu_status st = LRELU_OK;
+    cl_int err = CL_SUCCESS;
+    if (ops[1].ptr != NULL) {
+        p.per = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, C * es,
+                               (void *)ops[1].ptr, &err);
+        LRELU_CL_AS(err, "clCreateBuffer");
+    }
+    if (sums) {
+        /* a chunk's sums: within its elements / 256, plus a part block for each channel */
+        size_t most = (c.chunk / LRELU_RBLOCK + C + 1) * p.cs;
+        for (int i = 0; i < 2; ++i) {
+            p.blocks[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, most, NULL, &err);
+            LRELU_CL_AS(err, "clCreateBuffer");
+        }
+        if ((p.sums = malloc(C * p.nb * p.cs)) == NULL) {
+            st = lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "%s: malloc of %zu block sums failed",
+                            h->bias_act ? "lrelu_bias_act_backward_host"
+                                        : "lrelu_prelu_backward_host",
+                            C * p.nb);
+            goto cleanup;
+        }
+    }
+    st = lrelu_piped_run(ctx, &c);
+    if (st == LRELU_OK && sums)
+        fold_sums(h->t, p.sums, C, p.nb, (void *)ops[4].ptr);
+cleanup:
+    free(p.sums);
+    for (int i = 0; i < 2; ++i)
+        if (p.blocks[i] != NULL)
+            (void)clReleaseMemObject(p.blocks[i]);
+    if (p.per != NULL)
+        (void)clReleaseMemObject(p.per);
+    return st;
+}
+
 /* The checks the device call makes before it looks at buffers, run on the host call's
  * arguments so the order of statuses is the same: ctx, dtype, parameters, layout. */
 static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_host *c, size_t *n)
@@ -271,7 +452,8 @@ static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan
     /* bias_act's forward a block at a time is no faster than the kernels past the caches */
     lrelu_host_kind kind =
         c->bias_act && !chan_by_rows(c, p) ? LRELU_HOST_CHANNELS_SLOW : LRELU_HOST_CHANNELS;
-    static const lrelu_arrays_ways ways = {chan_fwd_device, chan_fwd_ref, chan_inprocess};
+    static const lrelu_arrays_ways ways = {chan_fwd_device, chan_fwd_ref, chan_inprocess,
+                                           chan_piped_run};
     return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, kind, &ways, c);
 }
 
@@ -296,7 +478,8 @@ static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const cha
         {.name = "dy", .ptr = dy, .n = n},
         {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
         {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
-    static const lrelu_arrays_ways ways = {chan_bwd_device, chan_bwd_ref, chan_inprocess};
+    static const lrelu_arrays_ways ways = {chan_bwd_device, chan_bwd_ref, chan_inprocess,
+                                           chan_piped_run};
     return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, LRELU_HOST_CHANNELS,
                             &ways, c);
 }

@@ -6,8 +6,8 @@
  *   CL_MEM_USE_HOST_PTR buffer that starts at the chunk rounded down to
  *   CL_DEVICE_MEM_BASE_ADDR_ALIGN, the kernel's element offset making up the difference,
  *   and a map of the output makes the result visible to the host;
- * - copying, elsewhere: through pinned staging, write the inputs, run the kernel, read
- *   the output.
+ * - copying, elsewhere: through pinned staging (pipeline.c), write the inputs, run the
+ *   kernel, read the output.
  * Works on in-order and out-of-order queues alike: each step waits on the event of the
  * one before. Strided views (the _ex calls) are wrapped over their span on the first
  * path and gathered into (and scattered from) contiguous pinned memory on the second, so
@@ -23,240 +23,39 @@ static size_t span_bytes(const lrelu_operand *o, size_t n, size_t es)
     return ((n - 1) * o->inc + 1) * es;
 }
 
-/* Copies m elements of a host view of stride inc, from element `first` on, to or from
- * contiguous memory (to it when `gather`): a strided view crosses the bus as one
- * contiguous transfer of only its elements. */
-static void move_host(void *contiguous, const lrelu_operand *o, size_t first, size_t m, size_t es,
-                      int gather)
-{
-    char *view = (char *)o->ptr + first * o->inc * es, *c = contiguous;
-    size_t step = o->inc * es;
-    if (o->inc == 1) {
-        if (gather)
-            memcpy(c, view, m * es);
-        else
-            memcpy(view, c, m * es);
-        return;
-    }
-    /* fixed sizes, so that each element is one load and one store */
-    for (size_t i = 0; i < m; ++i, view += step, c += es) {
-        if (es == 2)
-            memcpy(gather ? c : view, gather ? view : c, 2);
-        else if (es == 4)
-            memcpy(gather ? c : view, gather ? view : c, 4);
-        else
-            memcpy(gather ? c : view, gather ? view : c, 8);
-    }
-}
-
-/* The copying path's two queues, created on first use. */
-static lrelu_status copy_queues(lrelu_ctx *ctx, cl_command_queue q[2])
-{
-    lrelu_status st = LRELU_OK;
-    cl_int err = CL_SUCCESS;
-    pthread_mutex_lock(&ctx->lock);
-    for (int i = 0; i < 2 && st == LRELU_OK; ++i) {
-        if (ctx->copy_queue[i] == NULL) {
-            ctx->copy_queue[i] = clCreateCommandQueue(ctx->context, ctx->device, 0, &err);
-            if (err != CL_SUCCESS) {
-                ctx->copy_queue[i] = NULL;
-                st = lrelu_cl_fail(err, "clCreateCommandQueue", __FILE__, __LINE__);
-            }
-        }
-        q[i] = ctx->copy_queue[i];
-    }
-    pthread_mutex_unlock(&ctx->lock);
-    return st;
-}
-
-void lrelu_stage_release(cl_command_queue q, lrelu_stage *s)
-{
-    for (int i = 0; i < 3; ++i) {
-        if (s->host[i] != NULL)
-            (void)clEnqueueUnmapMemObject(q, s->pin[i], s->host[i], 0, NULL, NULL);
-        s->host[i] = NULL;
-    }
-    if (q != NULL)
-        (void)clFinish(q);
-    for (int i = 0; i < 3; ++i) {
-        if (s->pin[i] != NULL)
-            (void)clReleaseMemObject(s->pin[i]);
-        if (s->dev[i] != NULL)
-            (void)clReleaseMemObject(s->dev[i]);
-        s->pin[i] = s->dev[i] = NULL;
-    }
-}
-
-/* Operand i of a pipeline's staging, made where missing: a device buffer, and pinned host
- * memory (CL_MEM_ALLOC_HOST_PTR, mapped once for as long as it lives), which the driver
- * moves at the bus's speed where it would bounce pageable memory through buffers of its
- * own. */
-static lrelu_status stage_make(lrelu_ctx *ctx, cl_command_queue q, size_t bytes, lrelu_stage *s,
-                               int i)
-{
-    lrelu_status st = LRELU_OK;
-    cl_int err = CL_SUCCESS;
-    if (s->dev[i] == NULL) {
-        s->dev[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-        LRELU_CL_AS(err, "clCreateBuffer");
-    }
-    if (s->pin[i] == NULL) {
-        s->pin[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes,
-                                   NULL, &err);
-        LRELU_CL_AS(err, "clCreateBuffer");
-    }
-    if (s->host[i] == NULL) {
-        s->host[i] = clEnqueueMapBuffer(q, s->pin[i], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes,
-                                        0, NULL, NULL, &err);
-        if (err != CL_SUCCESS)
-            s->host[i] = NULL;
-        LRELU_CL_AS(err, "clEnqueueMapBuffer");
-    }
-cleanup:
-    return st;
-}
-
-/* Takes the ctx's staging when it is free, releasing it first where it is too small;
- * else leaves `stage` empty for the caller's own. Returns 1 when it is the ctx's. */
-static int take_staging(lrelu_ctx *ctx, size_t bytes, const cl_command_queue q[2],
-                        lrelu_stage stage[2])
-{
-    int mine = 0;
-    pthread_mutex_lock(&ctx->lock);
-    if (!ctx->staging_busy) {
-        ctx->staging_busy = 1;
-        mine = 1;
-        if (ctx->staging_bytes < bytes) {
-            for (int p = 0; p < 2; ++p)
-                lrelu_stage_release(q[p], &ctx->staging[p]);
-            ctx->staging_bytes = bytes;
-        }
-        memcpy(stage, ctx->staging, sizeof ctx->staging);
-    }
-    pthread_mutex_unlock(&ctx->lock);
-    return mine;
-}
-
-static void give_back_staging(lrelu_ctx *ctx, const lrelu_stage stage[2])
-{
-    pthread_mutex_lock(&ctx->lock);
-    memcpy(ctx->staging, stage, sizeof ctx->staging);
-    ctx->staging_busy = 0;
-    pthread_mutex_unlock(&ctx->lock);
-}
-
-/* A chunk whose output is on its way into a pipeline's pinned memory. */
+/* A chunk's kernel on the copying path (pipeline.c), on the pipeline's queue: the
+ * device buffers are contiguous, the kernel blends, the host's copies stride. */
 typedef struct {
-    cl_event read;
-    size_t first, m;
-} pending;
+    lrelu_op op;
+    lrelu_dtype t;
+    double alpha;
+    lrelu_opts dev;
+} ew_piped;
 
-/* Waits for pipeline p's last output and copies it into the caller's array. */
-static lrelu_status land(pending *w, const lrelu_stage *s, const lrelu_operand *out, int at,
-                         size_t es)
+static lrelu_status ew_chunk(lrelu_ctx *ctx, const lrelu_piped *c, const lrelu_chunk *k, cl_uint nw,
+                             const cl_event *wait, cl_event *done)
 {
-    if (w->read == NULL)
-        return LRELU_OK;
-    cl_int err = clWaitForEvents(1, &w->read);
-    (void)clReleaseEvent(w->read);
-    w->read = NULL;
-    if (err != CL_SUCCESS)
-        return lrelu_cl_fail(err, "clWaitForEvents", __FILE__, __LINE__);
-    move_host(s->host[at], out, w->first, w->m, es, 0);
-    return LRELU_OK;
+    const ew_piped *e = c->call;
+    return lrelu_enqueue(ctx, k->q, e->op, e->t, k->m, e->alpha, &e->dev, k->dev[0], 0,
+                         c->nops == 3 ? k->dev[1] : NULL, 0, k->dev[c->out], 0, nw, wait, done);
 }
 
-/* The copying path: chunk i goes through pipeline i % 2, each an in-order queue with
- * staging of its own. The host gathers the chunk's inputs into pinned memory, the queue
- * writes them to the device, runs the kernel and reads the output back into pinned
- * memory, flushed at once; the host scatters that output into the caller's array when
- * the pipeline comes round again, so one chunk's transfers overlap the other's kernel on
- * devices with copy engines, and the host's copies overlap both. Strided views cross the
- * bus as contiguous transfers of their elements. The staging stays with the ctx for the
- * next call: allocating and pinning memory costs more than the transfer on many
- * systems. */
 static lrelu_status run_copy(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const lrelu_opts *o, const lrelu_operand *ops, int nops, size_t chunk)
+                             const lrelu_opts *o, const lrelu_operand *ops, int nops)
 {
-    /* the device buffers are contiguous: the kernel blends, the host's copies stride */
-    lrelu_opts dev = *o;
-    dev.src_stride = dev.dy_stride = dev.dst_stride = 1;
-    int reads_out = (o->flags & LRELU_BLEND) && o->beta != 0, out = nops - 1;
-    lrelu_status st = LRELU_OK;
+    ew_piped e = {op, t, alpha, *o};
+    e.dev.src_stride = e.dev.dy_stride = e.dev.dst_stride = 1;
     size_t es = lrelu_dtype_size(t);
-    cl_command_queue q[2] = {NULL, NULL};
-    lrelu_stage stage[2];
-    pending wait[2] = {{NULL, 0, 0}, {NULL, 0, 0}};
-    memset(stage, 0, sizeof stage);
-    int pipes = n > chunk ? 2 : 1;
-    if ((st = copy_queues(ctx, q)) != LRELU_OK)
-        return st;
-    size_t bytes = ctx->staging_bytes > chunk * es ? ctx->staging_bytes : chunk * es;
-    int pooled = take_staging(ctx, bytes, q, stage);
-    if (!pooled)
-        bytes = chunk * es;
-    for (int p = 0; p < pipes && st == LRELU_OK; ++p)
-        for (int i = 0; i < nops && st == LRELU_OK; ++i)
-            st = stage_make(ctx, q[p], bytes, &stage[p], i);
-    for (size_t done = 0, c = 0; done < n && st == LRELU_OK; done += chunk, ++c) {
-        size_t m = n - done < chunk ? n - done : chunk;
-        int p = (int)(c % 2);
-        lrelu_stage *s = &stage[p];
-        if ((st = land(&wait[p], s, &ops[out], out, es)) != LRELU_OK)
-            break;
-        for (int i = 0; i < nops; ++i) {
-            if (i == out && !reads_out)
-                continue;
-            move_host(s->host[i], &ops[i], done, m, es, 1);
-            cl_int err = clEnqueueWriteBuffer(q[p], s->dev[i], CL_FALSE, 0, m * es, s->host[i], 0,
-                                              NULL, NULL);
-            if (err != CL_SUCCESS) {
-                st = lrelu_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
-                break;
-            }
-        }
-        if (st == LRELU_OK)
-            st = lrelu_enqueue(ctx, q[p], op, t, m, alpha, &dev, s->dev[0], 0,
-                               nops == 3 ? s->dev[1] : NULL, 0, s->dev[out], 0, 0, NULL, NULL);
-        if (st != LRELU_OK)
-            break;
-        cl_int err = clEnqueueReadBuffer(q[p], s->dev[out], CL_FALSE, 0, m * es, s->host[out], 0,
-                                         NULL, &wait[p].read);
-        if (err == CL_SUCCESS) {
-            wait[p].first = done;
-            wait[p].m = m;
-            /* issue the chunk now: a driver may hold commands until a flush or a wait, and
-             * then the two pipelines would not run side by side */
-            err = clFlush(q[p]);
-            if (err != CL_SUCCESS)
-                st = lrelu_cl_fail(err, "clFlush", __FILE__, __LINE__);
-        } else {
-            wait[p].read = NULL;
-            st = lrelu_cl_fail(err, "clEnqueueReadBuffer", __FILE__, __LINE__);
-        }
-    }
-    /* the outputs still on their way; on failure they are waited for and dropped */
-    for (int p = 0; p < 2; ++p) {
-        if (st == LRELU_OK) {
-            st = land(&wait[p], &stage[p], &ops[out], out, es);
-        } else if (wait[p].read != NULL) {
-            (void)clReleaseEvent(wait[p].read);
-            wait[p].read = NULL;
-        }
-    }
-    /* nothing may still read or write the staging when it goes back */
-    for (int p = 0; p < 2; ++p) {
-        cl_int err = q[p] != NULL ? clFinish(q[p]) : CL_SUCCESS;
-        if (err != CL_SUCCESS && st == LRELU_OK)
-            st = lrelu_cl_fail(err, "clFinish", __FILE__, __LINE__);
-    }
-    if (pooled) {
-        give_back_staging(ctx, stage);
-    } else {
-        for (int p = 0; p < 2; ++p)
-            lrelu_stage_release(q[p], &stage[p]);
-    }
-    return st;
+    lrelu_piped c = {.ops = ops,
+                     .nops = nops,
+                     .out = nops - 1,
+                     .reads_out = (o->flags & LRELU_BLEND) && o->beta != 0,
+                     .es = es,
+                     .n = n,
+                     .chunk = lrelu_piped_chunk(ctx, es),
+                     .kernel = ew_chunk,
+                     .call = &e};
+    return lrelu_piped_run(ctx, &c);
 }
 
 /* Zero copy needs each distinct array wrapped once: two buffers over partly overlapping
@@ -431,10 +230,8 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         run_reference(op, t, n, alpha, &o, ops, nops);
         return LRELU_OK;
     }
-    size_t chunk = ctx->host_chunk_bytes / es;
-    if (chunk == 0)
-        chunk = 1;
     if (r == LRELU_ROUTE_ZERO_COPY) {
+        size_t chunk = ctx->host_chunk_bytes / es > 0 ? ctx->host_chunk_bytes / es : 1;
         /* room for the rounding down in front of each chunk, and for its span */
         size_t inc = 1;
         for (int i = 0; i < nops; ++i)
@@ -444,10 +241,7 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
             chunk = room > 0 ? room : 1;
         return run_wrapped(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);
     }
-    /* the copying path keeps its staging buffers, whose chunks are smaller (route.c) */
-    if (chunk > ctx->staging_chunk_bytes / es)
-        chunk = ctx->staging_chunk_bytes / es > 0 ? ctx->staging_chunk_bytes / es : 1;
-    return run_copy(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);
+    return run_copy(ctx, op, t, n, alpha, &o, ops, nops);
 }
 
 lrelu_status lrelu_forward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,

@@ -46,6 +46,41 @@ int lrelu_inprocess_streams(const lrelu_ctx *ctx, size_t bytes, const void *out,
                             const void *in1);
 lrelu_cpu_fn lrelu_inprocess_loop(const lrelu_ctx *ctx, int stream);
 
+/* pipeline.c: a call on the copying path. */
+typedef struct lrelu_piped lrelu_piped;
+/* A chunk on its way through a pipeline. */
+typedef struct {
+    cl_command_queue q; /* the pipeline's in-order queue */
+    int pipe;           /* which pipeline: 0 or 1 */
+    cl_mem const *dev;  /* the streamed operands' device buffers, in their order */
+    size_t first, m;    /* elements [first, first + m) */
+} lrelu_chunk;
+/* Enqueues chunk k's kernel on k->q (or on the ctx's queue: then ctx_queue is set) after
+ * the nw events of wait; done completes when the chunk's outputs are written. */
+typedef lrelu_status (*lrelu_piped_kernel)(lrelu_ctx *ctx, const lrelu_piped *c,
+                                           const lrelu_chunk *k, cl_uint nw, const cl_event *wait,
+                                           cl_event *done);
+struct lrelu_piped {
+    const lrelu_operand *ops; /* the streamed operands (at most 3), contiguous on the device */
+    int nops;
+    int out;       /* the output's index among ops, -1 for none */
+    int reads_out; /* the output's values are read too (blending) */
+    int ctx_queue; /* the kernels run on the ctx's queue */
+    size_t es, n;  /* bytes an element, and the elements of each operand */
+    size_t chunk;  /* elements a chunk, at most (lrelu_piped_chunk) */
+    /* the length of the chunk from element first on (at most chunk); NULL: as long as
+     * chunk allows */
+    size_t (*cut)(const lrelu_piped *c, size_t first);
+    lrelu_piped_kernel kernel;
+    const void *call; /* the family's own */
+};
+/* pipeline.c: elements a chunk of es bytes each: the staging's size, within the host
+ * chunk ($LRELU_HOST_CHUNK). */
+size_t lrelu_piped_chunk(const lrelu_ctx *ctx, size_t es);
+/* pipeline.c: runs c through the copying path's two pipelines; returns once the outputs
+ * are in the caller's arrays, or the first failure once nothing uses them any more. */
+lrelu_status lrelu_piped_run(lrelu_ctx *ctx, const lrelu_piped *c);
+
 /* arrays.c: the per-channel and int8 host calls, whose arrays are wrapped whole. */
 /* A host array of a call: mem and off are set to the buffer that wraps it and its
  * first element there. */
@@ -60,17 +95,23 @@ typedef void (*lrelu_arrays_ref)(const void *call, const lrelu_array *ops);
  * (no memory for its scratch: the device runs it then). */
 typedef int (*lrelu_arrays_fast)(lrelu_ctx *ctx, const void *call, const lrelu_array *ops,
                                  size_t bytes);
-/* A family's three ways to run a call. */
+/* Runs the call on the copying path (pipeline.c), setting *taken; leaves it 0 where the
+ * call cannot be cut into chunks (the arrays are then copied whole). */
+typedef lrelu_status (*lrelu_arrays_piped)(lrelu_ctx *ctx, const void *call, const lrelu_array *ops,
+                                           int *taken);
+/* A family's ways to run a call. */
 typedef struct {
     lrelu_arrays_device device;
     lrelu_arrays_ref ref;
     lrelu_arrays_fast fast;
+    lrelu_arrays_piped piped;
 } lrelu_arrays_ways;
 
 /* The checks of the arrays (after the call's own parameter checks), then the call where
- * route.c sends a call of this kind: in-process (fast or the reference), else the device
- * call on the arrays wrapped in buffers and the outputs brought back. n is the data
- * operands' count. */
+ * route.c sends a call of this kind: in-process (fast or the reference), else on the
+ * device: streamed through the copying path where the device does not work on host
+ * memory, else (and where a call cannot be cut) the device call on the arrays wrapped
+ * in buffers and the outputs brought back. n is the data operands' count. */
 lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
                               lrelu_array *ops, int nops, lrelu_host_kind kind,
                               const lrelu_arrays_ways *ways, const void *call);

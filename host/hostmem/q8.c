@@ -1,5 +1,6 @@
 /* q8.c: the host-memory int8 forward: in-process through the copy's vectorized loop
- * where a plain f32 call of as many bytes would run there, else on the device. */
+ * where a plain f32 call of as many bytes would run there, else on the device (streamed
+ * in chunks on the copying path). */
 #include "hostmem/hostmem.h"
 
 typedef struct {
@@ -50,6 +51,30 @@ static int q8_inprocess(lrelu_ctx *ctx, const void *call, const lrelu_array *o, 
     return 1;
 }
 
+/* A chunk on the copying path: the kernel on the ctx's queue. */
+static lrelu_status q8_chunk(lrelu_ctx *ctx, const lrelu_piped *c, const lrelu_chunk *k, cl_uint nw,
+                             const cl_event *wait, cl_event *done)
+{
+    const q8_call *q = c->call;
+    return lrelu_forward_q8(ctx, q->t, k->m, q->alpha, q->in, q->out, k->dev[0], 0, k->dev[1], 0,
+                            nw, wait, done);
+}
+
+static lrelu_status q8_piped(lrelu_ctx *ctx, const void *call, const lrelu_array *ops, int *taken)
+{
+    lrelu_piped c = {.ops = ops,
+                     .nops = 2,
+                     .out = 1,
+                     .ctx_queue = 1,
+                     .es = 1,
+                     .n = ops[0].n,
+                     .chunk = lrelu_piped_chunk(ctx, 1),
+                     .kernel = q8_chunk,
+                     .call = call};
+    *taken = 1;
+    return lrelu_piped_run(ctx, &c);
+}
+
 lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
                                    lrelu_quant in, lrelu_quant out, const void *x, void *y)
 {
@@ -61,6 +86,6 @@ lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, doub
     lrelu_array ops[2] = {{.name = "x", .ptr = x, .n = n},
                           {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     q8_call c = {t, alpha, in, out, a};
-    static const lrelu_arrays_ways ways = {q8_device, q8_ref, q8_inprocess};
+    static const lrelu_arrays_ways ways = {q8_device, q8_ref, q8_inprocess, q8_piped};
     return lrelu_arrays_run(ctx, fn, LRELU_F32, 1, n, ops, 2, LRELU_HOST_Q8, &ways, &c);
 }
