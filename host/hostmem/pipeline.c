@@ -167,7 +167,7 @@ static lrelu_status flush(cl_command_queue q)
 }
 
 /* Gathers chunk [first, first + m)'s inputs into stage s and writes them to its device
- * buffers on q, each write's event into ev (count into *nev). */
+ * buffers on q, each write's event into ev where it is not NULL (count into *nev). */
 static lrelu_status send_inputs(cl_command_queue q, const lrelu_piped *c, const lrelu_stage *s,
                                 size_t first, size_t m, cl_event *ev, cl_uint *nev)
 {
@@ -176,10 +176,10 @@ static lrelu_status send_inputs(cl_command_queue q, const lrelu_piped *c, const 
             continue;
         move_host(s->host[i], &c->ops[i], first, m, c->es, 1);
         cl_int err = clEnqueueWriteBuffer(q, s->dev[i], CL_FALSE, 0, m * c->es, s->host[i], 0, NULL,
-                                          &ev[*nev]);
+                                          ev != NULL ? &ev[*nev] : NULL);
         if (err != CL_SUCCESS)
             return lrelu_cl_fail(err, "clEnqueueWriteBuffer", __FILE__, __LINE__);
-        ++*nev;
+        *nev += ev != NULL;
     }
     return LRELU_OK;
 }
@@ -194,8 +194,10 @@ static lrelu_status run_chunk(lrelu_ctx *ctx, cl_command_queue q, int pipe, cons
 {
     cl_event ev[3] = {NULL, NULL, NULL}, kev = NULL;
     cl_uint nev = 0;
-    lrelu_status st = send_inputs(q, c, s, first, m, ev, &nev);
-    if (st == LRELU_OK)
+    /* a kernel on the ctx's queue waits for the writes by their events, issued first;
+     * on the pipeline's own in-order queue it follows them anyway */
+    lrelu_status st = send_inputs(q, c, s, first, m, c->ctx_queue ? ev : NULL, &nev);
+    if (st == LRELU_OK && c->ctx_queue)
         st = flush(q);
     if (st == LRELU_OK)
         st = c->kernel(ctx, c, &(lrelu_chunk){q, pipe, s->dev, first, m}, nev, nev ? ev : NULL,
