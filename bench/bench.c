@@ -40,7 +40,7 @@ typedef struct {
     const char *device;
     int min_log2, max_log2, step;
     double budget; /* seconds per measurement */
-    const char *csv, *json;
+    const char *csv, *json, *svg;
     unsigned dtypes; /* bit per lrelu_dtype */
     unsigned ops;    /* bit per op_t */
 } options;
@@ -496,6 +496,157 @@ static void write_outputs(const options *o)
     }
 }
 
+/* ---- the plot: GB/s against n, a panel per operation and dtype ---- */
+
+/* text for SVG: &, < and > escaped */
+static void svg_text(FILE *f, const char *s)
+{
+    for (; *s; ++s)
+        fputs(*s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : (char[]){*s, 0}, f);
+}
+
+/* The index of the first row of rows[0..end) with the same key (op and dtype; with the
+ * impl too when by_impl), or end where none. */
+static size_t first_like(size_t end, const row *r, int by_impl)
+{
+    for (size_t i = 0; i < end; ++i)
+        if (strcmp(rows[i].op, r->op) == 0 && strcmp(rows[i].dtype, r->dtype) == 0 &&
+            (!by_impl || strcmp(rows[i].impl, r->impl) == 0))
+            return i;
+    return end;
+}
+
+/* The rows as an SVG: a panel per (op, dtype) in the order measured, log2(n) across and
+ * GB/s up from 0, a line and points per implementation (a colour each, the same in every
+ * panel), the device's copy (base_device_copy) drawn thick and dashed. Each point carries
+ * its row's figures (data-*), as in the CSV, so that a reader or a test can take them
+ * back. */
+static void write_svg(const char *path, const char *device)
+{
+    enum { PW = 440, PH = 280, ML = 56, MT = 34, MB = 40, COLS = 2, GAP = 24 };
+    static const char *const colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                          "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        exit(1);
+    }
+    size_t panels = 0, impls = 0;
+    double lo = 1e300, hi = 0;
+    for (size_t i = 0; i < nrows; ++i) {
+        panels += first_like(i, &rows[i], 0) == i;
+        lo = log2((double)rows[i].n) < lo ? log2((double)rows[i].n) : lo;
+        hi = log2((double)rows[i].n) > hi ? log2((double)rows[i].n) : hi;
+    }
+    if (hi <= lo)
+        hi = lo + 1;
+    /* implementations in the order first seen, for the colours and the legend */
+    const char **names = calloc(nrows + 1, sizeof *names);
+    if (names == NULL)
+        exit(1);
+    for (size_t i = 0; i < nrows; ++i) {
+        size_t k = 0;
+        while (k < impls && strcmp(names[k], rows[i].impl) != 0)
+            ++k;
+        if (k == impls)
+            names[impls++] = rows[i].impl;
+    }
+    size_t prow = (panels + COLS - 1) / COLS, legend = (impls + 3) / 4;
+    int width = COLS * (ML + PW + GAP), height = (int)prow * (MT + PH + MB) + 40 + 18 * (int)legend;
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<title>lrelu %s: GB/s "
+            "against n on ",
+            width, height, width, height, lrelu_version());
+    svg_text(f, device);
+    fprintf(f, "</title>\n");
+    size_t p = 0;
+    for (size_t i = 0; i < nrows; ++i) {
+        if (first_like(i, &rows[i], 0) != i)
+            continue;
+        double ymax = 0;
+        for (size_t j = i; j < nrows; ++j)
+            if (first_like(j + 1, &rows[j], 0) == i && rows[j].gbs > ymax)
+                ymax = rows[j].gbs;
+        ymax = ymax > 0 ? ymax * 1.1 : 1;
+        int x0 = (int)(p % COLS) * (ML + PW + GAP) + ML, y0 = (int)(p / COLS) * (MT + PH + MB) + MT;
+        ++p;
+        fprintf(f,
+                "<g data-op=\"%s\" data-dtype=\"%s\" data-x0=\"%d\" data-y0=\"%d\" "
+                "data-width=\"%d\" data-height=\"%d\" data-log2-min=\"%.6f\" "
+                "data-log2-max=\"%.6f\" data-gbs-max=\"%.6f\">\n"
+                "<text x=\"%d\" y=\"%d\" font-size=\"13\">%s %s</text>\n"
+                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                "stroke=\"#999\"/>\n",
+                rows[i].op, rows[i].dtype, x0, y0, PW, PH, lo, hi, ymax, x0, y0 - 8, rows[i].op,
+                rows[i].dtype, x0, y0, PW, PH);
+        for (int t = 0; t <= 4; ++t) { /* the axes' ticks */
+            double g = ymax * t / 4, e = lo + (hi - lo) * t / 4;
+            fprintf(f,
+                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n"
+                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">2^%.3g</text>\n",
+                    x0 - 4, y0 + PH - PH * t / 4.0 + 4, g, x0 + PW * t / 4.0, y0 + PH + 14, e);
+        }
+        fprintf(f,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">n (elements)</text>\n"
+                "<text x=\"%d\" y=\"%d\" transform=\"rotate(-90 %d %d)\" "
+                "text-anchor=\"middle\">GB/s</text>\n",
+                x0 + PW / 2, y0 + PH + 30, x0 - 40, y0 + PH / 2, x0 - 40, y0 + PH / 2);
+        for (size_t k = 0; k < impls; ++k) {
+            const char *colour = colours[k % 10];
+            int copy = strcmp(names[k], "base_device_copy") == 0, any = 0;
+            for (size_t j = i; j < nrows; ++j) {
+                const row *r = &rows[j];
+                if (first_like(j + 1, r, 0) != i || strcmp(r->impl, names[k]) != 0)
+                    continue;
+                if (!any)
+                    fprintf(f,
+                            "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s "
+                            "data-impl=\"%s\" points=\"",
+                            copy ? "#444" : colour, copy ? "3" : "1.5",
+                            copy ? " stroke-dasharray=\"8 4\"" : "", names[k]);
+                any = 1;
+                fprintf(f, "%.2f,%.2f ", x0 + PW * (log2((double)r->n) - lo) / (hi - lo),
+                        y0 + PH - PH * r->gbs / ymax);
+            }
+            if (any)
+                fprintf(f, "\"/>\n");
+        }
+        for (size_t j = i; j < nrows; ++j) {
+            const row *r = &rows[j];
+            if (first_like(j + 1, r, 0) != i)
+                continue;
+            size_t k = 0;
+            while (strcmp(names[k], r->impl) != 0)
+                ++k;
+            fprintf(f,
+                    "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\" data-impl=\"%s\" "
+                    "data-n=\"%zu\" data-gbs=\"%.3f\"><title>%s n=%zu: %.3f GB/s</title>"
+                    "</circle>\n",
+                    x0 + PW * (log2((double)r->n) - lo) / (hi - lo), y0 + PH - PH * r->gbs / ymax,
+                    strcmp(r->impl, "base_device_copy") == 0 ? "#444" : colours[k % 10], r->impl,
+                    r->n, r->gbs, r->impl, r->n, r->gbs);
+        }
+        fprintf(f, "</g>\n");
+    }
+    for (size_t k = 0; k < impls; ++k) { /* the legend, four a line */
+        int x = (int)(k % 4) * 220 + ML, y = (int)prow * (MT + PH + MB) + 20 + 18 * (int)(k / 4);
+        int copy = strcmp(names[k], "base_device_copy") == 0;
+        fprintf(f,
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+                "stroke-width=\"%s\"/><text x=\"%d\" y=\"%d\">%s%s</text>\n",
+                x, y - 4, x + 20, y - 4, copy ? "#444" : colours[k % 10], copy ? "3" : "1.5",
+                x + 26, y, names[k], copy ? " (the device's copy)" : "");
+    }
+    fprintf(f, "</svg>\n");
+    free(names);
+    if (fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
 /* ---- the sweep ---- */
 
 static cl_mem make_buffer(cl_context cx, size_t bytes, const void *init)
@@ -724,10 +875,12 @@ static void usage(void)
     printf("usage: lrelu-bench [--device SEL] [--min-log2 K] [--max-log2 K] [--step K]\n"
            "                   [--dtypes f32,f16,bf16,f64] [--ops forward,backward,"
            "backward_from_output]\n"
-           "                   [--budget SECONDS] [--csv FILE] [--json FILE]\n"
+           "                   [--budget SECONDS] [--csv FILE] [--json FILE] [--svg FILE]\n"
            "Sizes run from 2^min to 2^max in steps of 2^step elements (default 10..26, step 2);\n"
            "each measurement repeats for about --budget seconds (default 0.3), at least 7\n"
-           "times, and reports the median and the 10th..90th percentile spread.\n");
+           "times, and reports the median and the 10th..90th percentile spread. --svg draws\n"
+           "GB/s against n, a panel per operation and dtype, a line per implementation and the\n"
+           "device's copy (base_device_copy) as a thick dashed line.\n");
 }
 
 static unsigned parse_list(const char *s, const char *const *names, int count)
@@ -782,7 +935,7 @@ static double cold_start_ms(const char *device, int cache)
 
 int lrelu_bench_main(int argc, char **argv)
 {
-    options o = {NULL, 10, 26, 2, 0.3, NULL, NULL, 0xf, 0x7};
+    options o = {NULL, 10, 26, 2, 0.3, NULL, NULL, NULL, 0xf, 0x7};
     static const char *const dtype_names[] = {"f32", "f16", "bf16", "f64"};
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -809,6 +962,8 @@ int lrelu_bench_main(int argc, char **argv)
             o.csv = v;
         else if (strcmp(a, "--json") == 0)
             o.json = v;
+        else if (strcmp(a, "--svg") == 0)
+            o.svg = v;
         else if (strcmp(a, "--dtypes") == 0)
             o.dtypes = parse_list(v, dtype_names, 4);
         else if (strcmp(a, "--ops") == 0)
@@ -912,6 +1067,11 @@ int lrelu_bench_main(int argc, char **argv)
                ratio);
     }
     write_outputs(&o);
+    if (o.svg != NULL) {
+        char name[256] = "";
+        clGetDeviceInfo(lrelu_cl_device(b.ctx), CL_DEVICE_NAME, sizeof name - 1, name, NULL);
+        write_svg(o.svg, name);
+    }
     for (int i = 0; i < 4; ++i)
         (void)clReleaseKernel(*ks[i]);
     clReleaseProgram(prog);
