@@ -66,6 +66,8 @@ demo)
     ./build/tools/lrelu demo -o build/leaky_relu.svg
     ;;
 test)
+    # the examples with CLBlast and PyOpenCL (built and run where these are found)
+    packages+=(libclblast-dev python3-pyopencl python3-numpy)
     install_missing
     build build
     ctest --test-dir build -j"$jobs" --output-on-failure
