@@ -1,6 +1,8 @@
 /* common.cl: what every family of kernels shares, built in front of each family's file
- * (elementwise.cl, channels.cl, q8.cl) as one program per family and dtype: the element
- * types, their loads and stores with one rounding, and the sign test on the bit pattern.
+ * (elementwise.cl, channels.cl, q8.cl) as one program per family and dtype, after
+ * include/lrelu.clh (the functions a caller's kernels fuse: the sign test on the bit
+ * pattern and the f16 and bf16 conversions, which the one-element paths here use): the
+ * element types, their loads and stores with one rounding, and the vector forms.
  * OpenCL C 1.2, no extensions but cl_khr_fp64 for the f64 build.
  *
  * Build options
@@ -70,16 +72,18 @@
 #define CALC_T          float
 #define BITS_T          uint
 #define POS_LIMIT       0x7f800000u
-#define LOAD1(i, p)     f16_widen(((const __global ushort *)(p))[i])
-#define STORE1(v, i, p) (((__global ushort *)(p))[i] = f16_narrow(v))
+/* one element in integer steps (lrelu.clh) rather than vload_half and vstore_half_rte,
+ * which PoCL does slowly one at a time (docs/performance.md, design measurements) */
+#define LOAD1(i, p)     lrelu_f16_to_float(((const __global ushort *)(p))[i])
+#define STORE1(v, i, p) (((__global ushort *)(p))[i] = lrelu_float_to_f16(v))
 #elif LRELU_DTYPE == 2
 #define SFX             bf16
 #define STORE_T         ushort
 #define CALC_T          float
 #define BITS_T          uint
 #define POS_LIMIT       0x7f800000u
-#define LOAD1(i, p)     bf16_load(i, p)
-#define STORE1(v, i, p) bf16_store(v, i, p)
+#define LOAD1(i, p)     lrelu_bf16_to_float(((const __global ushort *)(p))[i])
+#define STORE1(v, i, p) (((__global ushort *)(p))[i] = lrelu_float_to_bf16(v))
 #elif LRELU_DTYPE == 3
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #define SFX             f64
@@ -107,7 +111,8 @@
 /* bfloat16 is the top half of a float: widening is a shift, narrowing rounds to nearest
  * even by adding 0x7fff plus the lowest kept bit, which also carries to infinity on
  * overflow. NaN is not rounded, which could carry it to zero or infinity: one element
- * (bf16_bits) forces the quiet bit, as the reference does; vectors (BF16_ROUND) keep it. */
+ * (lrelu_float_to_bf16, lrelu.clh) forces the quiet bit, as the reference does; vectors
+ * (BF16_ROUND, the same rounding) keep it. */
 #define BF16_WIDEN(u) as_float((uint)(u) << 16)
 /* BF16_ROUND(b, f): the bits b of the floats f with the bf16 result in their top half and
  * the low half left over: rounded to nearest even, or a NaN left as it is. Every NaN that
@@ -116,17 +121,6 @@
  * Kept in the top half, the odd elements of a pair need only a mask and the even ones a
  * shift, and NaN takes one compare (docs/performance.md, design measurements). */
 #define BF16_ROUND(b, f) select((b), (b) + 0x7fffu + (((b) >> 16) & 1u), (f) == (f))
-static inline uint bf16_bits(float f)
-{
-    uint b = as_uint(f);
-    return (b & 0x7fffffffu) > 0x7f800000u ? ((b >> 16) | 0x40u)
-                                           : ((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-}
-static inline float bf16_load(size_t i, const __global ushort *p) { return BF16_WIDEN(p[i]); }
-static inline void bf16_store(float v, size_t i, __global ushort *p)
-{
-    p[i] = (ushort)bf16_bits(v);
-}
 
 /* bf16_storeN(v, q): N floats to bf16 at q in global memory. On little-endian devices as
  * uint pairs: N / 2 where q lies on 4 bytes; else (q 2 bytes past) the first and last
@@ -160,37 +154,6 @@ BF16_STORE_FN(16, 8, vstore4(BF16_JOIN(r.s1357, r.s2468), 0, w);
 #elif LRELU_VEC == 4
 BF16_STORE_FN(4, 2, w[0] = BF16_JOIN(r.s1, r.s2); q[3] = (ushort)(r.s3 >> 16);)
 #endif
-#endif
-
-#if LRELU_DTYPE == 1
-/* One f16 element in integer steps rather than vload_half and vstore_half_rte, which PoCL
- * does slowly one at a time (docs/performance.md, design measurements). The same values as the
- * host's conversions (host/common/convert.c), and subnormals exact also where float arithmetic
- * flushes them (em * 2^-24 is a normal float; products below 2^-25 round to zero before they are
- * looked at). */
-static inline float f16_widen(uint h)
-{
-    uint em = h & 0x7fffu;
-    float mag = em < 0x400u ? (float)em * 0x1p-24f
-                            : as_float(em >= 0x7c00u ? (em << 13) | 0x7f800000u
-                                                     : (em << 13) + (112u << 23));
-    return as_float(as_uint(mag) | ((h & 0x8000u) << 16));
-}
-static inline ushort f16_narrow(float f)
-{
-    uint b = as_uint(f), sign = (b >> 16) & 0x8000u, mag = b & 0x7fffffffu;
-    if (mag > 0x7f800000u) /* NaN: the top payload bits, the quiet bit forced */
-        return (ushort)(sign | 0x7e00u | ((mag >> 13) & 0x3ffu));
-    if (mag >= 0x477ff000u) /* 65520 and up: infinity */
-        return (ushort)(sign | 0x7c00u);
-    if (mag >= 0x38800000u) /* normal: rebias and round the mantissa to nearest even */
-        return (ushort)(sign | ((mag + 0xfffu + ((mag >> 13) & 1u) - 0x38000000u) >> 13));
-    if (mag < 0x33000000u) /* below 2^-25: zero */
-        return (ushort)sign;
-    uint m = (mag & 0x7fffffu) | 0x800000u, shift = 126u - (mag >> 23); /* subnormal */
-    uint h = m >> shift, rem = m & ((1u << shift) - 1u), mid = 1u << (shift - 1u);
-    return (ushort)(sign | (h + (rem > mid || (rem == mid && (h & 1u)) ? 1u : 0u)));
-}
 #endif
 
 /* Vector load and store of VEC elements at vector index i. */
@@ -263,7 +226,11 @@ static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CALC_V f)
  * every NaN lands at or above the pattern of +inf. Works unchanged on vectors, where the
  * comparison yields the all-ones mask that ?: selects on. */
 #define AS_BITS    LRELU_CAT(as_, BITS_T)
-#define IS_POS1(s) ((AS_BITS(s) - (BITS_T)1) < (BITS_T)POS_LIMIT)
+#if LRELU_DTYPE == 3 /* one element: lrelu.clh's test */
+#define IS_POS1(s) lrelu_positive_f64(s)
+#else
+#define IS_POS1(s) lrelu_positive_f32(s)
+#endif
 #define IS_POSV(s) ((AS_BITS_V(s) - (BITS_T)1) < (BITS_T)POS_LIMIT)
 #define IS_POSB(b) (((b)-1u) < 0x7f800000u) /* the same on a float's bits */
 /* bf16 pairs (NPAIRS_ITEM wide): the forward may keep every x with the sign clear but +0, by one

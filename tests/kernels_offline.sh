@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kernels_offline.sh [KERNELS_DIR]: the GPU compilers' view of the kernels. Compiles each
-# family (common.cl, then elementwise.cl, channels.cl or q8.cl: the programs the library
+# family (include/lrelu.clh and common.cl, then elementwise.cl, channels.cl or q8.cl: the programs the library
 # builds) for every dtype and every width the tuner or a default may pick (with the build
 # options host/cl/programs.c passes), with clang (the major version PoCL uses, 15 on Debian
 # 12) for spir64, nvptx64-nvidia-nvcl and amdgcn-amd-amdhsa (gfx90a), at -O0 and -O2,
@@ -15,9 +15,9 @@ command -v "$clang" >/dev/null || { echo "kernels_offline: $clang not found" >&2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# each family's program as the library builds it: common.cl in front
+# each family's program as the library builds it: lrelu.clh and common.cl in front
 for f in elementwise channels q8; do
-    cat "$dir/common.cl" "$dir/$f.cl" >"$out/$f.cl"
+    cat "$dir/../include/lrelu.clh" "$dir/common.cl" "$dir/$f.cl" >"$out/$f.cl"
 done
 # family:dtype:vec:item[:extra]; bf16 takes 32 elements a work-item at 16 on
 # little-endian devices; the channels' constants are the host's (host/common/common.h),

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char lrelu_src_common[], lrelu_src_elementwise[], lrelu_src_channels[], lrelu_src_q8[];
-extern const size_t lrelu_src_common_len, lrelu_src_elementwise_len, lrelu_src_channels_len,
-    lrelu_src_q8_len;
+extern const char lrelu_src_clh[], lrelu_src_common[], lrelu_src_elementwise[],
+    lrelu_src_channels[], lrelu_src_q8[];
+extern const size_t lrelu_src_clh_len, lrelu_src_common_len, lrelu_src_elementwise_len,
+    lrelu_src_channels_len, lrelu_src_q8_len;
 
-/* Each family's file, built after common.cl. */
+/* Each family's file, built after include/lrelu.clh (what callers' kernels fuse) and
+ * common.cl. */
 static const struct {
     const char *src;
     const size_t *len;
@@ -59,6 +61,7 @@ static const struct {
 
 unsigned long long lrelu_family_hash(lrelu_family f, unsigned long long h)
 {
+    h = lrelu_fnv(lrelu_src_clh, lrelu_src_clh_len, h);
     return lrelu_fnv(family_src[f].src, *family_src[f].len,
                      lrelu_fnv(lrelu_src_common, lrelu_src_common_len, h));
 }
@@ -141,9 +144,9 @@ static lrelu_status source_program(lrelu_ctx *ctx, lrelu_family f, const char *o
 {
     lrelu_status st = LRELU_OK;
     cl_int err = CL_SUCCESS;
-    const char *src[2] = {lrelu_src_common, family_src[f].src};
-    size_t len[2] = {lrelu_src_common_len, *family_src[f].len};
-    cl_program prog = clCreateProgramWithSource(ctx->context, 2, src, len, &err);
+    const char *src[3] = {lrelu_src_clh, lrelu_src_common, family_src[f].src};
+    size_t len[3] = {lrelu_src_clh_len, lrelu_src_common_len, *family_src[f].len};
+    cl_program prog = clCreateProgramWithSource(ctx->context, 3, src, len, &err);
     LRELU_CL_AS(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
     if (err == CL_BUILD_PROGRAM_FAILURE) {
