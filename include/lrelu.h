@@ -437,8 +437,44 @@ LRELU_API lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lr
                                                cl_mem dbias, size_t dbias_off, cl_uint num_wait,
                                                const cl_event *wait, cl_event *done);
 
+/* Block sums that compose, for a batch split across devices or ranks (data parallel):
+ * each shard's gradient summed on its own, then added across shards, would round
+ * differently from one call over the whole batch. These backwards leave their block sums
+ * (the steps above but the last) in `blocks`, from the buffer's start:
+ * channels * lrelu_chan_blocks(l) values of the compute type (float; double for f64),
+ * channel after channel, block after block. Everything else is the backward's (dx may be
+ * NULL; blocks is required and may overlap nothing). lrelu_chan_sums_combine then adds,
+ * per channel, the sums of `shards` shards taken in order (shard s holding nb[s] blocks a
+ * channel: lrelu_chan_blocks of its layout) from +0 and rounds once into ds (`channels`
+ * elements of t). Where every shard but the last holds whole blocks of each channel (its
+ * outer * inner a multiple of 256: cut a batch along outer in multiples of
+ * 256 / gcd(inner, 256) rows) and the shards are in the order of the whole's terms, ds is
+ * bit for bit the one call's over the whole; cut elsewhere, a block straddles two shards,
+ * and ds, deterministic for that cut, may differ from the one call's in its last bits.
+ * lrelu_chan_sums_combine checks its arguments (LRELU_ERR_INVALID_ARG: a NULL pointer,
+ * an unknown dtype) and writes ds alone. docs/scaling.md shows its use over MPI. */
+LRELU_API size_t lrelu_chan_blocks(lrelu_layout l);
+LRELU_API lrelu_status lrelu_prelu_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                                   cl_mem x, size_t x_off, cl_mem slope,
+                                                   size_t slope_off, cl_mem dy, size_t dy_off,
+                                                   cl_mem dx, size_t dx_off, cl_mem blocks,
+                                                   cl_uint num_wait, const cl_event *wait,
+                                                   cl_event *done);
+LRELU_API lrelu_status lrelu_bias_act_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                                      lrelu_bias_act p, cl_mem x, size_t x_off,
+                                                      cl_mem bias, size_t bias_off, cl_mem dy,
+                                                      size_t dy_off, cl_mem dx, size_t dx_off,
+                                                      cl_mem blocks, cl_uint num_wait,
+                                                      const cl_event *wait, cl_event *done);
+LRELU_API lrelu_status lrelu_chan_sums_combine(lrelu_dtype t, size_t channels, size_t shards,
+                                               const size_t *nb, const void *const *blocks,
+                                               void *ds);
+
 /* Host-memory versions: blocking, the same checks on pointers (overlap by address).
- * Unlike the plain host calls they do not stream: each array must fit one device
+ * Where the device does not share host memory they stream as the plain host calls do,
+ * in chunks of whole rows, channels or blocks (with the sums: at block boundaries, so
+ * the bits are one call's); a layout that cannot be cut so, and every call where the
+ * device shares host memory, wraps its arrays whole: each must then fit one device
  * allocation, else LRELU_ERR_OUT_OF_MEMORY. */
 LRELU_API lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
                                                 const void *x, const void *slope, void *y);

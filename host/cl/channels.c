@@ -242,15 +242,20 @@ static lrelu_status sums_buffer(lrelu_ctx *ctx, size_t bytes, cl_mem *out)
     return LRELU_OK;
 }
 
-/* blocks: NULL for the finished sums into ds, else the block sums left there (ds NULL). */
-static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *ops,
-                                  cl_mem blocks_out, cl_uint num_wait, const cl_event *wait,
-                                  cl_event *done)
+/* blocks_mode: ops[4] is not ds but the buffer the block sums are left in (its n in
+ * elements of the dtype, as many as the sums' bytes), and there is no final pass. */
+static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *ops, int blocks_mode,
+                                  cl_uint num_wait, const cl_event *wait, cl_event *done)
 {
     size_t n = lrelu_layout_count(c->l), cs = c->t == LRELU_F64 ? 8 : 4;
     ops[0].n = ops[2].n = ops[3].n = n;
     ops[1].n = ops[4].n = c->l.channels;
-    if (ops[3].mem == NULL && ops[4].mem == NULL && blocks_out == NULL)
+    if (blocks_mode) { /* the sums as dtype elements (saturated: a layout may overflow) */
+        size_t nb = lrelu_chan_blocks(c->l), es = lrelu_dtype_size(c->t), per = es ? cs / es : 1;
+        ops[4].n = nb != 0 && c->l.channels > SIZE_MAX / per / nb ? SIZE_MAX / per
+                                                                  : c->l.channels * nb * per;
+    }
+    if (ops[3].mem == NULL && ops[4].mem == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s and %s are both NULL; ask for one", c->fn,
                           ops[3].name, ops[4].name);
     lrelu_checked chk = {c->fn, c->t, lrelu_dtype_size(c->t), n, 0, num_wait, wait, ops, 5};
@@ -258,8 +263,10 @@ static lrelu_status chan_backward(lrelu_ctx *ctx, chan_call *c, lrelu_operand *o
     if (st != LRELU_OK || n == 0)
         return st != LRELU_OK ? st : lrelu_enqueue_marker(ctx, num_wait, wait, done);
     size_t m = c->l.outer * c->l.inner, nb = (m + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
-    size_t blocks = c->l.channels * nb;           /* <= n: no overflow */
-    cl_mem partial = blocks_out, ds = ops[4].mem; /* the ctx's sums (below) are released */
+    size_t blocks = c->l.channels * nb; /* <= n: no overflow */
+    /* the caller's blocks, or the ctx's sums (below), which are released */
+    cl_mem blocks_out = blocks_mode ? ops[4].mem : NULL, partial = blocks_out;
+    cl_mem ds = blocks_mode ? NULL : ops[4].mem;
     cl_event mid = NULL, poisoned = NULL;
     if (ds != NULL && blocks > ctx->max_alloc / cs)
         return lrelu_fail(LRELU_ERR_OUT_OF_MEMORY,
@@ -354,7 +361,7 @@ static lrelu_status chan_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act 
         return st;
     lrelu_operand ops[5];
     chan_operands(ops, bwd, p != NULL, mem, off);
-    return bwd ? chan_backward(ctx, c, ops, NULL, num_wait, wait, done)
+    return bwd ? chan_backward(ctx, c, ops, 0, num_wait, wait, done)
                : chan_forward(ctx, c, ops, num_wait, wait, done);
 }
 
@@ -404,26 +411,51 @@ lrelu_status lrelu_bias_act_backward(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout
     return chan_run(ctx, &c, &p, 1, mem, off, num_wait, wait, done);
 }
 
-lrelu_status lrelu_chan_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
-                                        const lrelu_bias_act *p, const cl_mem *mem,
-                                        const size_t *off, cl_mem blocks, cl_uint num_wait,
-                                        const cl_event *wait, cl_event *done)
+size_t lrelu_chan_blocks(lrelu_layout l)
 {
-    chan_call c = {.fn = p != NULL ? "lrelu_bias_act_backward" : "lrelu_prelu_backward",
-                   .t = t,
-                   .l = l,
-                   .mode = p == NULL        ? 0
-                           : mem[1] != NULL ? 1
-                                            : 2};
+    size_t m = l.outer * l.inner; /* a call checks outer * channels * inner first */
+    return l.channels == 0 ? 0 : m / LRELU_RBLOCK + (m % LRELU_RBLOCK != 0);
+}
+
+/* The block-sum backwards: chan_run's steps, with the blocks buffer as the fifth
+ * operand, required and overlapping nothing. */
+static lrelu_status chan_blocks_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act *p,
+                                    const cl_mem *mem, const size_t *off, cl_uint num_wait,
+                                    const cl_event *wait, cl_event *done)
+{
     if (done != NULL)
         *done = NULL;
     lrelu_status st =
-        p != NULL ? check_bias_act(ctx, &c, *p) : lrelu_check_channels(ctx, c.fn, t, NULL);
+        p != NULL ? check_bias_act(ctx, c, *p) : lrelu_check_channels(ctx, c->fn, c->t, NULL);
     if (st != LRELU_OK)
         return st;
-    const cl_mem all[5] = {mem[0], mem[1], mem[2], mem[3], NULL};
-    const size_t offs[5] = {off[0], off[1], off[2], off[3], 0};
     lrelu_operand ops[5];
-    chan_operands(ops, 1, p != NULL, all, offs);
-    return chan_backward(ctx, &c, ops, blocks, num_wait, wait, done);
+    chan_operands(ops, 1, p != NULL, mem, off);
+    ops[4].name = "blocks";
+    ops[4].optional = 0;
+    return chan_backward(ctx, c, ops, 1, num_wait, wait, done);
+}
+
+lrelu_status lrelu_prelu_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
+                                         size_t x_off, cl_mem slope, size_t slope_off, cl_mem dy,
+                                         size_t dy_off, cl_mem dx, size_t dx_off, cl_mem blocks,
+                                         cl_uint num_wait, const cl_event *wait, cl_event *done)
+{
+    chan_call c = {.fn = "lrelu_prelu_backward_blocks", .t = t, .l = l};
+    const cl_mem mem[] = {x, slope, dy, dx, blocks};
+    const size_t off[] = {x_off, slope_off, dy_off, dx_off, 0};
+    return chan_blocks_run(ctx, &c, NULL, mem, off, num_wait, wait, done);
+}
+
+lrelu_status lrelu_bias_act_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
+                                            lrelu_bias_act p, cl_mem x, size_t x_off, cl_mem bias,
+                                            size_t bias_off, cl_mem dy, size_t dy_off, cl_mem dx,
+                                            size_t dx_off, cl_mem blocks, cl_uint num_wait,
+                                            const cl_event *wait, cl_event *done)
+{
+    chan_call c = {
+        .fn = "lrelu_bias_act_backward_blocks", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
+    const cl_mem mem[] = {x, bias, dy, dx, blocks};
+    const size_t off[] = {x_off, bias_off, dy_off, dx_off, 0};
+    return chan_blocks_run(ctx, &c, &p, mem, off, num_wait, wait, done);
 }

@@ -241,15 +241,4 @@ lrelu_status lrelu_enqueue_marker(lrelu_ctx *ctx, cl_uint num_wait, const cl_eve
 void lrelu_chan_group_shape(const lrelu_ctx *ctx, size_t channels, size_t inner, size_t nb,
                             size_t *width, size_t *per);
 
-/* channels.c: the per-channel backward (PReLU, or bias_act with p) on x, the factors, dy
- * and dx (mem and off in that order; dx may be NULL), with the block sums left in
- * `blocks` rather than summed: each channel's nb = ceil(outer * inner / 256) sums, channel
- * after channel, in the compute type (float; double for f64). Adding a channel's sums from
- * +0 in block order, rounded once to the dtype, is its gradient; the sums of a layout cut
- * at block boundaries are the whole's (hostmem/channels.c streams with them). */
-lrelu_status lrelu_chan_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
-                                        const lrelu_bias_act *p, const cl_mem *mem,
-                                        const size_t *off, cl_mem blocks, cl_uint num_wait,
-                                        const cl_event *wait, cl_event *done);
-
 #endif /* LRELU_CL_H */

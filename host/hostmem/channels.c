@@ -117,25 +117,53 @@ static void chan_body(const void *job, size_t first, size_t n)
     }
 }
 
-/* Each of C channels' nb block sums (channel after channel, in the compute type) added
- * from +0 in block order and rounded once into ds, as the kernels' second pass does. */
-static void fold_sums(lrelu_dtype t, const void *partial, size_t C, size_t nb, void *ds)
+/* Each channel's block sums of every shard (shard s: nb[s] a channel, channel after
+ * channel, in the compute type) added from +0 in order and rounded once into ds, as the
+ * kernels' final pass does over one call's. */
+static void combine(lrelu_dtype t, size_t C, size_t shards, const size_t *nb,
+                    const void *const *blocks, void *ds)
 {
     for (size_t ch = 0; ch < C; ++ch) {
         if (t == LRELU_F64) {
-            const double *sums = (const double *)partial + ch * nb;
             double total = 0;
-            for (size_t b = 0; b < nb; ++b)
-                total = total + sums[b];
+            for (size_t s = 0; s < shards; ++s)
+                for (size_t b = 0; b < nb[s]; ++b)
+                    total = total + ((const double *)blocks[s])[ch * nb[s] + b];
             memcpy((char *)ds + 8 * ch, &total, 8);
         } else {
-            const float *sums = (const float *)partial + ch * nb;
             float total = 0;
-            for (size_t b = 0; b < nb; ++b)
-                total = total + sums[b];
+            for (size_t s = 0; s < shards; ++s)
+                for (size_t b = 0; b < nb[s]; ++b)
+                    total = total + ((const float *)blocks[s])[ch * nb[s] + b];
             lrelu_store_f(t, ds, ch, total);
         }
     }
+}
+
+static void fold_sums(lrelu_dtype t, const void *partial, size_t C, size_t nb, void *ds)
+{
+    combine(t, C, 1, &nb, &partial, ds);
+}
+
+lrelu_status lrelu_chan_sums_combine(lrelu_dtype t, size_t channels, size_t shards,
+                                     const size_t *nb, const void *const *blocks, void *ds)
+{
+    const char *fn = "lrelu_chan_sums_combine";
+    if (lrelu_dtype_size(t) == 0)
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dtype %d is not an lrelu_dtype", fn, (int)t);
+    if (channels == 0)
+        return LRELU_OK;
+    if (ds == NULL || (shards > 0 && (nb == NULL || blocks == NULL)))
+        return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: %s is NULL", fn,
+                          ds == NULL   ? "ds"
+                          : nb == NULL ? "nb"
+                                       : "blocks");
+    for (size_t s = 0; s < shards; ++s)
+        if (nb[s] > 0 && blocks[s] == NULL)
+            return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: blocks[%zu] is NULL (nb[%zu] = %zu)", fn,
+                              s, s, nb[s]);
+    combine(t, channels, shards, nb, blocks, ds);
+    return LRELU_OK;
 }
 
 typedef struct {
@@ -319,13 +347,21 @@ static lrelu_status chan_chunk(lrelu_ctx *ctx, const lrelu_piped *c, const lrelu
         return lrelu_prelu_forward(ctx, h->t, l, k->dev[0], 0, p->per, per_off, k->dev[1], 0, nw,
                                    wait, done);
     }
-    const cl_mem mem[4] = {k->dev[0], p->per, k->dev[1], c->out >= 0 ? k->dev[2] : NULL};
-    const size_t off[4] = {0, per_off, 0, 0};
-    cl_mem blocks = p->blocks[k->pipe];
+    cl_mem dx = c->out >= 0 ? k->dev[2] : NULL, blocks = p->blocks[k->pipe];
+    if (blocks == NULL) /* dx alone */
+        return h->bias_act
+                   ? lrelu_bias_act_backward(ctx, h->t, l, h->p, k->dev[0], 0, p->per, per_off,
+                                             k->dev[1], 0, dx, 0, NULL, 0, nw, wait, done)
+                   : lrelu_prelu_backward(ctx, h->t, l, k->dev[0], 0, p->per, per_off, k->dev[1], 0,
+                                          dx, 0, NULL, 0, nw, wait, done);
     cl_event kev = NULL;
-    lrelu_status st = lrelu_chan_backward_blocks(ctx, h->t, l, h->bias_act ? &h->p : NULL, mem, off,
-                                                 blocks, nw, wait, blocks ? &kev : done);
-    if (st != LRELU_OK || blocks == NULL)
+    lrelu_status st =
+        h->bias_act
+            ? lrelu_bias_act_backward_blocks(ctx, h->t, l, h->p, k->dev[0], 0, p->per, per_off,
+                                             k->dev[1], 0, dx, 0, blocks, nw, wait, &kev)
+            : lrelu_prelu_backward_blocks(ctx, h->t, l, k->dev[0], 0, p->per, per_off, k->dev[1], 0,
+                                          dx, 0, blocks, nw, wait, &kev);
+    if (st != LRELU_OK)
         return st;
     /* the chunk's sums: l.channels rows of nbc, into rows c0... of nb from block b0 */
     size_t nbc = (l.outer * l.inner + LRELU_RBLOCK - 1) / LRELU_RBLOCK;
