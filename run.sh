@@ -66,8 +66,8 @@ demo)
     ./build/tools/lrelu demo -o build/leaky_relu.svg
     ;;
 test)
-    # the examples with CLBlast and PyOpenCL (built and run where these are found)
-    packages+=(libclblast-dev python3-pyopencl python3-numpy)
+    # the examples with CLBlast, PyOpenCL and Open MPI (built and run where found)
+    packages+=(libclblast-dev python3-pyopencl python3-numpy openmpi-bin libopenmpi-dev)
     install_missing
     build build
     ctest --test-dir build -j"$jobs" --output-on-failure
