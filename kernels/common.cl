@@ -225,7 +225,7 @@ static inline LRELU_CAT(ushort, LRELU_VEC) bf16v_bits(CALC_V f)
 /* s > 0 on the bit pattern: bits - 1 wraps +0 to the top, and every negative number and
  * every NaN lands at or above the pattern of +inf. Works unchanged on vectors, where the
  * comparison yields the all-ones mask that ?: selects on. */
-#define AS_BITS    LRELU_CAT(as_, BITS_T)
+#define AS_BITS LRELU_CAT(as_, BITS_T)
 #if LRELU_DTYPE == 3 /* one element: lrelu.clh's test */
 #define IS_POS1(s) lrelu_positive_f64(s)
 #else

@@ -159,7 +159,7 @@ static void compose(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout whole, int bias_
 static void errors(lrelu_ctx *ctx)
 {
     lrelu_layout l = {8, 3, 100}; /* 800 terms: 4 blocks a channel */
-    size_t n = 8 * 3 * 100, nb = lrelu_chan_blocks(l);
+    size_t n = (size_t)8 * 3 * 100, nb = lrelu_chan_blocks(l);
     lt_check(nb == 4, "lrelu_chan_blocks: ceil(outer * inner / 256)");
     lt_check(lrelu_chan_blocks((lrelu_layout){5, 0, 7}) == 0, "lrelu_chan_blocks: no channels");
     float *h = calloc(n, sizeof *h);

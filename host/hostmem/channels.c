@@ -379,6 +379,8 @@ static lrelu_status chan_chunk(lrelu_ctx *ctx, const lrelu_piped *c, const lrelu
 static int chan_plan(chan_piped *p, size_t chunk, int sums)
 {
     size_t inner = p->l.inner, row = p->l.channels * inner, g = LRELU_RBLOCK, r = inner;
+    if (row == 0)
+        return 0;    /* never: a call without elements returns first */
     while (r != 0) { /* gcd(inner, 256) */
         size_t t = g % r;
         g = r;

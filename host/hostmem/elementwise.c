@@ -236,7 +236,8 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
         size_t inc = 1;
         for (int i = 0; i < nops; ++i)
             inc = ops[i].inc > inc ? ops[i].inc : inc;
-        size_t room = ((size_t)ctx->max_alloc - ctx->base_align) / es / inc;
+        /* (es and inc are never 0; the analyzer cannot know) */
+        size_t room = ((size_t)ctx->max_alloc - ctx->base_align) / (es ? es : 1) / (inc ? inc : 1);
         if (chunk > room)
             chunk = room > 0 ? room : 1;
         return run_wrapped(ctx, op, t, n, alpha, &o, ops, nops, chunk > n ? n : chunk);

@@ -15,6 +15,8 @@ static void move_host(void *contiguous, const lrelu_operand *o, size_t first, si
 {
     char *view = (char *)o->ptr + first * o->inc * es, *c = contiguous;
     size_t step = o->inc * es;
+    if (c == NULL)
+        return; /* never: every stage is made before the first chunk */
     if (o->inc == 1) {
         if (gather)
             memcpy(c, view, m * es);
@@ -171,7 +173,7 @@ static lrelu_status flush(cl_command_queue q)
 static lrelu_status send_inputs(cl_command_queue q, const lrelu_piped *c, const lrelu_stage *s,
                                 size_t first, size_t m, cl_event *ev, cl_uint *nev)
 {
-    for (int i = 0; i < c->nops; ++i) {
+    for (int i = 0; i < c->nops && i < 3; ++i) { /* at most 3: the stage's */
         if (i == c->out && !c->reads_out)
             continue;
         move_host(s->host[i], &c->ops[i], first, m, c->es, 1);
@@ -220,7 +222,7 @@ static lrelu_status run_chunk(lrelu_ctx *ctx, cl_command_queue q, int pipe, cons
         w->m = m;
         st = flush(q);
     }
-    for (cl_uint i = 0; i < nev; ++i)
+    for (cl_uint i = 0; i < nev && i < 3; ++i)
         (void)clReleaseEvent(ev[i]);
     if (kev != NULL)
         (void)clReleaseEvent(kev);
