@@ -516,6 +516,15 @@ static size_t first_like(size_t end, const row *r, int by_impl)
     return end;
 }
 
+/* The dash pattern of implementation k's line: the device's copy long dashes; past the
+ * ten colours, each further round of them dashed or dotted, so no two lines look alike. */
+static const char *svg_dash(size_t k, int copy)
+{
+    static const char *const rounds[] = {"", " stroke-dasharray=\"5 2\"",
+                                         " stroke-dasharray=\"1.5 2\""};
+    return copy ? " stroke-dasharray=\"8 4\"" : rounds[k / 10 % 3];
+}
+
 /* The rows as an SVG: a panel per (op, dtype) in the order measured, log2(n) across and
  * GB/s up from 0, a line and points per implementation (a colour each, the same in every
  * panel), the device's copy (base_device_copy) drawn thick and dashed. Each point carries
@@ -604,8 +613,8 @@ static void write_svg(const char *path, const char *device)
                     fprintf(f,
                             "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s "
                             "data-impl=\"%s\" points=\"",
-                            copy ? "#444" : colour, copy ? "3" : "1.5",
-                            copy ? " stroke-dasharray=\"8 4\"" : "", names[k]);
+                            copy ? "#444" : colour, copy ? "3" : "1.5", svg_dash(k, copy),
+                            names[k]);
                 any = 1;
                 fprintf(f, "%.2f,%.2f ", x0 + PW * (log2((double)r->n) - lo) / (hi - lo),
                         y0 + PH - PH * r->gbs / ymax);
@@ -635,9 +644,9 @@ static void write_svg(const char *path, const char *device)
         int copy = strcmp(names[k], "base_device_copy") == 0;
         fprintf(f,
                 "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-                "stroke-width=\"%s\"/><text x=\"%d\" y=\"%d\">%s%s</text>\n",
+                "stroke-width=\"%s\"%s/><text x=\"%d\" y=\"%d\">%s%s</text>\n",
                 x, y - 4, x + 20, y - 4, copy ? "#444" : colours[k % 10], copy ? "3" : "1.5",
-                x + 26, y, names[k], copy ? " (the device's copy)" : "");
+                svg_dash(k, copy), x + 26, y, names[k], copy ? " (the device's copy)" : "");
     }
     fprintf(f, "</svg>\n");
     free(names);
