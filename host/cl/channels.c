@@ -348,7 +348,10 @@ static void chan_operands(lrelu_operand *ops, int bwd, int bias_act, const cl_me
 }
 
 /* Every per-channel call: no event yet, then ctx, dtype and (bias_act: p given) its
- * parameters, then the operands and the launches. */
+ * parameters, then the operands and the launches. bwd: 0 the forward, 1 the backward,
+ * BWD_BLOCKS the backward with its block sums left in the fifth operand, "blocks",
+ * required and overlapping nothing. */
+enum { BWD_BLOCKS = 2 };
 static lrelu_status chan_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act *p, int bwd,
                              const cl_mem *mem, const size_t *off, cl_uint num_wait,
                              const cl_event *wait, cl_event *done)
@@ -360,8 +363,12 @@ static lrelu_status chan_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act 
     if (st != LRELU_OK)
         return st;
     lrelu_operand ops[5];
-    chan_operands(ops, bwd, p != NULL, mem, off);
-    return bwd ? chan_backward(ctx, c, ops, 0, num_wait, wait, done)
+    chan_operands(ops, bwd != 0, p != NULL, mem, off);
+    if (bwd == BWD_BLOCKS) {
+        ops[4].name = "blocks";
+        ops[4].optional = 0;
+    }
+    return bwd ? chan_backward(ctx, c, ops, bwd == BWD_BLOCKS, num_wait, wait, done)
                : chan_forward(ctx, c, ops, num_wait, wait, done);
 }
 
@@ -417,25 +424,6 @@ size_t lrelu_chan_blocks(lrelu_layout l)
     return l.channels == 0 ? 0 : m / LRELU_RBLOCK + (m % LRELU_RBLOCK != 0);
 }
 
-/* The block-sum backwards: chan_run's steps, with the blocks buffer as the fifth
- * operand, required and overlapping nothing. */
-static lrelu_status chan_blocks_run(lrelu_ctx *ctx, chan_call *c, const lrelu_bias_act *p,
-                                    const cl_mem *mem, const size_t *off, cl_uint num_wait,
-                                    const cl_event *wait, cl_event *done)
-{
-    if (done != NULL)
-        *done = NULL;
-    lrelu_status st =
-        p != NULL ? check_bias_act(ctx, c, *p) : lrelu_check_channels(ctx, c->fn, c->t, NULL);
-    if (st != LRELU_OK)
-        return st;
-    lrelu_operand ops[5];
-    chan_operands(ops, 1, p != NULL, mem, off);
-    ops[4].name = "blocks";
-    ops[4].optional = 0;
-    return chan_backward(ctx, c, ops, 1, num_wait, wait, done);
-}
-
 lrelu_status lrelu_prelu_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, cl_mem x,
                                          size_t x_off, cl_mem slope, size_t slope_off, cl_mem dy,
                                          size_t dy_off, cl_mem dx, size_t dx_off, cl_mem blocks,
@@ -444,7 +432,7 @@ lrelu_status lrelu_prelu_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_la
     chan_call c = {.fn = "lrelu_prelu_backward_blocks", .t = t, .l = l};
     const cl_mem mem[] = {x, slope, dy, dx, blocks};
     const size_t off[] = {x_off, slope_off, dy_off, dx_off, 0};
-    return chan_blocks_run(ctx, &c, NULL, mem, off, num_wait, wait, done);
+    return chan_run(ctx, &c, NULL, BWD_BLOCKS, mem, off, num_wait, wait, done);
 }
 
 lrelu_status lrelu_bias_act_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
@@ -457,5 +445,5 @@ lrelu_status lrelu_bias_act_backward_blocks(lrelu_ctx *ctx, lrelu_dtype t, lrelu
         .fn = "lrelu_bias_act_backward_blocks", .t = t, .l = l, .mode = bias != NULL ? 1 : 2};
     const cl_mem mem[] = {x, bias, dy, dx, blocks};
     const size_t off[] = {x_off, bias_off, dy_off, dx_off, 0};
-    return chan_blocks_run(ctx, &c, &p, mem, off, num_wait, wait, done);
+    return chan_run(ctx, &c, &p, BWD_BLOCKS, mem, off, num_wait, wait, done);
 }
