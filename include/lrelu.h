@@ -501,6 +501,98 @@ LRELU_API void lrelu_ref_bias_act_backward(lrelu_dtype t, lrelu_layout l, lrelu_
                                            void *dx, void *dbias);
 
 /* ------------------------------------------------------------------------------------
+ * Device groups: one host call over several devices (docs/scaling.md)
+ *
+ * A group holds a ctx per device. Each of its calls is the host-memory call of the same
+ * name, checked whole on every device (a failure there names the device where it is the
+ * device's: fp64, say), then cut into one shard a device, in proportion to the devices'
+ * measured speeds, and run on all of them at once: the calling thread takes the first
+ * shard, a thread a call each of the others. The results are bit for bit one ctx's:
+ * elementwise and int8 calls are cut anywhere; per-channel calls along outer, in whole
+ * rows, and with dslope or dbias in multiples of 256 / gcd(inner, 256) rows, so that
+ * each shard's block sums are the one call's and are added on the host in its order.
+ * A layout too short to cut (or a call too small to gain: under 1 MiB moved a device)
+ * runs on the fastest device alone.
+ *
+ * Speeds: each shard that moves at least 1 MiB is timed, and the device's speed (bytes
+ * moved a second) follows its last shards; until every device has one, the unmeasured
+ * ones count as the measured ones' mean (all equal at first). lrelu_group_set_speeds
+ * fixes them instead.
+ *
+ * Errors: a device whose shard fails makes the call fail with that shard's status, and
+ * lrelu_last_error() names the call, the device's index and name, then what failed
+ * there. The other shards finish first; the outputs may then be partly written (as a
+ * host call's after a device failure), never reported done. The group stays usable.
+ * Calls on one group from several threads run concurrently and safely;
+ * lrelu_group_destroy must not race with them.
+ * ---------------------------------------------------------------------------------- */
+typedef struct lrelu_group lrelu_group;
+
+/* At most this many devices in a group. */
+#define LRELU_GROUP_MAX 64
+
+/* Creates a group with a ctx of its own on each device `devices` lists:
+ *   NULL or ""  every GPU of every platform, else (none) every device
+ *   "all"       every device of every platform
+ *   "S1,S2,..." a ctx for each selector, in order, as lrelu_create takes them ("0:1",
+ *               "gpu", a name); one device may appear twice (two ctxs, two shards)
+ * Returns LRELU_OK and sets *g; LRELU_ERR_INVALID_ARG (g NULL, an empty selector, more
+ * than LRELU_GROUP_MAX); LRELU_ERR_NO_DEVICE and the others of lrelu_create, naming the
+ * selector that failed. On failure *g is NULL and nothing is left behind. */
+LRELU_API lrelu_status lrelu_group_create(lrelu_group **g, const char *devices);
+/* A group over the caller's ctxs (count of them, 1 to LRELU_GROUP_MAX), for their own
+ * queues: it keeps the pointers, and the caller destroys the ctxs after the group.
+ * LRELU_ERR_INVALID_ARG for g or ctxs NULL, a NULL ctx, or a count out of range. */
+LRELU_API lrelu_status lrelu_group_create_from_ctxs(lrelu_group **g, size_t count,
+                                                    lrelu_ctx *const *ctxs);
+/* Releases the group and the ctxs it created. NULL is a no-op. */
+LRELU_API void lrelu_group_destroy(lrelu_group *g);
+/* The number of devices (0 for NULL), and device i's ctx (NULL out of range), for the
+ * device-buffer API on one device. */
+LRELU_API size_t lrelu_group_size(const lrelu_group *g);
+LRELU_API lrelu_ctx *lrelu_group_ctx(const lrelu_group *g, size_t i);
+/* Each device's speed in bytes a second into speeds[size]: measured (0 while not yet)
+ * or set. LRELU_ERR_INVALID_ARG for a NULL argument. */
+LRELU_API lrelu_status lrelu_group_speeds(const lrelu_group *g, double *speeds);
+/* Fixes the speeds (size of them, each finite and > 0; only their ratios matter), or
+ * with NULL forgets them and measures again. LRELU_ERR_INVALID_ARG otherwise, naming
+ * the value; the speeds are then unchanged. */
+LRELU_API lrelu_status lrelu_group_set_speeds(lrelu_group *g, const double *speeds);
+/* How an elementwise call of n elements of t would be cut now: counts[size] elements
+ * each device, in order, summing to n. LRELU_ERR_INVALID_ARG for a NULL argument or an
+ * unknown dtype. */
+LRELU_API lrelu_status lrelu_group_split(const lrelu_group *g, lrelu_dtype t, size_t n,
+                                         size_t *counts);
+
+LRELU_API lrelu_status lrelu_group_forward_host_ex(lrelu_group *g, lrelu_dtype t, size_t n,
+                                                   double alpha, const lrelu_opts *opts,
+                                                   const void *x, void *y);
+LRELU_API lrelu_status lrelu_group_backward_host_ex(lrelu_group *g, lrelu_dtype t, size_t n,
+                                                    double alpha, const lrelu_opts *opts,
+                                                    const void *x, const void *dy, void *dx);
+LRELU_API lrelu_status lrelu_group_backward_from_output_host_ex(lrelu_group *g, lrelu_dtype t,
+                                                                size_t n, double alpha,
+                                                                const lrelu_opts *opts,
+                                                                const void *y, const void *dy,
+                                                                void *dx);
+LRELU_API lrelu_status lrelu_group_forward_q8_host(lrelu_group *g, lrelu_qtype t, size_t n,
+                                                   double alpha, lrelu_quant in, lrelu_quant out,
+                                                   const void *x, void *y);
+LRELU_API lrelu_status lrelu_group_prelu_forward_host(lrelu_group *g, lrelu_dtype t, lrelu_layout l,
+                                                      const void *x, const void *slope, void *y);
+LRELU_API lrelu_status lrelu_group_prelu_backward_host(lrelu_group *g, lrelu_dtype t,
+                                                       lrelu_layout l, const void *x,
+                                                       const void *slope, const void *dy, void *dx,
+                                                       void *dslope);
+LRELU_API lrelu_status lrelu_group_bias_act_forward_host(lrelu_group *g, lrelu_dtype t,
+                                                         lrelu_layout l, lrelu_bias_act p,
+                                                         const void *x, const void *bias, void *y);
+LRELU_API lrelu_status lrelu_group_bias_act_backward_host(lrelu_group *g, lrelu_dtype t,
+                                                          lrelu_layout l, lrelu_bias_act p,
+                                                          const void *x, const void *bias,
+                                                          const void *dy, void *dx, void *dbias);
+
+/* ------------------------------------------------------------------------------------
  * Storage conversions used by the reference and matching the kernels: widening is exact;
  * narrowing rounds once to nearest even, overflows to infinity, keeps the sign of zero
  * and keeps NaN a (quiet) NaN.

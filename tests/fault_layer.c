@@ -6,6 +6,7 @@
 
 #include "lrelu.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +16,15 @@ const char *failed_name;
 long live_objects;
 void *allocs[MAX_ALLOCS];
 
+_Thread_local int fault_exempt;
+/* the allocations' table and the largest buffer, shared by a device group's threads */
+static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int fault(const char *name)
 {
-    if (!counting)
+    if (!counting || fault_exempt)
         return 0;
-    if (++calls == fail_at) {
+    if (__atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) == fail_at) {
         failed_name = name;
         return 1;
     }
@@ -29,7 +34,7 @@ static int fault(const char *name)
 static void obj(int delta)
 {
     if (counting)
-        live_objects += delta;
+        __atomic_add_fetch(&live_objects, delta, __ATOMIC_SEQ_CST);
 }
 
 #define FAIL_ERR CL_OUT_OF_RESOURCES
@@ -122,8 +127,10 @@ cl_mem __wrap_clCreateBuffer(cl_context c, cl_mem_flags f, size_t s, void *h, cl
     cl_mem r = __real_clCreateBuffer(c, f, s, h, e);
     if (r != NULL)
         obj(1);
+    pthread_mutex_lock(&track_lock);
     if (r != NULL && counting && s > largest_buffer)
         largest_buffer = s;
+    pthread_mutex_unlock(&track_lock);
     return r;
 }
 long programs_from_source, programs_from_binary;
@@ -352,11 +359,13 @@ void __wrap_free(void *p);
 
 static void *track(void *p)
 {
+    pthread_mutex_lock(&track_lock);
     for (int i = 0; p && counting && i < MAX_ALLOCS; ++i)
         if (allocs[i] == NULL) {
             allocs[i] = p;
             break;
         }
+    pthread_mutex_unlock(&track_lock);
     return p;
 }
 
@@ -367,9 +376,11 @@ void *__wrap_calloc(size_t n, size_t s)
 }
 void __wrap_free(void *p)
 {
+    pthread_mutex_lock(&track_lock);
     for (int i = 0; p && i < MAX_ALLOCS; ++i)
         if (allocs[i] == p)
             allocs[i] = NULL;
+    pthread_mutex_unlock(&track_lock);
     __real_free(p);
 }
 

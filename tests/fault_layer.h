@@ -9,7 +9,11 @@
 
 #define MAX_ALLOCS 4096
 
-extern int counting;        /* track calls, objects and allocations */
+extern int counting; /* track calls, objects and allocations */
+/* Set on a thread: its calls never fail (and are not counted as fault points); a
+ * device group's test fails its other devices' threads alone. Objects and allocations
+ * are tracked on every thread. */
+extern _Thread_local int fault_exempt;
 extern long calls, fail_at; /* calls so far; the one to fail (0: none) */
 extern const char *failed_name;
 extern long live_objects; /* created + retained - released, while counting */

@@ -57,13 +57,13 @@ static lrelu_status wrap(lrelu_ctx *ctx, int zero_copy, const char *fn, size_t e
 
 lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
                               lrelu_array *ops, int nops, lrelu_host_kind kind,
-                              const lrelu_arrays_ways *ways, const void *call)
+                              const lrelu_arrays_ways *ways, const void *call, lrelu_host_mode mode)
 {
     for (int i = 0; i < nops; ++i)
         ops[i].inc = 1;
     lrelu_checked c = {fn, t, es, n, 1, 0, NULL, ops, nops};
     lrelu_status st = lrelu_check_operands(ctx, &c);
-    if (st != LRELU_OK || n == 0)
+    if (st != LRELU_OK || n == 0 || mode == LRELU_HOST_CHECK)
         return st;
     int owner[5] = {0, 0, 0, 0, 0};
     size_t moved = 0;
@@ -73,7 +73,7 @@ lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, siz
     lrelu_route r = lrelu_route_host(ctx, &hc);
     if (r == LRELU_ROUTE_INPROCESS && ways->fast(ctx, call, ops, moved))
         return LRELU_OK;
-    if (r == LRELU_ROUTE_REFERENCE) {
+    if (r == LRELU_ROUTE_REFERENCE && ways->ref != NULL) {
         ways->ref(call, ops);
         return LRELU_OK;
     }

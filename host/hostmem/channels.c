@@ -6,13 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    lrelu_dtype t;
-    lrelu_layout l;
-    int bias_act; /* else PReLU */
-    int backward;
-    lrelu_bias_act p;
-} chan_host;
+typedef lrelu_chan_host chan_host;
 
 /* The device calls check the parameters again (cheap) and the wrapped buffers. */
 static lrelu_status chan_fwd_device(lrelu_ctx *ctx, const void *call, const lrelu_array *o,
@@ -30,6 +24,19 @@ static lrelu_status chan_bwd_device(lrelu_ctx *ctx, const void *call, const lrel
                                     cl_event *done)
 {
     const chan_host *c = call;
+    if (c->mode == LRELU_HOST_BLOCKS) {
+        /* the blocks start at their buffer's start: lrelu_group allocates them aligned */
+        if (o[4].off != 0)
+            return lrelu_fail(LRELU_ERR_INVALID_ARG, "block sums at %p are not aligned to %zu",
+                              o[4].ptr, ctx->base_align);
+        return c->bias_act
+                   ? lrelu_bias_act_backward_blocks(ctx, c->t, c->l, c->p, o[0].mem, o[0].off,
+                                                    o[1].mem, o[1].off, o[2].mem, o[2].off,
+                                                    o[3].mem, o[3].off, o[4].mem, 0, NULL, done)
+                   : lrelu_prelu_backward_blocks(ctx, c->t, c->l, o[0].mem, o[0].off, o[1].mem,
+                                                 o[1].off, o[2].mem, o[2].off, o[3].mem, o[3].off,
+                                                 o[4].mem, 0, NULL, done);
+    }
     if (c->bias_act)
         return lrelu_bias_act_backward(ctx, c->t, c->l, c->p, o[0].mem, o[0].off, o[1].mem,
                                        o[1].off, o[2].mem, o[2].off, o[3].mem, o[3].off, o[4].mem,
@@ -202,8 +209,9 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_ar
         lrelu_chan_group_shape(ctx, C, inner, nb, &segs, &per);
     size_t group = cols ? cols : segs;
     size_t groups = group == 0 ? 1 : (C + group - 1) / group;
-    void *partial = NULL;
-    if (o[4].ptr != NULL && (partial = malloc(C * nb * cs)) == NULL)
+    int blocks = c->mode == LRELU_HOST_BLOCKS;
+    void *partial = blocks ? (void *)o[4].ptr : NULL;
+    if (!blocks && o[4].ptr != NULL && (partial = malloc(C * nb * cs)) == NULL)
         return 0;
     cbwd_job j = {ctx->cpu->chan_bwd,
                   {.t = c->t,
@@ -229,9 +237,10 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_ar
     size_t units = group ? (nb + per - 1) / per * groups : nb * C, each = bytes / units;
     lrelu_inprocess_run(ctx, ctx->crew_bytes[c->t], units, each < 64 ? 64 : each, bytes, cbwd_body,
                         &j);
-    if (partial != NULL)
+    if (!blocks && partial != NULL)
         fold_sums(c->t, partial, C, nb, (void *)o[4].ptr);
-    free(partial);
+    if (!blocks)
+        free(partial);
     return 1;
 }
 
@@ -444,7 +453,9 @@ static lrelu_status chan_piped_run(lrelu_ctx *ctx, const void *call, const lrelu
             p.blocks[i] = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, most, NULL, &err);
             LRELU_CL_AS(err, "clCreateBuffer");
         }
-        if ((p.sums = malloc(C * p.nb * p.cs)) == NULL) {
+        if (h->mode == LRELU_HOST_BLOCKS)
+            p.sums = (void *)ops[4].ptr;
+        else if ((p.sums = malloc(C * p.nb * p.cs)) == NULL) {
             st = lrelu_fail(LRELU_ERR_OUT_OF_MEMORY, "%s: malloc of %zu block sums failed",
                             h->bias_act ? "lrelu_bias_act_backward_host"
                                         : "lrelu_prelu_backward_host",
@@ -453,10 +464,11 @@ static lrelu_status chan_piped_run(lrelu_ctx *ctx, const void *call, const lrelu
         }
     }
     st = lrelu_piped_run(ctx, &c);
-    if (st == LRELU_OK && sums)
+    if (st == LRELU_OK && sums && h->mode != LRELU_HOST_BLOCKS)
         fold_sums(h->t, p.sums, C, p.nb, (void *)ops[4].ptr);
 cleanup:
-    free(p.sums);
+    if (h->mode != LRELU_HOST_BLOCKS)
+        free(p.sums);
     for (int i = 0; i < 2; ++i)
         if (p.blocks[i] != NULL)
             (void)clReleaseMemObject(p.blocks[i]);
@@ -474,73 +486,70 @@ static lrelu_status chan_head(const lrelu_ctx *ctx, const char *fn, const chan_h
     return st;
 }
 
-static lrelu_status chan_forward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
-                                      const void *x, const void *p, void *y)
+lrelu_status lrelu_chan_host_call(lrelu_ctx *ctx, const char *fn, const chan_host *c, const void *x,
+                                  const void *p, const void *dy, void *dx, void *ds)
 {
     size_t n = 0;
     lrelu_status st = chan_head(ctx, fn, c, &n);
     if (st != LRELU_OK)
         return st;
-    lrelu_array ops[3] = {{.name = "x", .ptr = x, .n = n},
-                          {.name = c->bias_act ? "bias" : "slope",
-                           .ptr = p,
-                           .n = c->l.channels,
-                           .optional = c->bias_act},
-                          {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
-    /* bias_act's forward a block at a time is no faster than the kernels past the caches */
-    lrelu_host_kind kind =
-        c->bias_act && !chan_by_rows(c, p) ? LRELU_HOST_CHANNELS_SLOW : LRELU_HOST_CHANNELS;
-    static const lrelu_arrays_ways ways = {chan_fwd_device, chan_fwd_ref, chan_inprocess,
-                                           chan_piped_run};
-    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 3, kind, &ways, c);
-}
-
-static lrelu_status chan_backward_host(lrelu_ctx *ctx, const char *fn, const chan_host *c,
-                                       const void *x, const void *p, const void *dy, void *dx,
-                                       void *ds)
-{
-    size_t n = 0;
-    lrelu_status st = chan_head(ctx, fn, c, &n);
-    if (st != LRELU_OK)
-        return st;
+    const char *p_name = c->bias_act ? "bias" : "slope";
+    size_t es = lrelu_dtype_size(c->t);
+    if (!c->backward) {
+        lrelu_array ops[3] = {
+            {.name = "x", .ptr = x, .n = n},
+            {.name = p_name, .ptr = p, .n = c->l.channels, .optional = c->bias_act},
+            {.name = "y", .ptr = dx, .n = n, .out = 1, .alias = 1u}};
+        /* bias_act's forward a block at a time is no faster than the kernels past the caches */
+        lrelu_host_kind kind =
+            c->bias_act && !chan_by_rows(c, p) ? LRELU_HOST_CHANNELS_SLOW : LRELU_HOST_CHANNELS;
+        static const lrelu_arrays_ways ways = {chan_fwd_device, chan_fwd_ref, chan_inprocess,
+                                               chan_piped_run};
+        return lrelu_arrays_run(ctx, fn, c->t, es, n, ops, 3, kind, &ways, c, c->mode);
+    }
     const char *ds_name = c->bias_act ? "dbias" : "dslope";
+    int blocks = c->mode == LRELU_HOST_BLOCKS;
     if (dx == NULL && ds == NULL)
         return lrelu_fail(LRELU_ERR_INVALID_ARG, "%s: dx and %s are both NULL; ask for one", fn,
                           ds_name);
+    /* the block sums, as elements of t: a sum of the compute type is one or two of them */
+    size_t ds_n = blocks
+                      ? c->l.channels * lrelu_chan_blocks(c->l) * (c->t == LRELU_F64 ? 8 : 4) / es
+                      : c->l.channels;
     lrelu_array ops[5] = {
         {.name = "x", .ptr = x, .n = n},
-        {.name = c->bias_act ? "bias" : "slope",
-         .ptr = p,
-         .n = c->l.channels,
-         .optional = c->bias_act},
+        {.name = p_name, .ptr = p, .n = c->l.channels, .optional = c->bias_act},
         {.name = "dy", .ptr = dy, .n = n},
         {.name = "dx", .ptr = dx, .n = n, .out = 1, .optional = 1, .alias = 1u | 4u},
-        {.name = ds_name, .ptr = ds, .n = c->l.channels, .out = 1, .optional = 1}};
+        {.name = blocks ? "blocks" : ds_name, .ptr = ds, .n = ds_n, .out = 1, .optional = 1}};
+    /* the reference's loop leaves no block sums: the vectorized loops or the device do */
     static const lrelu_arrays_ways ways = {chan_bwd_device, chan_bwd_ref, chan_inprocess,
-                                           chan_piped_run};
-    return lrelu_arrays_run(ctx, fn, c->t, lrelu_dtype_size(c->t), n, ops, 5, LRELU_HOST_CHANNELS,
-                            &ways, c);
+                                           chan_piped_run},
+                                   blocks_ways = {chan_bwd_device, NULL, chan_inprocess,
+                                                  chan_piped_run};
+    return lrelu_arrays_run(ctx, fn, c->t, es, n, ops, 5, LRELU_HOST_CHANNELS,
+                            blocks ? &blocks_ways : &ways, c, c->mode);
 }
 
 lrelu_status lrelu_prelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,
                                       const void *slope, void *y)
 {
     chan_host c = {.t = t, .l = l};
-    return chan_forward_host(ctx, "lrelu_prelu_forward_host", &c, x, slope, y);
+    return lrelu_chan_host_call(ctx, "lrelu_prelu_forward_host", &c, x, slope, NULL, y, NULL);
 }
 
 lrelu_status lrelu_prelu_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l, const void *x,
                                        const void *slope, const void *dy, void *dx, void *dslope)
 {
     chan_host c = {.t = t, .l = l, .backward = 1};
-    return chan_backward_host(ctx, "lrelu_prelu_backward_host", &c, x, slope, dy, dx, dslope);
+    return lrelu_chan_host_call(ctx, "lrelu_prelu_backward_host", &c, x, slope, dy, dx, dslope);
 }
 
 lrelu_status lrelu_bias_act_forward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
                                          lrelu_bias_act p, const void *x, const void *bias, void *y)
 {
     chan_host c = {.t = t, .l = l, .bias_act = 1, .p = p};
-    return chan_forward_host(ctx, "lrelu_bias_act_forward_host", &c, x, bias, y);
+    return lrelu_chan_host_call(ctx, "lrelu_bias_act_forward_host", &c, x, bias, NULL, y, NULL);
 }
 
 lrelu_status lrelu_bias_act_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_layout l,
@@ -548,5 +557,5 @@ lrelu_status lrelu_bias_act_backward_host(lrelu_ctx *ctx, lrelu_dtype t, lrelu_l
                                           const void *dy, void *dx, void *dbias)
 {
     chan_host c = {.t = t, .l = l, .bias_act = 1, .backward = 1, .p = p};
-    return chan_backward_host(ctx, "lrelu_bias_act_backward_host", &c, x, bias, dy, dx, dbias);
+    return lrelu_chan_host_call(ctx, "lrelu_bias_act_backward_host", &c, x, bias, dy, dx, dbias);
 }

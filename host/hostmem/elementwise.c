@@ -200,14 +200,19 @@ static void run_reference(lrelu_op op, lrelu_dtype t, size_t n, double alpha, co
         lrelu_ref_backward_from_output_ex(t, n, alpha, o, ops[0].ptr, ops[1].ptr, out);
 }
 
-/* ops: the inputs, then the output. */
-static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t n, double alpha,
-                             const lrelu_opts *opts, lrelu_operand *ops, int nops)
+lrelu_status lrelu_ew_host(lrelu_ctx *ctx, const char *fn, lrelu_op op, lrelu_dtype t, size_t n,
+                           double alpha, const lrelu_opts *opts, const void *in0, const void *in1,
+                           void *out, lrelu_host_mode mode)
 {
-    /* named once, not formatted on every call: a small call costs well under a microsecond */
-    static const char *const names[] = {"lrelu_forward_host", "lrelu_backward_host",
-                                        "lrelu_backward_from_output_host"};
-    const char *fn = names[op];
+    /* the inputs, then the output */
+    lrelu_operand ops[3] = {{.name = op == LRELU_OP_BACKWARD_FROM_OUTPUT ? "y" : "x", .ptr = in0},
+                            {.name = op == LRELU_OP_FORWARD ? "y" : "dy", .ptr = in1},
+                            {.name = "dx", .ptr = out}};
+    int nops = 3;
+    if (op == LRELU_OP_FORWARD) {
+        ops[1].ptr = out;
+        nops = 2;
+    }
     lrelu_status st = lrelu_check_elementwise(ctx, fn, op, t, alpha, opts);
     if (st != LRELU_OK)
         return st;
@@ -215,7 +220,7 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
     lrelu_elementwise_operands(&o, n, ops, nops);
     size_t es = lrelu_dtype_size(t);
     lrelu_checked c = {fn, t, es, n, 1, 0, NULL, ops, nops};
-    if ((st = lrelu_check_operands(ctx, &c)) != LRELU_OK || n == 0)
+    if ((st = lrelu_check_operands(ctx, &c)) != LRELU_OK || n == 0 || mode == LRELU_HOST_CHECK)
         return st;
     /* n * es fits the address space (checked); nops times it may not: saturate */
     size_t bytes = n * es > SIZE_MAX / (size_t)nops ? SIZE_MAX : n * es * (size_t)nops;
@@ -248,28 +253,23 @@ static lrelu_status run_host(lrelu_ctx *ctx, lrelu_op op, lrelu_dtype t, size_t 
 lrelu_status lrelu_forward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                    const lrelu_opts *opts, const void *x, void *y)
 {
-    /* y is only written (or read and written when blending); cppcheck's whole-program
-     * pass takes callers' fresh arrays for reads of uninitialized memory */
-    // cppcheck-suppress ctuuninitvar
-    lrelu_operand ops[2] = {{.name = "x", .ptr = x}, {.name = "y", .ptr = y}};
-    return run_host(ctx, LRELU_OP_FORWARD, t, n, alpha, opts, ops, 2);
+    return lrelu_ew_host(ctx, "lrelu_forward_host", LRELU_OP_FORWARD, t, n, alpha, opts, x, NULL, y,
+                         LRELU_HOST_RUN);
 }
 
 lrelu_status lrelu_backward_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,
                                     const lrelu_opts *opts, const void *x, const void *dy, void *dx)
 {
-    lrelu_operand ops[3] = {
-        {.name = "x", .ptr = x}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
-    return run_host(ctx, LRELU_OP_BACKWARD, t, n, alpha, opts, ops, 3);
+    return lrelu_ew_host(ctx, "lrelu_backward_host", LRELU_OP_BACKWARD, t, n, alpha, opts, x, dy,
+                         dx, LRELU_HOST_RUN);
 }
 
 lrelu_status lrelu_backward_from_output_host_ex(lrelu_ctx *ctx, lrelu_dtype t, size_t n,
                                                 double alpha, const lrelu_opts *opts, const void *y,
                                                 const void *dy, void *dx)
 {
-    lrelu_operand ops[3] = {
-        {.name = "y", .ptr = y}, {.name = "dy", .ptr = dy}, {.name = "dx", .ptr = dx}};
-    return run_host(ctx, LRELU_OP_BACKWARD_FROM_OUTPUT, t, n, alpha, opts, ops, 3);
+    return lrelu_ew_host(ctx, "lrelu_backward_from_output_host", LRELU_OP_BACKWARD_FROM_OUTPUT, t,
+                         n, alpha, opts, y, dy, dx, LRELU_HOST_RUN);
 }
 
 lrelu_status lrelu_forward_host(lrelu_ctx *ctx, lrelu_dtype t, size_t n, double alpha,

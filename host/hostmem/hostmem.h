@@ -81,6 +81,33 @@ size_t lrelu_piped_chunk(const lrelu_ctx *ctx, size_t es);
  * are in the caller's arrays, or the first failure once nothing uses them any more. */
 lrelu_status lrelu_piped_run(lrelu_ctx *ctx, const lrelu_piped *c);
 
+/* What a host call does: run; check its arguments alone and return (a device group
+ * checks the whole call on each of its devices before any shard runs); or, a per-channel
+ * backward, run and leave its block sums where ds would be (the channels' sums in the
+ * layout of lrelu_prelu_backward_blocks), for a group to add up in the one call's order. */
+typedef enum { LRELU_HOST_RUN, LRELU_HOST_CHECK, LRELU_HOST_BLOCKS } lrelu_host_mode;
+
+/* elementwise.c: an elementwise host call named fn; in1 is dy (NULL for the forward). */
+lrelu_status lrelu_ew_host(lrelu_ctx *ctx, const char *fn, lrelu_op op, lrelu_dtype t, size_t n,
+                           double alpha, const lrelu_opts *opts, const void *in0, const void *in1,
+                           void *out, lrelu_host_mode mode);
+/* q8.c: the int8 host forward named fn. */
+lrelu_status lrelu_q8_host(lrelu_ctx *ctx, const char *fn, lrelu_qtype t, size_t n, double alpha,
+                           lrelu_quant in, lrelu_quant out, const void *x, void *y,
+                           lrelu_host_mode mode);
+/* channels.c: a per-channel host call named fn: PReLU (p the slopes) or bias_act (p the
+ * biases), forward (x, p, y as dx) or backward (x, p, dy, dx, ds). */
+typedef struct {
+    lrelu_dtype t;
+    lrelu_layout l;
+    int bias_act; /* else PReLU */
+    int backward;
+    lrelu_bias_act p;
+    lrelu_host_mode mode;
+} lrelu_chan_host;
+lrelu_status lrelu_chan_host_call(lrelu_ctx *ctx, const char *fn, const lrelu_chan_host *c,
+                                  const void *x, const void *p, const void *dy, void *dx, void *ds);
+
 /* arrays.c: the per-channel and int8 host calls, whose arrays are wrapped whole. */
 /* A host array of a call: mem and off are set to the buffer that wraps it and its
  * first element there. */
@@ -102,7 +129,7 @@ typedef lrelu_status (*lrelu_arrays_piped)(lrelu_ctx *ctx, const void *call, con
 /* A family's ways to run a call. */
 typedef struct {
     lrelu_arrays_device device;
-    lrelu_arrays_ref ref;
+    lrelu_arrays_ref ref; /* NULL: none (the device runs what the reference's loop would) */
     lrelu_arrays_fast fast;
     lrelu_arrays_piped piped;
 } lrelu_arrays_ways;
@@ -111,9 +138,11 @@ typedef struct {
  * route.c sends a call of this kind: in-process (fast or the reference), else on the
  * device: streamed through the copying path where the device does not work on host
  * memory, else (and where a call cannot be cut) the device call on the arrays wrapped
- * in buffers and the outputs brought back. n is the data operands' count. */
+ * in buffers and the outputs brought back. n is the data operands' count. With
+ * LRELU_HOST_CHECK, returns after the checks. */
 lrelu_status lrelu_arrays_run(lrelu_ctx *ctx, const char *fn, lrelu_dtype t, size_t es, size_t n,
                               lrelu_array *ops, int nops, lrelu_host_kind kind,
-                              const lrelu_arrays_ways *ways, const void *call);
+                              const lrelu_arrays_ways *ways, const void *call,
+                              lrelu_host_mode mode);
 
 #endif /* LRELU_HOSTMEM_H */

@@ -75,10 +75,10 @@ static lrelu_status q8_piped(lrelu_ctx *ctx, const void *call, const lrelu_array
     return lrelu_piped_run(ctx, &c);
 }
 
-lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
-                                   lrelu_quant in, lrelu_quant out, const void *x, void *y)
+lrelu_status lrelu_q8_host(lrelu_ctx *ctx, const char *fn, lrelu_qtype t, size_t n, double alpha,
+                           lrelu_quant in, lrelu_quant out, const void *x, void *y,
+                           lrelu_host_mode mode)
 {
-    const char *fn = "lrelu_forward_q8_host";
     lrelu_q8_args a;
     lrelu_status st = lrelu_check_q8(ctx, fn, t, alpha, in, out, &a);
     if (st != LRELU_OK)
@@ -87,5 +87,11 @@ lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, doub
                           {.name = "y", .ptr = y, .n = n, .out = 1, .alias = 1u}};
     q8_call c = {t, alpha, in, out, a};
     static const lrelu_arrays_ways ways = {q8_device, q8_ref, q8_inprocess, q8_piped};
-    return lrelu_arrays_run(ctx, fn, LRELU_F32, 1, n, ops, 2, LRELU_HOST_Q8, &ways, &c);
+    return lrelu_arrays_run(ctx, fn, LRELU_F32, 1, n, ops, 2, LRELU_HOST_Q8, &ways, &c, mode);
+}
+
+lrelu_status lrelu_forward_q8_host(lrelu_ctx *ctx, lrelu_qtype t, size_t n, double alpha,
+                                   lrelu_quant in, lrelu_quant out, const void *x, void *y)
+{
+    return lrelu_q8_host(ctx, "lrelu_forward_q8_host", t, n, alpha, in, out, x, y, LRELU_HOST_RUN);
 }
