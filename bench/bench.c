@@ -41,13 +41,15 @@ typedef struct {
     int min_log2, max_log2, step;
     double budget; /* seconds per measurement */
     const char *csv, *json, *svg;
-    unsigned dtypes; /* bit per lrelu_dtype */
-    unsigned ops;    /* bit per op_t */
+    const char *group; /* --group: a device group's selectors, for its rows */
+    unsigned dtypes;   /* bit per lrelu_dtype */
+    unsigned ops;      /* bit per op_t */
 } options;
 
 /* Everything one measurement touches. */
 typedef struct {
     lrelu_ctx *ctx;
+    lrelu_group *group; /* --group's, or NULL */
     cl_context cx;
     cl_command_queue q;
     cl_kernel base1[2], base16[2]; /* [forward, backward] */
@@ -199,6 +201,34 @@ static void run_lrelu_host(bench *b)
         die("lrelu host call", st);
 }
 
+/* The host calls over the --group's devices: the plain call, and PReLU's backward with
+ * its gradient over run_channels' layout (block sums from every device, added in order) */
+static void run_group_host(bench *b)
+{
+    lrelu_status st;
+    if (b->op == FWD)
+        st = lrelu_group_forward_host_ex(b->group, b->t, b->n, 0.01, NULL, b->hx, b->hout);
+    else if (b->op == BWD)
+        st = lrelu_group_backward_host_ex(b->group, b->t, b->n, 0.01, NULL, b->hx, b->hdy, b->hout);
+    else
+        st = lrelu_group_backward_from_output_host_ex(b->group, b->t, b->n, 0.01, NULL, b->hx,
+                                                      b->hdy, b->hout);
+    if (st != LRELU_OK)
+        die("lrelu group host call", st);
+}
+
+static void run_group_prelu_host(bench *b)
+{
+    lrelu_layout l = {b->n / 1024, 16, 64};
+    lrelu_status st =
+        b->op == FWD
+            ? lrelu_group_prelu_forward_host(b->group, b->t, l, b->hx, b->hdy, b->hout)
+            : lrelu_group_prelu_backward_host(b->group, b->t, l, b->hx, b->hdy, b->hdy, b->hout,
+                                              (char *)b->hout + b->n * lrelu_dtype_size(b->t));
+    if (st != LRELU_OK)
+        die("lrelu group PReLU host call", st);
+}
+
 /* The host API's traffic at the bus's best: n elements written from pinned host memory
  * and n read back into it, with nothing computed. */
 static void run_pinned(bench *b)
@@ -339,7 +369,7 @@ typedef struct {
     bench *own;    /* its own dtype and buffers, else the measurement's */
 } bench_impl;
 
-#define MAX_IMPLS 20
+#define MAX_IMPLS 24
 #define MAX_REPS  201
 
 static double run_once(bench *b, const bench_impl *m)
@@ -807,6 +837,19 @@ static int bench_size(bench *b, const options *o, size_t n)
                                        0,
                                        NULL};
         }
+        if (b->group != NULL) {
+            ms[count++] =
+                (bench_impl){"lrelu_group_host", run_group_host, n, 0, {0, 0, 0}, 0, 0, NULL};
+            if (n % 1024 == 0 && b->op != BWD_Y)
+                ms[count++] = (bench_impl){"lrelu_group_prelu_host_c16",
+                                           run_group_prelu_host,
+                                           n,
+                                           0,
+                                           {0, 0, 0},
+                                           0,
+                                           0,
+                                           NULL};
+        }
         if (b->t == LRELU_F32 && b->op == FWD) {
             ms[count++] =
                 (bench_impl){"lrelu_q8_s8_host", run_q8_host, n, 0, {0, 0, 0}, 0, 1, NULL};
@@ -885,11 +928,14 @@ static void usage(void)
            "                   [--dtypes f32,f16,bf16,f64] [--ops forward,backward,"
            "backward_from_output]\n"
            "                   [--budget SECONDS] [--csv FILE] [--json FILE] [--svg FILE]\n"
+           "                   [--group SEL,SEL...]\n"
            "Sizes run from 2^min to 2^max in steps of 2^step elements (default 10..26, step 2);\n"
            "each measurement repeats for about --budget seconds (default 0.3), at least 7\n"
            "times, and reports the median and the 10th..90th percentile spread. --svg draws\n"
            "GB/s against n, a panel per operation and dtype, a line per implementation and the\n"
-           "device's copy (base_device_copy) as a thick dashed line.\n");
+           "device's copy (base_device_copy) as a thick dashed line. --group adds the host\n"
+           "calls over a device group (lrelu_group_create's list, \"all\" or \"\" for every\n"
+           "GPU) beside the one device's.\n");
 }
 
 static unsigned parse_list(const char *s, const char *const *names, int count)
@@ -944,7 +990,7 @@ static double cold_start_ms(const char *device, int cache)
 
 int lrelu_bench_main(int argc, char **argv)
 {
-    options o = {NULL, 10, 26, 2, 0.3, NULL, NULL, NULL, 0xf, 0x7};
+    options o = {NULL, 10, 26, 2, 0.3, NULL, NULL, NULL, NULL, 0xf, 0x7};
     static const char *const dtype_names[] = {"f32", "f16", "bf16", "f64"};
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -973,6 +1019,8 @@ int lrelu_bench_main(int argc, char **argv)
             o.json = v;
         else if (strcmp(a, "--svg") == 0)
             o.svg = v;
+        else if (strcmp(a, "--group") == 0)
+            o.group = v;
         else if (strcmp(a, "--dtypes") == 0)
             o.dtypes = parse_list(v, dtype_names, 4);
         else if (strcmp(a, "--ops") == 0)
@@ -993,7 +1041,15 @@ int lrelu_bench_main(int argc, char **argv)
     if ((st = lrelu_forward_host(b.ctx, LRELU_F32, 1, 0.01, &one, &out)) != LRELU_OK)
         die("first forward", st);
     double cold = now() - t0;
+    if (o.group != NULL && (st = lrelu_group_create(&b.group, o.group)) != LRELU_OK)
+        die("lrelu_group_create", st);
     print_header(b.ctx);
+    for (size_t i = 0; i < lrelu_group_size(b.group); ++i) {
+        char name[256] = "";
+        clGetDeviceInfo(lrelu_cl_device(lrelu_group_ctx(b.group, i)), CL_DEVICE_NAME,
+                        sizeof name - 1, name, NULL);
+        printf("# group device %zu: %s\n", i, name);
+    }
     printf("# cold start (lrelu_create + first f32 forward): %.1f ms\n", cold * 1e3);
     printf("# cold start on device buffers (lrelu_create + first f32 forward; medians of 3, the "
            "driver's own cache as it is): %.1f ms compiling (LRELU_PROGRAM_CACHE=0), %.1f ms "
@@ -1084,6 +1140,7 @@ int lrelu_bench_main(int argc, char **argv)
     for (int i = 0; i < 4; ++i)
         (void)clReleaseKernel(*ks[i]);
     clReleaseProgram(prog);
+    lrelu_group_destroy(b.group);
     lrelu_destroy(b.ctx);
     free(rows);
     return 0;
