@@ -83,7 +83,7 @@ tsan)
     install_missing
     build build-tsan -DLRELU_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-        ctest --test-dir build-tsan -j"$jobs" --output-on-failure -R 'threads/|embed/|events/'
+        ctest --test-dir build-tsan -j"$jobs" --output-on-failure -R 'threads/|embed/|events/|group/small'
     ;;
 fuzz)
     packages+=(clang libclang-rt-14-dev)
