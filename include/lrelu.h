@@ -559,8 +559,8 @@ LRELU_API lrelu_status lrelu_group_speeds(const lrelu_group *g, double *speeds);
  * the value; the speeds are then unchanged. */
 LRELU_API lrelu_status lrelu_group_set_speeds(lrelu_group *g, const double *speeds);
 /* How an elementwise forward of n elements of t would be cut now: counts[size] elements
- * each device, in order, summing to n (0 for a device left out). LRELU_ERR_INVALID_ARG for a NULL argument or an
- * unknown dtype. */
+ * each device, in order, summing to n (0 for a device left out). LRELU_ERR_INVALID_ARG
+ * for a NULL argument or an unknown dtype. */
 LRELU_API lrelu_status lrelu_group_split(const lrelu_group *g, lrelu_dtype t, size_t n,
                                          size_t *counts);
 

@@ -86,21 +86,22 @@ static void split_speeds(lrelu_group *g, double *s)
  * while their share would be under a grain or under GROUP_MIN_BYTES. */
 static size_t group_plan(lrelu_group *g, const group_cut *cut, group_task *tasks)
 {
-    double s[LRELU_GROUP_MAX];
+    double s[LRELU_GROUP_MAX] = {0};
     split_speeds(g, s);
     int use[LRELU_GROUP_MAX];
     size_t k = g->count;
-    for (size_t i = 0; i < k; ++i)
-        use[i] = 1;
+    for (size_t i = 0; i < LRELU_GROUP_MAX; ++i)
+        use[i] = i < k;
     for (; k > 1; --k) {
-        size_t slow = 0;
+        size_t slow = g->count; /* the slowest in use; of equals, the last */
         double total = 0;
-        for (size_t i = 0; i < g->count; ++i)
-            if (use[i]) {
-                total += s[i];
-                if (!use[slow] || s[i] < s[slow] || (s[i] == s[slow] && i > slow))
-                    slow = i;
-            }
+        for (size_t i = 0; i < g->count; ++i) {
+            if (!use[i])
+                continue;
+            total += s[i];
+            if (slow == g->count || s[i] <= s[slow])
+                slow = i;
+        }
         double share = (double)cut->units * s[slow] / total;
         if (share >= (double)cut->grain && share * (double)cut->unit_bytes >= (double)g->min_bytes)
             break;
@@ -411,19 +412,19 @@ typedef struct {
 } group_ew;
 
 /* p's byte `at` on (NULL stays NULL, for the checks to name) */
-static const char *at(const char *p, size_t at) { return p != NULL ? p + at : NULL; }
+static const char *byte_at(const char *p, size_t at) { return p != NULL ? p + at : NULL; }
 
 static lrelu_status ew_call(lrelu_ctx *ctx, const group_ew *e, size_t first, size_t n,
                             lrelu_host_mode mode)
 {
     size_t es = e->es;
-    char *dst = (char *)at(e->dst, first * e->o.dst_stride * es);
+    char *dst = (char *)byte_at(e->dst, first * e->o.dst_stride * es);
     if (e->q8)
-        return lrelu_q8_host(ctx, e->fn, e->qt, n, e->alpha, e->in, e->out, at(e->in0, first), dst,
-                             mode);
+        return lrelu_q8_host(ctx, e->fn, e->qt, n, e->alpha, e->in, e->out, byte_at(e->in0, first),
+                             dst, mode);
     return lrelu_ew_host(ctx, e->fn, e->op, e->t, n, e->alpha, e->opts,
-                         at(e->in0, first * e->o.src_stride * es),
-                         at(e->in1, first * e->o.dy_stride * es), dst, mode);
+                         byte_at(e->in0, first * e->o.src_stride * es),
+                         byte_at(e->in1, first * e->o.dy_stride * es), dst, mode);
 }
 
 static lrelu_status ew_check(lrelu_ctx *ctx, const void *call)
@@ -556,8 +557,8 @@ static lrelu_status chan_shard(lrelu_ctx *ctx, const void *call, size_t first, s
         c.mode = LRELU_HOST_BLOCKS;
         ds = k->blocks[shard];
     }
-    return lrelu_chan_host_call(ctx, k->fn, &c, at(k->x, off), k->p, at(k->dy, off),
-                                (char *)at(k->dx, off), ds);
+    return lrelu_chan_host_call(ctx, k->fn, &c, byte_at(k->x, off), k->p, byte_at(k->dy, off),
+                                (char *)byte_at(k->dx, off), ds);
 }
 
 static lrelu_status chan_run(lrelu_group *g, group_chan *k)

@@ -210,8 +210,8 @@ static int chan_bwd_inprocess(lrelu_ctx *ctx, const chan_host *c, const lrelu_ar
     size_t group = cols ? cols : segs;
     size_t groups = group == 0 ? 1 : (C + group - 1) / group;
     int blocks = c->mode == LRELU_HOST_BLOCKS;
-    void *partial = blocks ? (void *)o[4].ptr : NULL;
-    if (!blocks && o[4].ptr != NULL && (partial = malloc(C * nb * cs)) == NULL)
+    void *partial = (void *)o[4].ptr; /* the caller's, for the block sums */
+    if (!blocks && partial != NULL && (partial = malloc(C * nb * cs)) == NULL)
         return 0;
     cbwd_job j = {ctx->cpu->chan_bwd,
                   {.t = c->t,
