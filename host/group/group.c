@@ -44,9 +44,11 @@ typedef struct {
     size_t dev, shard, first, count, bytes;
     group_shard_fn fn;
     const void *call;
+    const char *name; /* the call's */
     lrelu_status st;
     double secs;
     char err[1024];
+    const char *msg; /* in err: what failed */
 } group_task;
 
 /* A call's shape for the split: its units, their grain, and the bytes a unit moves. */
@@ -134,16 +136,24 @@ static size_t group_plan(lrelu_group *g, const group_cut *cut, group_task *tasks
     return nt;
 }
 
+/* The thread's last error copied into buf (lrelu_fail rewrites the thread's text), less
+ * its status name and fn's name leading it, which the group's message repeats. */
+static const char *last_message(char *buf, size_t len, const char *fn)
+{
+    snprintf(buf, len, "%s", lrelu_last_error());
+    const char *m = buf, *colon = strstr(m, ": ");
+    size_t fl = strlen(fn);
+    m = colon != NULL ? colon + 2 : m;
+    return strncmp(m, fn, fl) == 0 && strncmp(m + fl, ": ", 2) == 0 ? m + fl + 2 : m;
+}
+
 static void task_run(group_task *k)
 {
     double t0 = now();
     k->st = k->fn(k->g->ctx[k->dev], k->call, k->first, k->count, k->shard);
     k->secs = now() - t0;
-    if (k->st != LRELU_OK) {
-        /* the thread's message without its status name, which the group's repeats */
-        const char *e = lrelu_last_error(), *colon = strstr(e, ": ");
-        snprintf(k->err, sizeof k->err, "%s", colon != NULL ? colon + 2 : e);
-    }
+    if (k->st != LRELU_OK)
+        k->msg = last_message(k->err, sizeof k->err, k->name);
 }
 
 static void *task_thread(void *arg)
@@ -166,6 +176,7 @@ static lrelu_status group_launch(lrelu_group *g, const char *fn, group_shard_fn 
     for (size_t i = 0; i < nt; ++i) {
         tasks[i].fn = shard;
         tasks[i].call = call;
+        tasks[i].name = fn;
         if (i > 0)
             started[i] = pthread_create(&th[i], NULL, task_thread, &tasks[i]) == 0;
     }
@@ -189,7 +200,7 @@ static lrelu_status group_launch(lrelu_group *g, const char *fn, group_shard_fn 
     for (size_t i = 0; i < nt; ++i)
         if (tasks[i].st != LRELU_OK)
             return lrelu_fail(tasks[i].st, "%s: device %zu (%s): %s", fn, tasks[i].dev,
-                              g->name[tasks[i].dev], tasks[i].err);
+                              g->name[tasks[i].dev], tasks[i].msg);
     return LRELU_OK;
 }
 
@@ -205,9 +216,8 @@ static lrelu_status group_check(lrelu_group *g, const char *fn, group_check_fn c
         lrelu_status st = check(g->ctx[i], call);
         if (st != LRELU_OK && i > 0) {
             char e[1024];
-            const char *m = lrelu_last_error(), *colon = strstr(m, ": ");
-            snprintf(e, sizeof e, "%s", colon != NULL ? colon + 2 : m);
-            return lrelu_fail(st, "device %zu (%s): %s", i, g->name[i], e);
+            return lrelu_fail(st, "%s: device %zu (%s): %s", fn, i, g->name[i],
+                              last_message(e, sizeof e, fn));
         }
         if (st != LRELU_OK)
             return st;
@@ -315,10 +325,8 @@ lrelu_status lrelu_group_create(lrelu_group **g, const char *devices)
         one[len] = '\0';
         if ((st = lrelu_create(&ctxs[count], one)) != LRELU_OK) {
             char e[1024];
-            snprintf(e, sizeof e, "%s", lrelu_last_error());
-            const char *colon = strstr(e, ": ");
             st = lrelu_fail(st, "%s: device %zu (\"%s\"): %s", fn, count, one,
-                            colon != NULL ? colon + 2 : e);
+                            last_message(e, sizeof e, fn));
             break;
         }
         ++count;
@@ -569,16 +577,7 @@ static lrelu_status chan_run(lrelu_group *g, group_chan *k)
         return st;
     lrelu_layout l = k->c.l;
     int sums = k->c.backward && k->ds != NULL;
-    size_t grain = 1;
-    if (sums) { /* rows that end on block boundaries: 256 / gcd(inner, 256) */
-        size_t a = l.inner, b = LRELU_RBLOCK;
-        while (b != 0) {
-            size_t r = a % b;
-            a = b;
-            b = r;
-        }
-        grain = LRELU_RBLOCK / a;
-    }
+    size_t grain = sums ? lrelu_chan_block_rows(l.inner) : 1;
     k->row = l.channels * l.inner * es;
     size_t moved = k->c.backward ? (k->dx != NULL ? 3 : 2) : 2;
     group_task tasks[LRELU_GROUP_MAX];

@@ -383,19 +383,25 @@ static lrelu_status chan_chunk(lrelu_ctx *ctx, const lrelu_piped *c, const lrelu
                              : lrelu_cl_fail(err, "clEnqueueReadBufferRect", __FILE__, __LINE__);
 }
 
-/* How a call is cut (chan_piped's comment), given chunks of `chunk` elements; 0 where it
- * cannot be with the sums asked for. */
-static int chan_plan(chan_piped *p, size_t chunk, int sums)
+size_t lrelu_chan_block_rows(size_t inner)
 {
-    size_t inner = p->l.inner, row = p->l.channels * inner, g = LRELU_RBLOCK, r = inner;
-    if (row == 0)
-        return 0;    /* never: a call without elements returns first */
+    size_t g = LRELU_RBLOCK, r = inner;
     while (r != 0) { /* gcd(inner, 256) */
         size_t t = g % r;
         g = r;
         r = t;
     }
-    p->step = sums ? LRELU_RBLOCK / g : 1;
+    return LRELU_RBLOCK / g;
+}
+
+/* How a call is cut (chan_piped's comment), given chunks of `chunk` elements; 0 where it
+ * cannot be with the sums asked for. */
+static int chan_plan(chan_piped *p, size_t chunk, int sums)
+{
+    size_t inner = p->l.inner, row = p->l.channels * inner;
+    if (row == 0)
+        return 0; /* never: a call without elements returns first */
+    p->step = sums ? lrelu_chan_block_rows(inner) : 1;
     if (chunk / row >= p->step) {
         p->cut = CUT_ROWS;
         return 1;

@@ -105,6 +105,10 @@ typedef struct {
     lrelu_bias_act p;
     lrelu_host_mode mode;
 } lrelu_chan_host;
+/* channels.c: the rows of a layout with this inner whose terms fill whole blocks of each
+ * channel: 256 / gcd(inner, 256). A cut along outer in multiples of them keeps the
+ * block sums the whole call's. */
+size_t lrelu_chan_block_rows(size_t inner);
 lrelu_status lrelu_chan_host_call(lrelu_ctx *ctx, const char *fn, const lrelu_chan_host *c,
                                   const void *x, const void *p, const void *dy, void *dx, void *ds);
 
