@@ -38,7 +38,7 @@ rc=0
 if [ "$beside" = 1 ]; then
     icd=$(ls /usr/lib/oclgrind/liboclgrind-rt-icd.so /usr/lib/*/oclgrind/liboclgrind-rt-icd.so \
         2>/dev/null | head -1 || true)
-    pocl=$(ldconfig -p | awk '/libpocl\.so\.2 /{ print $NF; exit }' || true)
+    pocl=$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p) | awk '/libpocl\.so\.2 /{ print $NF; exit }' || true)
     [ -n "$icd" ] && [ -n "$pocl" ] || { echo "oclgrind_run: no Oclgrind ICD or PoCL" >&2; exit 77; }
     echo "$pocl" >"$vendors/pocl.icd"
     echo "$icd" >"$vendors/oclgrind.icd"
