@@ -7,6 +7,7 @@
 #include "lrelu.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -390,4 +391,15 @@ int allocs_alive(void)
     for (int i = 0; i < MAX_ALLOCS; ++i)
         n += allocs[i] != NULL;
     return n;
+}
+
+int fault_leaks(char *why, size_t len)
+{
+    int leaked = 0;
+    if (live_objects != 0)
+        leaked = 1, snprintf(why, len, "%ld OpenCL objects leaked", live_objects);
+    if (allocs_alive() != 0)
+        leaked = 1, snprintf(why, len, "%d allocations leaked", allocs_alive());
+    memset(allocs, 0, sizeof allocs);
+    return leaked;
 }

@@ -33,5 +33,8 @@ extern long programs_from_source, programs_from_binary;
 
 /* Allocations made while counting and not freed yet. */
 int allocs_alive(void);
+/* After a counted window: whether OpenCL objects or allocations outlived it (then `why`
+ * says how many); forgets the allocations for the next window. */
+int fault_leaks(char *why, size_t len);
 
 #endif

@@ -287,11 +287,8 @@ int main(void)
             lrelu_destroy(ctx);
             (void)clFinish(user_q);
             counting = 0;
-            if (live_objects != 0)
-                ok = 0, snprintf(why, sizeof why, "%ld OpenCL objects leaked", live_objects);
-            if (allocs_alive() != 0)
-                ok = 0, snprintf(why, sizeof why, "%d allocations leaked", allocs_alive());
-            memset(allocs, 0, sizeof allocs);
+            if (fault_leaks(why, sizeof why))
+                ok = 0;
             if (ok)
                 ++survived;
             else
